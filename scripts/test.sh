@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (on Debian, as root), then
+# runs every test and the checks. Prints which step failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STEP="start"
+trap 'echo "FAILED at step: $STEP" >&2' ERR
+step() { STEP="$*"; echo; echo "=== $STEP ==="; }
+
+# Lean builds: no incremental state, no debug info.
+export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0 CARGO_TERM_COLOR=never
+
+step "system packages (mosquitto, Xvfb, Mesa lavapipe)"
+need=()
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v xvfb-run >/dev/null || need+=(xvfb xauth)
+[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers libvulkan1)
+dpkg -s libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 >/dev/null 2>&1 || need+=(libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-6)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "missing packages: ${need[*]} (run as root, or apt-get install them)" >&2
+    exit 1
+  fi
+fi
+
+step "rust wasm target"
+rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+step "format"
+cargo fmt --check
+
+step "build"
+cargo build --all-targets
+
+step "tests (unit, live MQTT with mosquitto, CLI, screenshot under Xvfb)"
+cargo test --no-fail-fast
+
+step "clippy"
+cargo clippy --all-targets -- -D warnings
+
+step "library builds for the browser (wasm32-unknown-unknown)"
+cargo check --target wasm32-unknown-unknown --lib
+
+step "done"
+echo "all steps passed"

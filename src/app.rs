@@ -1,0 +1,97 @@
+//! Building the app: the same twin headless (no window) or in the viewer.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bevy::app::ScheduleRunnerPlugin;
+use bevy::asset::io::AssetSourceBuilder;
+use bevy::prelude::*;
+
+use crate::scene::ScenePath;
+use crate::snapshot::SnapshotPath;
+use crate::telemetry::TelemetrySource;
+
+/// What every mode shares.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The scene file, anywhere on disk.
+    pub scene: PathBuf,
+    pub source: TelemetrySource,
+    pub snapshot: Option<PathBuf>,
+    /// Exit after this many seconds.
+    pub run_for: Option<f64>,
+}
+
+/// Registers an asset source named `scene` rooted at the scene file's folder
+/// and returns the asset path of the scene in it. Must run before `AssetPlugin`.
+pub fn register_scene_source(app: &mut App, scene: &Path) -> String {
+    let dir = scene
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file = scene
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    #[cfg(not(target_arch = "wasm32"))]
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    app.register_asset_source(
+        "scene",
+        AssetSourceBuilder::platform_default(&dir.to_string_lossy(), None),
+    );
+    format!("scene://{file}")
+}
+
+/// The folder Bevy reads `assets/` from: the crate's, when run from a checkout.
+pub fn assets_dir() -> String {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    if here.is_dir() {
+        here.to_string_lossy().into_owned()
+    } else {
+        "assets".into()
+    }
+}
+
+/// Adds what every mode needs once the base plugins are in.
+pub fn add_twin(app: &mut App, opts: &Options, scene_asset: String) {
+    app.add_plugins(crate::twin_plugin)
+        .insert_resource(opts.source.clone())
+        .insert_resource(ScenePath(scene_asset));
+    if let Some(path) = &opts.snapshot {
+        app.insert_resource(SnapshotPath(path.clone()));
+    }
+    if let Some(secs) = opts.run_for {
+        app.insert_resource(RunFor(secs))
+            .add_systems(Update, stop_after_run_for);
+    }
+}
+
+/// A headless twin: the full ECS at 60 updates a second, no window.
+pub fn headless_app(opts: &Options) -> App {
+    let mut app = App::new();
+    let scene_asset = register_scene_source(&mut app, &opts.scene);
+    app.add_plugins((
+        MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(Duration::from_secs_f64(
+            1.0 / 60.0,
+        ))),
+        AssetPlugin {
+            file_path: assets_dir(),
+            ..default()
+        },
+    ));
+    add_twin(&mut app, opts, scene_asset);
+    app
+}
+
+#[derive(Resource)]
+struct RunFor(f64);
+
+fn stop_after_run_for(
+    time: Res<Time<Real>>,
+    run_for: Res<RunFor>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    if time.elapsed_secs_f64() >= run_for.0 {
+        exit.write(AppExit::Success);
+    }
+}

@@ -1,0 +1,281 @@
+//! The plant's physics, such as it is: duty cycles, lagging temperatures,
+//! noise, wear and faults, stepped in plain Rust and seeded, so a run is
+//! reproducible and testable without a broker.
+
+use crate::scene::format::{SceneDef, SensorDef};
+
+/// A small, fast, seeded generator (SplitMix64).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub fn between(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.uniform()
+    }
+    /// Standard normal (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = self.uniform().max(f64::MIN_POSITIVE);
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Signal {
+    /// Spindle or motor speed: zero when idle.
+    Speed,
+    /// Slow to follow the load.
+    Temperature,
+    /// Quick to follow the load, noisy.
+    Vibration,
+    Power,
+    Other,
+}
+
+impl Signal {
+    fn of(sensor: &SensorDef) -> Signal {
+        let n = sensor.name.to_ascii_lowercase();
+        if n.contains("speed") || n.contains("rpm") {
+            Signal::Speed
+        } else if n.contains("temp") {
+            Signal::Temperature
+        } else if n.contains("vib") {
+            Signal::Vibration
+        } else if n.contains("power") || n.contains("current") || n.contains("load") {
+            Signal::Power
+        } else {
+            Signal::Other
+        }
+    }
+    /// (fraction of range when idle, when busy, time constant in s, noise as a fraction of range)
+    fn shape(self) -> (f64, f64, f64, f64) {
+        match self {
+            Signal::Speed => (0.0, 0.8, 1.5, 0.01),
+            Signal::Temperature => (0.3, 0.55, 25.0, 0.004),
+            Signal::Vibration => (0.1, 0.4, 1.0, 0.03),
+            Signal::Power => (0.12, 0.7, 0.8, 0.02),
+            Signal::Other => (0.35, 0.55, 5.0, 0.01),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Machine {
+    busy: bool,
+    phase_left: f64,
+    /// 0 = new; at 1 the worn sensors reach their alarm limit.
+    wear: f64,
+    /// Wear per second; zero for machines that do not wear.
+    wear_rate: f64,
+    fault_left: f64,
+    repair_left: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Reading {
+    machine: usize,
+    signal: Signal,
+    lo: f64,
+    hi: f64,
+    /// The limit that wear and faults push towards (alarm, else warn, else the top of the range).
+    limit: f64,
+    level: f64,
+}
+
+/// Every machine and reading of a scene, stepped together.
+#[derive(Debug, Clone)]
+pub struct Plant {
+    rng: Rng,
+    machines: Vec<Machine>,
+    readings: Vec<Reading>,
+    values: Vec<f64>,
+    /// Index of the machine that wears, if any.
+    pub wearing: Option<usize>,
+}
+
+/// Seconds for the wearing machine to go from new to its alarm limit.
+pub const WEAR_TO_ALARM_S: f64 = 480.0;
+/// Seconds a failed machine is down for repair.
+pub const REPAIR_S: f64 = 45.0;
+
+impl Plant {
+    pub fn new(scene: &SceneDef, seed: u64) -> Plant {
+        let mut rng = Rng::new(seed);
+        // The machine that wears: the first with the most sensors that have alarm limits.
+        let wearing = scene
+            .twins
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.sensors.iter().any(|s| s.alarm.is_some()))
+            .max_by_key(|(i, t)| {
+                (
+                    t.sensors.iter().filter(|s| s.alarm.is_some()).count(),
+                    usize::MAX - i,
+                )
+            })
+            .map(|(i, _)| i);
+        let machines = (0..scene.twins.len())
+            .map(|i| Machine {
+                busy: rng.uniform() < 0.8,
+                phase_left: rng.between(5.0, 60.0),
+                // Start half worn, so the drift shows within minutes of starting.
+                wear: if Some(i) == wearing { 0.55 } else { 0.0 },
+                wear_rate: if Some(i) == wearing {
+                    1.0 / WEAR_TO_ALARM_S
+                } else {
+                    0.0
+                },
+                fault_left: 0.0,
+                repair_left: 0.0,
+            })
+            .collect();
+        let mut readings = Vec::new();
+        for (m, twin) in scene.twins.iter().enumerate() {
+            for s in &twin.sensors {
+                let (lo, hi) = s.range;
+                let signal = Signal::of(s);
+                let (idle, _, _, _) = signal.shape();
+                readings.push(Reading {
+                    machine: m,
+                    signal,
+                    lo,
+                    hi,
+                    limit: s.alarm.or(s.warn).unwrap_or(hi),
+                    level: lo + idle * (hi - lo),
+                });
+            }
+        }
+        let values = readings.iter().map(|r| r.level).collect();
+        Plant {
+            rng,
+            machines,
+            readings,
+            values,
+            wearing,
+        }
+    }
+
+    /// Advances the plant by `dt` seconds.
+    pub fn step(&mut self, dt: f64) {
+        for m in &mut self.machines {
+            if m.repair_left > 0.0 {
+                m.repair_left -= dt;
+                m.busy = false;
+                if m.repair_left <= 0.0 {
+                    m.wear = 0.0;
+                }
+                continue;
+            }
+            m.phase_left -= dt;
+            if m.phase_left <= 0.0 {
+                m.busy = !m.busy;
+                m.phase_left = if m.busy {
+                    self.rng.between(30.0, 90.0)
+                } else {
+                    self.rng.between(5.0, 15.0)
+                };
+            }
+            if m.busy {
+                m.wear += m.wear_rate * dt;
+            }
+            if m.wear >= 1.15 {
+                m.repair_left = REPAIR_S;
+            }
+            m.fault_left = (m.fault_left - dt).max(0.0);
+            // About one fault every ten minutes per machine, lasting 5 to 12 s.
+            if m.fault_left == 0.0 && self.rng.uniform() < dt / 600.0 {
+                m.fault_left = self.rng.between(5.0, 12.0);
+            }
+        }
+        for (r, out) in self.readings.iter_mut().zip(&mut self.values) {
+            let m = &self.machines[r.machine];
+            let (idle, busy, tau, noise) = r.signal.shape();
+            let span = r.hi - r.lo;
+            let nominal = r.lo + busy * span;
+            let mut target = r.lo + if m.busy { busy } else { idle } * span;
+            if matches!(
+                r.signal,
+                Signal::Temperature | Signal::Vibration | Signal::Other
+            ) {
+                let push = (r.limit - nominal).max(0.0);
+                target += push * m.wear.min(1.15);
+                if m.fault_left > 0.0 {
+                    target += push * 0.8;
+                }
+            }
+            r.level += (target - r.level) * (1.0 - (-dt / tau).exp());
+            *out = r.level + self.rng.normal() * noise * span;
+        }
+    }
+
+    /// The latest reading of every sensor, in scene order.
+    pub fn readings(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Whether machine `i` is down for repair.
+    pub fn is_down(&self, i: usize) -> bool {
+        self.machines[i].repair_left > 0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::format::parse;
+
+    const SCENE: &str = r#"(name: "p", twins: [
+        (id: "a", name: "A", kind: "mill", sensors: [
+            (name: "temperature", unit: "C", range: (20, 90), warn: 80, alarm: 95),
+            (name: "spindle_speed", unit: "rpm", range: (0, 12000)),
+        ]),
+        (id: "b", name: "B", kind: "press", sensors: [(name: "power", unit: "kW", range: (0, 40))]),
+    ])"#;
+
+    #[test]
+    fn same_seed_same_readings() {
+        let scene = parse(SCENE, "p").unwrap();
+        let (mut a, mut b) = (Plant::new(&scene, 7), Plant::new(&scene, 7));
+        for _ in 0..500 {
+            a.step(0.2);
+            b.step(0.2);
+        }
+        assert_eq!(a.readings(), b.readings());
+    }
+
+    #[test]
+    fn the_wearing_machine_reaches_its_alarm_then_is_repaired() {
+        let scene = parse(SCENE, "p").unwrap();
+        let mut plant = Plant::new(&scene, 1);
+        assert_eq!(plant.wearing, Some(0));
+        let (mut peak, mut went_down, mut t) = (0.0f64, false, 0.0);
+        while t < 2.0 * WEAR_TO_ALARM_S {
+            plant.step(0.5);
+            t += 0.5;
+            peak = peak.max(plant.readings()[0]);
+            went_down |= plant.is_down(0);
+        }
+        assert!(
+            peak >= 95.0,
+            "temperature should reach the alarm limit 95, peaked at {peak:.1}"
+        );
+        assert!(
+            went_down,
+            "the worn machine should fail and go down for repair"
+        );
+    }
+}

@@ -1,0 +1,559 @@
+//! The `*.scene.ron` schema and its validation: a pure core with no Bevy types.
+//!
+//! A scene names its twins (machines or city blocks), how each is drawn, its
+//! sensors, and how each sensor is bound to MQTT data and shown in 3D. Parsing
+//! and validation happen here so that the asset loader, the CLI and the tests
+//! all report the same `file:line:col: what was expected` errors.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Where in a scene file something went wrong (1-based, as editors count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// A scene file that could not be used, with the position of the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{}:{}: {message}", pos.line, pos.col)]
+pub struct SceneError {
+    pub file: String,
+    pub pos: Pos,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SceneKind {
+    #[default]
+    Factory,
+    City,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SceneDef {
+    pub name: String,
+    #[serde(default)]
+    pub kind: SceneKind,
+    #[serde(default)]
+    pub camera: Option<CameraDef>,
+    /// Reusable part lists, referenced by `shape: Prefab("name")`.
+    #[serde(default)]
+    pub prefabs: BTreeMap<String, Vec<PartDef>>,
+    pub twins: Vec<TwinDef>,
+    /// Bindings whose topic holds a `{twin}` segment that names the twin.
+    #[serde(default)]
+    pub templates: Vec<TemplateDef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraDef {
+    pub focus: [f32; 3],
+    pub distance: f32,
+    #[serde(default)]
+    pub yaw_deg: f32,
+    #[serde(default = "default_pitch")]
+    pub pitch_deg: f32,
+}
+
+fn default_pitch() -> f32 {
+    35.0
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwinDef {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    #[serde(default)]
+    pub transform: TransformDef,
+    #[serde(default)]
+    pub shape: ShapeDef,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub sensors: Vec<SensorDef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformDef {
+    #[serde(default)]
+    pub translation: [f32; 3],
+    #[serde(default)]
+    pub rotation_y_deg: f32,
+    #[serde(default = "one")]
+    pub scale: f32,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+impl Default for TransformDef {
+    fn default() -> Self {
+        Self {
+            translation: [0.0; 3],
+            rotation_y_deg: 0.0,
+            scale: 1.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub enum ShapeDef {
+    /// Nothing drawn (a logical twin, e.g. a line grouping machines).
+    #[default]
+    Empty,
+    Prefab(String),
+    Parts(Vec<PartDef>),
+    /// A glTF scene path under assets/, e.g. `"models/robot.glb#Scene0"`.
+    Gltf(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartDef {
+    /// A name that `show` effects refer to (e.g. `"spindle"`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// An earlier named part this one hangs from; `at` and `rotate_deg` are
+    /// then relative to it, and it moves with it (an arm on a turret).
+    #[serde(default)]
+    pub parent: Option<String>,
+    pub prim: Prim,
+    #[serde(default)]
+    pub at: [f32; 3],
+    #[serde(default)]
+    pub rotate_deg: [f32; 3],
+    /// `"#rrggbb"`.
+    pub color: String,
+    /// Takes the twin's status colour (the value ramp) instead of `color`.
+    #[serde(default)]
+    pub tint: bool,
+    #[serde(default)]
+    pub metallic: f32,
+    #[serde(default = "default_roughness")]
+    pub roughness: f32,
+}
+
+fn default_roughness() -> f32 {
+    0.6
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub enum Prim {
+    Cuboid { size: [f32; 3] },
+    Cylinder { radius: f32, height: f32 },
+    Sphere { radius: f32 },
+    Capsule { radius: f32, length: f32 },
+    Cone { radius: f32, height: f32 },
+    Torus { minor: f32, major: f32 },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorDef {
+    pub name: String,
+    pub unit: String,
+    /// The normal operating range, low to high; the colour ramp spans it.
+    pub range: (f64, f64),
+    #[serde(default)]
+    pub warn: Option<f64>,
+    #[serde(default)]
+    pub alarm: Option<f64>,
+    #[serde(default)]
+    pub binding: Option<BindingDef>,
+    #[serde(default)]
+    pub show: Vec<ShowDef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingDef {
+    /// An MQTT topic, or a filter with `+` and `#`.
+    pub topic: String,
+    #[serde(default)]
+    pub decode: Decode,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateDef {
+    /// A topic with exactly one `{twin}` level, e.g. `"plant/{twin}/vibration"`.
+    pub topic: String,
+    /// The sensor, by name, that the message feeds on the named twin.
+    pub sensor: String,
+    #[serde(default)]
+    pub decode: Decode,
+}
+
+/// How a payload becomes a number.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Decode {
+    /// A plain number in text, such as `23.5`.
+    #[default]
+    Number,
+    /// A JSON document and a dotted field path, such as `"readings.temp"` or `"values.0"`.
+    Json(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Axis {
+    X,
+    Y,
+    Z,
+}
+
+/// How a sensor's value shows in 3D.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ShowDef {
+    /// Tint the twin's `tint: true` parts along a ramp over the range
+    /// (cool → normal → warn → alarm).
+    Color,
+    /// Spin a part; `max_rps` turns per second at the top of the range.
+    Spin {
+        part: String,
+        axis: Axis,
+        max_rps: f32,
+    },
+    /// Move a part along an axis by up to `distance` across the range.
+    Lift {
+        part: String,
+        axis: Axis,
+        distance: f32,
+    },
+    /// Scale a part along an axis from `min` to `max` across the range.
+    Scale {
+        part: String,
+        axis: Axis,
+        min: f32,
+        max: f32,
+    },
+    /// Carry a part along an axis at up to `max_speed` units per second,
+    /// wrapping within `length` centred on the twin (parcels on a belt).
+    Travel {
+        part: String,
+        axis: Axis,
+        length: f32,
+        max_speed: f32,
+    },
+    /// A floating text label with the value and unit.
+    Label,
+}
+
+impl SceneDef {
+    /// The parts a twin is drawn with: its own, or its prefab's.
+    pub fn parts_of<'a>(&'a self, twin: &'a TwinDef) -> &'a [PartDef] {
+        match &twin.shape {
+            ShapeDef::Parts(parts) => parts,
+            ShapeDef::Prefab(name) => self.prefabs.get(name).map(Vec::as_slice).unwrap_or(&[]),
+            ShapeDef::Empty | ShapeDef::Gltf(_) => &[],
+        }
+    }
+
+    /// Every sensor in scene order: (twin index, sensor index within the twin).
+    pub fn sensors(&self) -> impl Iterator<Item = (&TwinDef, &SensorDef)> {
+        self.twins
+            .iter()
+            .flat_map(|t| t.sensors.iter().map(move |s| (t, s)))
+    }
+}
+
+/// Parses and validates a scene. `file` is only used in error messages.
+pub fn parse(source: &str, file: &str) -> Result<SceneDef, SceneError> {
+    let scene: SceneDef = ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str(source)
+        .map_err(|e| SceneError {
+            file: file.to_string(),
+            pos: Pos {
+                line: e.span.start.line,
+                col: e.span.start.col,
+            },
+            message: describe_ron_error(&e.code),
+        })?;
+    validate(&scene, source, file)?;
+    Ok(scene)
+}
+
+fn describe_ron_error(code: &ron::Error) -> String {
+    match code {
+        ron::Error::MissingStructField { field, outer } => match outer {
+            Some(outer) => format!("missing field `{field}` in {outer}"),
+            None => format!("missing field `{field}`"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Checks what the schema cannot: unique ids, known parents, prefabs and
+/// parts, sane ranges and thresholds, valid topics and colours.
+fn validate(scene: &SceneDef, source: &str, file: &str) -> Result<(), SceneError> {
+    let err = |needle: &str, nth: usize, message: String| SceneError {
+        file: file.to_string(),
+        pos: locate(source, needle, nth),
+        message,
+    };
+
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    for twin in &scene.twins {
+        let quoted = format!("\"{}\"", twin.id);
+        if twin.id.is_empty() || twin.id.contains(['/', '+', '#']) {
+            return Err(err(
+                &quoted,
+                0,
+                format!("twin id {quoted} must be non-empty and free of '/', '+' and '#'"),
+            ));
+        }
+        let seen = ids.entry(&twin.id).or_insert(0);
+        *seen += 1;
+        if *seen > 1 {
+            return Err(err(&quoted, 1, format!("duplicate twin id {quoted}")));
+        }
+    }
+
+    for (name, parts) in &scene.prefabs {
+        check_parts(parts, &err, &format!("prefab \"{name}\""))?;
+    }
+
+    for twin in &scene.twins {
+        let id = &twin.id;
+        if let Some(parent) = &twin.parent {
+            if !ids.contains_key(parent.as_str()) {
+                return Err(err(
+                    &format!("parent: \"{parent}\""),
+                    0,
+                    format!("twin \"{id}\" has unknown parent \"{parent}\""),
+                ));
+            }
+            if parent_cycle(scene, twin) {
+                return Err(err(
+                    &format!("parent: \"{parent}\""),
+                    0,
+                    format!("twin \"{id}\" is its own ancestor"),
+                ));
+            }
+        }
+        match &twin.shape {
+            ShapeDef::Prefab(p) if !scene.prefabs.contains_key(p) => {
+                let known: Vec<&str> = scene.prefabs.keys().map(String::as_str).collect();
+                let known = if known.is_empty() {
+                    "no prefabs are defined".into()
+                } else {
+                    format!("known: {}", known.join(", "))
+                };
+                return Err(err(
+                    &format!("Prefab(\"{p}\")"),
+                    0,
+                    format!("twin \"{id}\" uses unknown prefab \"{p}\" ({known})"),
+                ));
+            }
+            ShapeDef::Parts(parts) => check_parts(parts, &err, &format!("twin \"{id}\""))?,
+            _ => {}
+        }
+        let part_names: HashSet<&str> = scene
+            .parts_of(twin)
+            .iter()
+            .filter_map(|p| p.name.as_deref())
+            .collect();
+
+        let mut sensor_names = HashSet::new();
+        for sensor in &twin.sensors {
+            let sname = &sensor.name;
+            let at = format!("name: \"{sname}\"");
+            if !sensor_names.insert(sname.as_str()) {
+                return Err(err(
+                    &at,
+                    1,
+                    format!("twin \"{id}\" has two sensors named \"{sname}\""),
+                ));
+            }
+            let (lo, hi) = sensor.range;
+            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                return Err(err(
+                    &at,
+                    0,
+                    format!(
+                        "sensor \"{id}/{sname}\": range ({lo}, {hi}) must be finite with low < high"
+                    ),
+                ));
+            }
+            if let (Some(w), Some(a)) = (sensor.warn, sensor.alarm)
+                && w >= a
+            {
+                return Err(err(
+                    &at,
+                    0,
+                    format!("sensor \"{id}/{sname}\": warn {w} must be below alarm {a}"),
+                ));
+            }
+            if let Some(binding) = &sensor.binding {
+                let quoted = format!("\"{}\"", binding.topic);
+                crate::telemetry::topic::validate_filter(&binding.topic).map_err(|why| {
+                    err(
+                        &quoted,
+                        0,
+                        format!("sensor \"{id}/{sname}\": topic {quoted}: {why}"),
+                    )
+                })?;
+                check_decode(&binding.decode)
+                    .map_err(|why| err(&quoted, 0, format!("sensor \"{id}/{sname}\": {why}")))?;
+            }
+            for show in &sensor.show {
+                let part = match show {
+                    ShowDef::Spin { part, .. }
+                    | ShowDef::Lift { part, .. }
+                    | ShowDef::Scale { part, .. }
+                    | ShowDef::Travel { part, .. } => part,
+                    ShowDef::Color | ShowDef::Label => continue,
+                };
+                if !part_names.contains(part.as_str()) {
+                    let mut known: Vec<&str> = part_names.iter().copied().collect();
+                    known.sort_unstable();
+                    return Err(err(
+                        &format!("part: \"{part}\""),
+                        0,
+                        format!(
+                            "sensor \"{id}/{sname}\" shows on unknown part \"{part}\" (twin parts: {})",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    for template in &scene.templates {
+        let quoted = format!("\"{}\"", template.topic);
+        let levels: Vec<&str> = template.topic.split('/').collect();
+        if levels.iter().filter(|l| **l == "{twin}").count() != 1 {
+            return Err(err(
+                &quoted,
+                0,
+                format!("template topic {quoted} needs exactly one `{{twin}}` level"),
+            ));
+        }
+        let filter = template.topic.replace("{twin}", "+");
+        crate::telemetry::topic::validate_filter(&filter)
+            .map_err(|why| err(&quoted, 0, format!("template topic {quoted}: {why}")))?;
+        check_decode(&template.decode).map_err(|why| err(&quoted, 0, why))?;
+        if !scene
+            .twins
+            .iter()
+            .any(|t| t.sensors.iter().any(|s| s.name == template.sensor))
+        {
+            return Err(err(
+                &format!("sensor: \"{}\"", template.sensor),
+                0,
+                format!(
+                    "template {quoted} feeds sensor \"{}\", which no twin has",
+                    template.sensor
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_parts(
+    parts: &[PartDef],
+    err: &impl Fn(&str, usize, String) -> SceneError,
+    owner: &str,
+) -> Result<(), SceneError> {
+    for (i, part) in parts.iter().enumerate() {
+        if let Some(parent) = &part.parent
+            && !parts[..i].iter().any(|p| p.name.as_ref() == Some(parent))
+        {
+            return Err(err(
+                &format!("parent: \"{parent}\""),
+                0,
+                format!("{owner}: part parent \"{parent}\" must name an earlier part"),
+            ));
+        }
+        if parse_hex_color(&part.color).is_none() {
+            let quoted = format!("\"{}\"", part.color);
+            return Err(err(
+                &quoted,
+                0,
+                format!("{owner}: colour {quoted} is not of the form \"#rrggbb\""),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_decode(decode: &Decode) -> Result<(), String> {
+    match decode {
+        Decode::Json(path) if path.is_empty() || path.split('.').any(str::is_empty) => {
+            Err(format!("JSON field path \"{path}\" has an empty segment"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn parent_cycle(scene: &SceneDef, start: &TwinDef) -> bool {
+    let mut current = start.parent.as_deref();
+    for _ in 0..=scene.twins.len() {
+        match current {
+            None => return false,
+            Some(id) if id == start.id => return true,
+            Some(id) => {
+                current = scene
+                    .twins
+                    .iter()
+                    .find(|t| t.id == id)
+                    .and_then(|t| t.parent.as_deref())
+            }
+        }
+    }
+    true
+}
+
+/// The position of the `nth` occurrence of `needle` (0-based), or of the last
+/// one found, or 1:1. Serde keeps no spans for values, so validation errors
+/// point at the text that holds the offending value.
+pub fn locate(source: &str, needle: &str, nth: usize) -> Pos {
+    let mut found = None;
+    for (i, (offset, _)) in source.match_indices(needle).enumerate() {
+        found = Some(offset);
+        if i == nth {
+            break;
+        }
+    }
+    let Some(offset) = found else {
+        return Pos { line: 1, col: 1 };
+    };
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Pos { line, col }
+}
+
+/// `"#rrggbb"` → linear-free sRGB bytes.
+pub fn parse_hex_color(s: &str) -> Option<[u8; 3]> {
+    let hex = s.strip_prefix('#')?;
+    if hex.len() != 6 || !hex.is_ascii() {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
+impl fmt::Display for Decode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decode::Number => f.write_str("number"),
+            Decode::Json(path) => write!(f, "json:{path}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,211 @@
+use super::*;
+
+fn err(src: &str) -> SceneError {
+    parse(src, "bad.scene.ron").expect_err("the scene should be refused")
+}
+
+const GOOD: &str = r##"(
+    name: "mini",
+    prefabs: { "box": [(name: Some("lid"), prim: Cuboid(size: (1.0, 1.0, 1.0)), color: "#aabbcc", tint: true)] },
+    twins: [
+        (id: "line", name: "Line", kind: "line"),
+        (id: "m1", name: "M1", kind: "mill", parent: Some("line"), shape: Prefab("box"),
+         transform: (translation: (1.0, 0.0, 2.0), rotation_y_deg: 90.0),
+         sensors: [
+            (name: "temp", unit: "C", range: (0.0, 100.0), warn: Some(80.0), alarm: Some(90.0),
+             binding: (topic: "sensor/temperature"), show: [Color, Label, Lift(part: "lid", axis: Y, distance: 1.0)]),
+            (name: "state", unit: "", range: (0.0, 1.0), binding: (topic: "m1/+/state", decode: Json("on"))),
+         ]),
+    ],
+    templates: [(topic: "plant/{twin}/temp", sensor: "temp")],
+)"##;
+
+#[test]
+fn a_good_scene_parses_with_everything_in_place() {
+    let scene = parse(GOOD, "good.scene.ron").expect("valid scene");
+    assert_eq!(scene.name, "mini");
+    assert_eq!(scene.kind, SceneKind::Factory);
+    assert_eq!(scene.twins.len(), 2);
+    let m1 = &scene.twins[1];
+    assert_eq!(m1.parent.as_deref(), Some("line"));
+    assert_eq!(m1.transform.translation, [1.0, 0.0, 2.0]);
+    assert_eq!(scene.parts_of(m1).len(), 1);
+    assert_eq!(m1.sensors[0].alarm, Some(90.0));
+    assert_eq!(
+        m1.sensors[1].binding.as_ref().unwrap().decode,
+        Decode::Json("on".into())
+    );
+    assert_eq!(scene.sensors().count(), 2);
+}
+
+#[test]
+fn the_shipped_scenes_are_valid() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".scene.ron") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if let Err(e) = parse(&text, &path.to_string_lossy()) {
+                panic!("{e}");
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 1, "no scenes found in {dir}");
+}
+
+#[test]
+fn the_factory_has_ten_machines_of_several_kinds_and_the_tutorial_topic() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenes/factory.scene.ron"
+    ))
+    .unwrap();
+    let scene = parse(&text, "factory.scene.ron").unwrap();
+    assert!(scene.twins.len() >= 10, "{} twins", scene.twins.len());
+    let kinds: HashSet<&str> = scene.twins.iter().map(|t| t.kind.as_str()).collect();
+    assert!(kinds.len() >= 5, "kinds: {kinds:?}");
+    let tutorial = scene
+        .sensors()
+        .filter(|(_, s)| {
+            s.binding
+                .as_ref()
+                .is_some_and(|b| b.topic == "sensor/temperature" && b.decode == Decode::Number)
+        })
+        .count();
+    assert_eq!(
+        tutorial, 1,
+        "exactly one sensor reads plain numbers on sensor/temperature"
+    );
+    for name in ["temperature", "vibration", "spindle_speed", "power"] {
+        assert!(
+            scene.sensors().any(|(_, s)| s.name == name),
+            "no {name} sensor"
+        );
+    }
+}
+
+#[test]
+fn syntax_errors_point_at_line_and_column() {
+    let e =
+        err("(\n  name: \"x\",\n  twins: [\n    (id: \"a\" name: \"A\", kind: \"k\"),\n  ],\n)");
+    assert_eq!((e.pos.line, e.pos.col), (4, 14), "{e}");
+    assert!(e.to_string().starts_with("bad.scene.ron:4:14: "), "{e}");
+}
+
+#[test]
+fn a_missing_field_is_named() {
+    let e = err("(\n  name: \"x\",\n  twins: [\n    (id: \"a\", kind: \"k\"),\n  ],\n)");
+    assert!(e.message.contains("missing field `name`"), "{e}");
+    assert_eq!(e.pos.line, 4, "{e}");
+}
+
+#[test]
+fn an_unknown_field_is_named_where_it_is() {
+    let e = err(
+        "(\n  name: \"x\",\n  twins: [\n    (id: \"a\", name: \"A\", kind: \"k\",\n     colour: \"#fff\"),\n  ],\n)",
+    );
+    assert_eq!(e.pos.line, 5, "{e}");
+    assert!(e.message.contains("colour"), "{e}");
+}
+
+#[test]
+fn a_wrong_type_says_what_was_expected() {
+    let e = err(
+        "(\n  name: \"x\",\n  twins: [\n    (id: \"a\", name: \"A\", kind: \"k\",\n     sensors: [(name: \"t\", unit: \"C\", range: \"hot\")]),\n  ],\n)",
+    );
+    assert_eq!(e.pos.line, 5, "{e}");
+    assert!(e.message.to_lowercase().contains("expected"), "{e}");
+}
+
+#[test]
+fn duplicate_ids_point_at_the_second() {
+    let e = err(
+        "(name: \"x\", twins: [\n (id: \"a\", name: \"A\", kind: \"k\"),\n (id: \"a\", name: \"B\", kind: \"k\"),\n])",
+    );
+    assert_eq!((e.pos.line, e.pos.col), (3, 7), "{e}");
+    assert_eq!(e.message, "duplicate twin id \"a\"");
+}
+
+#[test]
+fn unknown_parent_prefab_and_part_are_refused_where_they_are() {
+    let e = err(
+        "(name: \"x\", twins: [\n (id: \"a\", name: \"A\", kind: \"k\",\n  parent: \"nope\"),\n])",
+    );
+    assert_eq!(
+        (e.pos.line, e.pos.col, e.message.as_str()),
+        (3, 3, "twin \"a\" has unknown parent \"nope\"")
+    );
+
+    let e = err(
+        "(name: \"x\", twins: [\n (id: \"a\", name: \"A\", kind: \"k\", shape: Prefab(\"robot\")),\n])",
+    );
+    assert_eq!((e.pos.line, e.pos.col), (2, 41), "{e}");
+    assert!(e.message.contains("unknown prefab \"robot\""), "{e}");
+
+    let e = err(
+        "(name: \"x\", twins: [\n (id: \"a\", name: \"A\", kind: \"k\", sensors: [\n  (name: \"s\", unit: \"\", range: (0, 1),\n   show: [Spin(part: \"rotor\", axis: Y, max_rps: 1)])]),\n])",
+    );
+    assert_eq!((e.pos.line, e.pos.col), (4, 16), "{e}");
+    assert!(e.message.contains("unknown part \"rotor\""), "{e}");
+}
+
+#[test]
+fn parent_cycles_are_refused() {
+    let e = err(
+        "(name: \"x\", twins: [\n (id: \"a\", name: \"A\", kind: \"k\", parent: \"b\"),\n (id: \"b\", name: \"B\", kind: \"k\", parent: \"a\"),\n])",
+    );
+    assert!(e.message.contains("its own ancestor"), "{e}");
+}
+
+#[test]
+fn bad_ranges_thresholds_topics_and_colours_are_refused() {
+    let sensor = |s: &str| {
+        format!("(name: \"x\", twins: [(id: \"a\", name: \"A\", kind: \"k\", sensors: [\n{s}])])")
+    };
+    let e = err(&sensor("(name: \"t\", unit: \"C\", range: (10, 5))"));
+    assert!(e.message.contains("low < high"), "{e}");
+    assert_eq!(e.pos.line, 2);
+    let e = err(&sensor(
+        "(name: \"t\", unit: \"C\", range: (0, 5), warn: Some(9), alarm: Some(8))",
+    ));
+    assert!(e.message.contains("warn 9 must be below alarm 8"), "{e}");
+    let e = err(&sensor(
+        "(name: \"t\", unit: \"C\", range: (0, 5), binding: (topic: \"a/#/b\"))",
+    ));
+    assert!(
+        e.message
+            .contains("`#` must be a whole level and the last one"),
+        "{e}"
+    );
+    assert_eq!((e.pos.line, e.pos.col), (2, 56), "{e}");
+    let e = err(&sensor(
+        "(name: \"t\", unit: \"C\", range: (0, 5), binding: (topic: \"a\", decode: Json(\"a..b\")))",
+    ));
+    assert!(e.message.contains("empty segment"), "{e}");
+    let e = err(
+        "(name: \"x\", twins: [(id: \"a\", name: \"A\", kind: \"k\", shape: Parts([\n (prim: Sphere(radius: 1), color: \"red\")]))])",
+    );
+    assert_eq!((e.pos.line, e.pos.col), (2, 35), "{e}");
+    assert!(e.message.contains("\"#rrggbb\""), "{e}");
+}
+
+#[test]
+fn templates_need_one_twin_level_and_a_known_sensor() {
+    let base = "(name: \"x\", twins: [(id: \"a\", name: \"A\", kind: \"k\", sensors: [(name: \"t\", unit: \"\", range: (0, 1))])],\n templates: [";
+    let e = err(&format!("{base}(topic: \"plant/t\", sensor: \"t\")])"));
+    assert!(e.message.contains("exactly one `{twin}` level"), "{e}");
+    let e = err(&format!(
+        "{base}(topic: \"plant/{{twin}}/t\", sensor: \"humidity\")])"
+    ));
+    assert!(e.message.contains("no twin has"), "{e}");
+    assert_eq!(e.pos.line, 2);
+}
+
+#[test]
+fn locate_counts_lines_and_columns_from_one() {
+    assert_eq!(locate("ab\ncd\"x\"", "\"x\"", 0), Pos { line: 2, col: 3 });
+    assert_eq!(locate("x x", "x", 1), Pos { line: 1, col: 3 });
+    assert_eq!(locate("x", "y", 0), Pos { line: 1, col: 1 });
+}

@@ -1,0 +1,240 @@
+//! Scenes: the `*.scene.ron` asset and the twins spawned from it.
+//!
+//! The format itself is the pure `format` core. This plugin loads a scene
+//! through Bevy's asset server (so the browser build fetches it the same way),
+//! spawns a `Twin` entity per twin and a `Sensor` entity per sensor, and
+//! announces `SceneSpawned` for the steps downstream. A scene that fails to
+//! load is reported with its position; the last good scene stays.
+
+pub mod format;
+
+use bevy::asset::io::Reader;
+use bevy::asset::{AssetLoadFailedEvent, AssetLoader, LoadContext};
+use bevy::prelude::*;
+
+use crate::twin::{Sensor, SensorIndex, SensorOf, Twin};
+use format::{SceneDef, SceneError};
+
+pub fn plugin(app: &mut App) {
+    app.init_asset::<SceneAsset>()
+        .register_asset_loader(SceneLoader)
+        .add_message::<SceneSpawned>()
+        .add_systems(Startup, load_scene)
+        .add_systems(
+            Update,
+            (report_load_failures, spawn_loaded_scene)
+                .chain()
+                .before(crate::TwinSet::Ingest),
+        );
+}
+
+/// A loaded `*.scene.ron`.
+#[derive(Asset, TypePath, Debug, Clone)]
+pub struct SceneAsset(pub SceneDef);
+
+#[derive(TypePath, Default)]
+pub struct SceneLoader;
+
+impl AssetLoader for SceneLoader {
+    type Asset = SceneAsset;
+    type Settings = ();
+    type Error = SceneLoadError;
+
+    async fn load(
+        &self,
+        reader: &mut dyn Reader,
+        _: &(),
+        ctx: &mut LoadContext<'_>,
+    ) -> Result<SceneAsset, SceneLoadError> {
+        let file = ctx.path().to_string();
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| SceneLoadError::Io(format!("{file}: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| SceneLoadError::Io(format!("{file}: not UTF-8 text")))?;
+        Ok(SceneAsset(format::parse(&text, &file)?))
+    }
+
+    fn extensions(&self) -> &[&str] {
+        &["scene.ron"]
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SceneLoadError {
+    #[error("{0}")]
+    Io(String),
+    #[error(transparent)]
+    Invalid(#[from] SceneError),
+}
+
+/// Which scene to show: an asset path such as `scene://factory.scene.ron`.
+#[derive(Resource, Debug, Clone)]
+pub struct ScenePath(pub String);
+
+/// The scene on screen now.
+#[derive(Resource, Debug, Clone)]
+pub struct ActiveScene {
+    pub handle: Handle<SceneAsset>,
+    pub path: String,
+    /// The name of the scene last spawned, if any.
+    pub spawned: Option<String>,
+    /// Set when a load failed before any scene was spawned.
+    pub failed: Option<String>,
+}
+
+/// Sent after a scene's twins are spawned; carries the scene for the
+/// telemetry router and the views.
+#[derive(Message, Debug, Clone)]
+pub struct SceneSpawned {
+    pub scene: SceneDef,
+}
+
+/// The root entity that all of a scene's twins hang under.
+#[derive(Component)]
+pub struct SceneRoot;
+
+fn load_scene(mut commands: Commands, path: Option<Res<ScenePath>>, server: Res<AssetServer>) {
+    let Some(path) = path else { return };
+    commands.insert_resource(ActiveScene {
+        handle: server.load(path.0.clone()),
+        path: path.0.clone(),
+        spawned: None,
+        failed: None,
+    });
+}
+
+/// Logs a failed load. With no good scene to fall back on, the app exits
+/// with status 2, so a script or test sees the error rather than an empty twin.
+fn report_load_failures(
+    mut failures: MessageReader<AssetLoadFailedEvent<SceneAsset>>,
+    active: Option<ResMut<ActiveScene>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    let Some(mut active) = active else { return };
+    for failure in failures.read() {
+        let message = match &failure.error {
+            bevy::asset::AssetLoadError::AssetLoaderError(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        if active.spawned.is_some() {
+            warn!("scene not reloaded, keeping the last good one: {message}");
+        } else {
+            error!("{message}");
+            active.failed = Some(message);
+            exit.write(AppExit::from_code(2));
+        }
+    }
+}
+
+fn spawn_loaded_scene(
+    mut commands: Commands,
+    active: Option<ResMut<ActiveScene>>,
+    scenes: Res<Assets<SceneAsset>>,
+    mut events: MessageReader<AssetEvent<SceneAsset>>,
+    roots: Query<Entity, With<SceneRoot>>,
+    mut spawned: MessageWriter<SceneSpawned>,
+) {
+    let Some(mut active) = active else { return };
+    let changed = events.read().any(|e| match e {
+        AssetEvent::LoadedWithDependencies { id } | AssetEvent::Modified { id } => {
+            *id == active.handle.id()
+        }
+        _ => false,
+    });
+    let first = active.spawned.is_none();
+    if !(changed || first) {
+        return;
+    }
+    let Some(SceneAsset(scene)) = scenes.get(&active.handle) else {
+        return;
+    };
+    for root in &roots {
+        commands.entity(root).despawn();
+    }
+    let index = spawn_twins(&mut commands, scene);
+    commands.insert_resource(index);
+    info!(
+        "scene \"{}\": {} twins, {} sensors",
+        scene.name,
+        scene.twins.len(),
+        scene.sensors().count()
+    );
+    active.spawned = Some(scene.name.clone());
+    spawned.write(SceneSpawned {
+        scene: scene.clone(),
+    });
+}
+
+/// Spawns every twin and sensor of `scene` and returns the sensor index.
+pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SensorIndex {
+    let root = commands
+        .spawn((
+            SceneRoot,
+            Name::new(scene.name.clone()),
+            Transform::default(),
+        ))
+        .id();
+    let mut twin_entities = std::collections::HashMap::new();
+    let mut index = Vec::new();
+    for twin in &scene.twins {
+        let t = &twin.transform;
+        let transform = Transform::from_translation(Vec3::from(t.translation))
+            .with_rotation(Quat::from_rotation_y(t.rotation_y_deg.to_radians()))
+            .with_scale(Vec3::splat(t.scale));
+        let entity = commands
+            .spawn((
+                Twin {
+                    id: twin.id.clone(),
+                    name: twin.name.clone(),
+                    kind: twin.kind.clone(),
+                },
+                Name::new(twin.name.clone()),
+                transform,
+            ))
+            .id();
+        twin_entities.insert(twin.id.as_str(), entity);
+        for sensor in &twin.sensors {
+            let topic = sensor
+                .binding
+                .as_ref()
+                .map(|b| b.topic.clone())
+                .or_else(|| {
+                    scene
+                        .templates
+                        .iter()
+                        .find(|t| t.sensor == sensor.name)
+                        .map(|t| t.topic.replace("{twin}", &twin.id))
+                });
+            let e = commands
+                .spawn((
+                    Sensor {
+                        index: index.len() as u32,
+                        name: sensor.name.clone(),
+                        unit: sensor.unit.clone(),
+                        topic,
+                        range: sensor.range,
+                        warn: sensor.warn,
+                        alarm: sensor.alarm,
+                    },
+                    SensorOf(entity),
+                ))
+                .id();
+            index.push(e);
+        }
+    }
+    for twin in &scene.twins {
+        let parent = twin
+            .parent
+            .as_deref()
+            .and_then(|p| twin_entities.get(p))
+            .copied()
+            .unwrap_or(root);
+        commands
+            .entity(twin_entities[twin.id.as_str()])
+            .insert(ChildOf(parent));
+    }
+    SensorIndex(index)
+}

@@ -1,0 +1,152 @@
+//! The twin's state as JSON: for headless runs, scripts and tests.
+//!
+//! The keys `scene`, `twins[].id/name/sensors[].name/topic/unit/value/
+//! updated_ms` and `ingest.received/applied/rejected/dropped` are a contract;
+//! more may be added, none removed.
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use serde::Serialize;
+
+use crate::scene::ActiveScene;
+use crate::telemetry::{Ingest, LinkState};
+use crate::twin::{Health, Sensor, SensorValue, Sensors, Twin};
+
+pub fn plugin(app: &mut App) {
+    app.add_systems(Last, write_snapshot_on_exit);
+}
+
+/// Where to write the snapshot when the app exits.
+#[derive(Resource, Debug, Clone)]
+pub struct SnapshotPath(pub PathBuf);
+
+#[derive(Serialize, Debug, Clone)]
+pub struct Snapshot {
+    pub scene: Option<String>,
+    pub twins: Vec<TwinState>,
+    pub ingest: IngestState,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct TwinState {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub health: &'static str,
+    pub sensors: Vec<SensorState>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct SensorState {
+    pub name: String,
+    pub topic: Option<String>,
+    pub unit: String,
+    pub value: Option<f64>,
+    pub updated_ms: Option<u64>,
+    pub samples: u64,
+    pub health: &'static str,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct IngestState {
+    pub received: u64,
+    pub applied: u64,
+    pub rejected: u64,
+    pub dropped: u64,
+    pub link: &'static str,
+    pub connects: u64,
+    pub last_reject: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// Reads the whole twin out of the world, twins in scene order.
+pub fn take(world: &mut World) -> Snapshot {
+    let scene = world
+        .get_resource::<ActiveScene>()
+        .and_then(|a| a.spawned.clone());
+    let mut sensors_q = world.query::<(&Sensor, &SensorValue, &Health)>();
+    let mut twins_q = world.query::<(&Twin, &Health, Option<&Sensors>)>();
+    let mut twins: Vec<(u32, TwinState)> = Vec::new();
+    for (twin, health, list) in twins_q.iter(world) {
+        let mut first = u32::MAX;
+        let sensors = list
+            .map(|l| {
+                sensors_q
+                    .iter_many(world, l.entities())
+                    .map(|(s, v, h)| {
+                        first = first.min(s.index);
+                        SensorState {
+                            name: s.name.clone(),
+                            topic: s.topic.clone(),
+                            unit: s.unit.clone(),
+                            value: v.value,
+                            updated_ms: v.updated_ms,
+                            samples: v.samples,
+                            health: h.label(),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        twins.push((
+            first,
+            TwinState {
+                id: twin.id.clone(),
+                name: twin.name.clone(),
+                kind: twin.kind.clone(),
+                health: health.label(),
+                sensors,
+            },
+        ));
+    }
+    twins.sort_by_key(|(first, t)| (*first, t.id.clone()));
+    let c = &world.resource::<Ingest>().counters;
+    let ingest = IngestState {
+        received: c.get(&c.received),
+        applied: c.get(&c.applied),
+        rejected: c.get(&c.rejected),
+        dropped: c.get(&c.dropped),
+        link: match c.link() {
+            LinkState::Idle => "idle",
+            LinkState::Connecting => "connecting",
+            LinkState::Connected => "connected",
+            LinkState::Reconnecting => "reconnecting",
+            LinkState::Stopped => "stopped",
+        },
+        connects: c.get(&c.connects),
+        last_reject: c.last_reject(),
+        last_error: c.last_error(),
+    };
+    Snapshot {
+        scene,
+        twins: twins.into_iter().map(|(_, t)| t).collect(),
+        ingest,
+    }
+}
+
+/// Writes the snapshot to `path` through a temporary file, so a reader never sees half of one.
+pub fn write(snapshot: &Snapshot, path: &std::path::Path) -> std::io::Result<()> {
+    let json = serde_json::to_string_pretty(snapshot).map_err(std::io::Error::other)?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, json)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn write_snapshot_on_exit(world: &mut World) {
+    let exiting = world
+        .get_resource::<Messages<AppExit>>()
+        .is_some_and(|m| !m.is_empty());
+    if !exiting {
+        return;
+    }
+    // Taken, so that the exit message still buffered next frame writes nothing twice.
+    let Some(SnapshotPath(path)) = world.remove_resource::<SnapshotPath>() else {
+        return;
+    };
+    let snapshot = take(world);
+    match write(&snapshot, &path) {
+        Ok(()) => info!("snapshot written to {}", path.display()),
+        Err(e) => error!("could not write the snapshot to {}: {e}", path.display()),
+    }
+}

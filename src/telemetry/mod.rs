@@ -1,0 +1,336 @@
+//! Telemetry: from MQTT messages to sensor values on the twins.
+//!
+//! The pure parts (`topic`, `payload`) decode and route; the native edge
+//! (`mqtt`, `broker`) owns sockets and threads. This plugin connects them to
+//! the ECS: when a scene is spawned it starts the ingest thread for that
+//! scene's router, and `apply_samples` drains the bounded channel once per
+//! frame into the sensors' `SensorValue`s.
+
+pub mod payload;
+pub mod topic;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod broker;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod mqtt;
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bevy::prelude::*;
+use crossbeam_channel::{Receiver, Sender};
+
+pub use payload::Sample;
+pub use topic::Router;
+
+use crate::TwinSet;
+use crate::scene::SceneSpawned;
+use crate::twin::{SensorIndex, SensorValue};
+
+/// Samples waiting between the ingest thread and the next frame.
+pub const CHANNEL_CAPACITY: usize = 1 << 16;
+
+pub fn plugin(app: &mut App) {
+    let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
+    app.insert_resource(SampleChannel { tx, rx })
+        .init_resource::<Ingest>()
+        .add_systems(
+            Update,
+            (start_ingest, apply_samples)
+                .chain()
+                .in_set(TwinSet::Ingest),
+        );
+}
+
+/// Where live data comes from.
+#[derive(Resource, Clone, Debug)]
+pub enum TelemetrySource {
+    /// An MQTT broker over TCP.
+    Mqtt(BrokerUrl),
+    /// Nothing outside the app: samples come only through `SampleChannel`
+    /// (replays, tests, benchmarks).
+    Channel,
+}
+
+/// The bounded channel that carries decoded samples into the ECS.
+#[derive(Resource, Clone)]
+pub struct SampleChannel {
+    pub tx: Sender<Sample>,
+    pub rx: Receiver<Sample>,
+}
+
+/// The state of the ingest: its counters and, natively, its thread.
+#[derive(Resource, Default)]
+pub struct Ingest {
+    pub counters: Arc<IngestCounters>,
+    #[cfg(not(target_arch = "wasm32"))]
+    thread: Option<mqtt::IngestThread>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum LinkState {
+    Idle = 0,
+    Connecting = 1,
+    Connected = 2,
+    Reconnecting = 3,
+    Stopped = 4,
+}
+
+/// Counters shared with the ingest thread. `received` counts messages,
+/// `applied` samples written to twins, `rejected` messages (or the parts of
+/// one) that could not be decoded or bound, `dropped` samples lost to a full
+/// channel.
+#[derive(Default, Debug)]
+pub struct IngestCounters {
+    pub received: AtomicU64,
+    pub applied: AtomicU64,
+    pub rejected: AtomicU64,
+    pub dropped: AtomicU64,
+    pub connects: AtomicU64,
+    link: AtomicU8,
+    last_reject: Mutex<Option<String>>,
+    last_error: Mutex<Option<String>>,
+}
+
+impl IngestCounters {
+    pub fn reject(&self, reason: String) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut last) = self.last_reject.lock() {
+            *last = Some(reason);
+        }
+    }
+    pub fn set_error(&self, error: String) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(error);
+        }
+    }
+    pub fn set_link(&self, state: LinkState) {
+        self.link.store(state as u8, Ordering::Relaxed);
+    }
+    pub fn link(&self) -> LinkState {
+        match self.link.load(Ordering::Relaxed) {
+            1 => LinkState::Connecting,
+            2 => LinkState::Connected,
+            3 => LinkState::Reconnecting,
+            4 => LinkState::Stopped,
+            _ => LinkState::Idle,
+        }
+    }
+    pub fn last_reject(&self) -> Option<String> {
+        self.last_reject.lock().ok().and_then(|l| l.clone())
+    }
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|l| l.clone())
+    }
+    pub fn get(&self, counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// An MQTT broker address: `mqtt://[user[:password]@]host[:port]`, or
+/// `host[:port]`. Credentials are better given through the environment
+/// (`TWINSCAPE_MQTT_USERNAME`, `TWINSCAPE_MQTT_PASSWORD`) so they stay out of
+/// the process list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerUrl {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl BrokerUrl {
+    pub fn local(port: u16) -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port,
+            username: None,
+            password: None,
+        }
+    }
+}
+
+impl std::fmt::Display for BrokerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.username {
+            Some(user) => write!(f, "mqtt://{user}@{}:{}", self.host, self.port),
+            None => write!(f, "mqtt://{}:{}", self.host, self.port),
+        }
+    }
+}
+
+impl FromStr for BrokerUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let rest = match s.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => rest,
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "broker URL \"{s}\": scheme \"{scheme}\" is not supported (use mqtt://host:port)"
+                ));
+            }
+            None => s,
+        };
+        let rest = rest.trim_end_matches('/');
+        let (auth, hostport) = match rest.rsplit_once('@') {
+            Some((auth, hp)) => (Some(auth), hp),
+            None => (None, rest),
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => {
+                let port = p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| {
+                    format!("broker URL \"{s}\": port \"{p}\" is not a number from 1 to 65535")
+                })?;
+                (h, port)
+            }
+            None => (hostport, 1883),
+        };
+        if host.is_empty() || host.contains(['/', ' ']) {
+            return Err(format!("broker URL \"{s}\": expected mqtt://host:port"));
+        }
+        let (username, password) = match auth {
+            Some(a) => match a.split_once(':') {
+                Some((u, p)) => (Some(u.to_string()), Some(p.to_string())),
+                None => (Some(a.to_string()), None),
+            },
+            None => (None, None),
+        };
+        Ok(BrokerUrl {
+            host: host.to_string(),
+            port,
+            username,
+            password,
+        })
+    }
+}
+
+/// Milliseconds since the Unix epoch (works in the browser too).
+pub fn now_ms() -> u64 {
+    web_time::SystemTime::now()
+        .duration_since(web_time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn start_ingest(
+    mut spawned: MessageReader<SceneSpawned>,
+    source: Option<Res<TelemetrySource>>,
+    mut ingest: ResMut<Ingest>,
+    channel: Res<SampleChannel>,
+) {
+    let Some(event) = spawned.read().last() else {
+        return;
+    };
+    let Some(source) = source else { return };
+    match &*source {
+        #[cfg(not(target_arch = "wasm32"))]
+        TelemetrySource::Mqtt(broker) => {
+            let router = Arc::new(Router::from_scene(&event.scene));
+            info!(
+                "subscribing to {} topic filter(s) on {broker}",
+                router.filters().len()
+            );
+            ingest.thread = None;
+            ingest.counters.set_link(LinkState::Connecting);
+            ingest.thread = Some(mqtt::spawn(
+                broker,
+                router,
+                channel.tx.clone(),
+                ingest.counters.clone(),
+            ));
+        }
+        #[cfg(target_arch = "wasm32")]
+        TelemetrySource::Mqtt(broker) => {
+            let _ = (event, &channel);
+            ingest.counters.set_error(format!(
+                "MQTT over TCP ({broker}) is not available in the browser"
+            ));
+        }
+        TelemetrySource::Channel => {}
+    }
+}
+
+/// Drains every waiting sample into its sensor. Runs once per frame.
+pub fn apply_samples(
+    channel: Res<SampleChannel>,
+    index: Option<Res<SensorIndex>>,
+    ingest: Res<Ingest>,
+    mut values: Query<&mut SensorValue>,
+) {
+    let Some(index) = index else { return };
+    let mut applied = 0u64;
+    for sample in channel.rx.try_iter() {
+        let Some(&entity) = index.0.get(sample.sensor as usize) else {
+            ingest.counters.reject(format!(
+                "sample for sensor #{} outside the scene's {} sensors",
+                sample.sensor,
+                index.0.len()
+            ));
+            continue;
+        };
+        if let Ok(mut value) = values.get_mut(entity) {
+            value.record(sample.value, sample.time_ms);
+            applied += 1;
+        }
+    }
+    if applied > 0 {
+        ingest
+            .counters
+            .applied
+            .fetch_add(applied, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_urls_parse() {
+        assert_eq!(
+            "mqtt://example.org:1884".parse(),
+            Ok(BrokerUrl {
+                port: 1884,
+                ..BrokerUrl::local(0).with_host("example.org")
+            })
+        );
+        assert_eq!(
+            "localhost".parse(),
+            Ok(BrokerUrl {
+                port: 1883,
+                ..BrokerUrl::local(0).with_host("localhost")
+            })
+        );
+        let with_auth: BrokerUrl = "mqtt://ann:s3cret@10.0.0.5:1883/".parse().unwrap();
+        assert_eq!(
+            (with_auth.username.as_deref(), with_auth.password.as_deref()),
+            (Some("ann"), Some("s3cret"))
+        );
+        assert_eq!(
+            with_auth.to_string(),
+            "mqtt://ann@10.0.0.5:1883",
+            "the password never shows"
+        );
+        assert!(
+            "mqtt://host:99999"
+                .parse::<BrokerUrl>()
+                .unwrap_err()
+                .contains("port \"99999\"")
+        );
+        assert!(
+            "ws://host:80"
+                .parse::<BrokerUrl>()
+                .unwrap_err()
+                .contains("scheme \"ws\"")
+        );
+        assert!("mqtt://:1883".parse::<BrokerUrl>().is_err());
+    }
+
+    impl BrokerUrl {
+        fn with_host(mut self, host: &str) -> Self {
+            self.host = host.into();
+            self
+        }
+    }
+}

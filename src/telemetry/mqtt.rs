@@ -1,0 +1,115 @@
+//! The MQTT edge: a rumqttc client on its own thread that subscribes to the
+//! scene's filters, decodes each message through the `Router` and feeds the
+//! bounded sample channel. It reconnects with backoff and resubscribes after
+//! every connect, because the session is clean.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_channel::{Sender, TrySendError};
+use rumqttc::{Client, Event, MqttOptions, Packet, QoS, SubscribeFilter};
+
+use super::payload::decode_message;
+use super::topic::Router;
+use super::{BrokerUrl, IngestCounters, LinkState, now_ms};
+
+/// Owns the ingest thread; dropping it disconnects and lets the thread end.
+pub struct IngestThread {
+    stop: Arc<AtomicBool>,
+    client: Client,
+}
+
+impl Drop for IngestThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.client.try_disconnect();
+    }
+}
+
+pub(crate) fn options(broker: &BrokerUrl, client_id: &str) -> MqttOptions {
+    let mut opts = MqttOptions::new(client_id, broker.host.clone(), broker.port);
+    opts.set_keep_alive(Duration::from_secs(5));
+    opts.set_clean_session(true);
+    opts.set_max_packet_size(1 << 20, 1 << 20);
+    if let Some(user) = &broker.username {
+        opts.set_credentials(user.clone(), broker.password.clone().unwrap_or_default());
+    }
+    opts
+}
+
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+pub fn spawn(
+    broker: &BrokerUrl,
+    router: Arc<Router>,
+    tx: Sender<Sample>,
+    counters: Arc<IngestCounters>,
+) -> IngestThread {
+    let client_id = format!("twinscape-{}-{}", std::process::id(), now_ms() % 100_000);
+    let (client, mut connection) = Client::new(options(broker, &client_id), 256);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (stop2, client2) = (stop.clone(), client.clone());
+    let filters: Vec<SubscribeFilter> = router
+        .filters()
+        .iter()
+        .map(|f| SubscribeFilter::new(f.clone(), QoS::AtMostOnce))
+        .collect();
+    thread::Builder::new()
+        .name("mqtt-ingest".into())
+        .spawn(move || {
+            let mut backoff = MIN_BACKOFF;
+            for event in connection.iter() {
+                if stop2.load(Ordering::Relaxed) {
+                    break;
+                }
+                match event {
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        counters.received.fetch_add(1, Ordering::Relaxed);
+                        let (_, err) =
+                            decode_message(&router, &p.topic, &p.payload, now_ms(), |s| {
+                                match tx.try_send(s) {
+                                    Ok(()) => {}
+                                    Err(TrySendError::Full(_)) => {
+                                        counters.dropped.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    Err(TrySendError::Disconnected(_)) => {
+                                        stop2.store(true, Ordering::Relaxed)
+                                    }
+                                }
+                            });
+                        if let Some(reject) = err {
+                            counters.reject(reject.to_string());
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        backoff = MIN_BACKOFF;
+                        counters.set_link(LinkState::Connected);
+                        counters.connects.fetch_add(1, Ordering::Relaxed);
+                        if !filters.is_empty()
+                            && let Err(e) = client2.try_subscribe_many(filters.clone())
+                        {
+                            counters.set_error(format!("subscribe failed: {e}"));
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        if stop2.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        counters.set_link(LinkState::Reconnecting);
+                        counters.set_error(e.to_string());
+                        thread::sleep(backoff);
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+            counters.set_link(LinkState::Stopped);
+        })
+        .expect("spawning the MQTT ingest thread");
+    IngestThread { stop, client }
+}
+
+use super::payload::Sample;

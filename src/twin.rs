@@ -1,0 +1,134 @@
+//! The twin in the ECS: what a `Twin` and its `Sensor`s are, and their status.
+//!
+//! A twin is an entity with `Twin` and a `Transform` (so twins can nest, a
+//! line holding its machines). Its sensors are entities of their own, related
+//! by `SensorOf`, each holding its latest `SensorValue`; `SensorIndex` maps the
+//! router's sensor numbers to those entities so applying a sample is one
+//! lookup.
+
+use bevy::prelude::*;
+
+use crate::TwinSet;
+
+pub fn plugin(app: &mut App) {
+    app.add_systems(
+        Update,
+        (rate_sensors, rate_twins).chain().in_set(TwinSet::Analyze),
+    );
+}
+
+#[derive(Component, Debug, Clone)]
+#[require(Transform, Health)]
+pub struct Twin {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Component, Debug, Clone)]
+#[require(SensorValue, Health)]
+pub struct Sensor {
+    /// The router's number for this sensor (its place in scene order).
+    pub index: u32,
+    pub name: String,
+    pub unit: String,
+    /// The concrete topic that feeds it, or the filter it is bound to.
+    pub topic: Option<String>,
+    pub range: (f64, f64),
+    pub warn: Option<f64>,
+    pub alarm: Option<f64>,
+}
+
+impl Sensor {
+    /// Where `value` sits in the normal range, 0 at the low end and 1 at the high end (unclamped).
+    pub fn fraction(&self, value: f64) -> f64 {
+        (value - self.range.0) / (self.range.1 - self.range.0)
+    }
+
+    pub fn rate(&self, value: Option<f64>) -> Health {
+        match value {
+            None => Health::NoData,
+            Some(v) if self.alarm.is_some_and(|a| v >= a) => Health::Alarm,
+            Some(v) if self.warn.is_some_and(|w| v >= w) => Health::Warn,
+            Some(_) => Health::Normal,
+        }
+    }
+}
+
+/// The latest reading of a sensor.
+#[derive(Component, Debug, Clone, Default)]
+pub struct SensorValue {
+    pub value: Option<f64>,
+    /// When it arrived, in milliseconds since the Unix epoch.
+    pub updated_ms: Option<u64>,
+    /// Samples applied so far.
+    pub samples: u64,
+}
+
+impl SensorValue {
+    pub fn record(&mut self, value: f64, time_ms: u64) {
+        self.value = Some(value);
+        self.updated_ms = Some(time_ms);
+        self.samples += 1;
+    }
+}
+
+#[derive(Component, Debug)]
+#[relationship(relationship_target = Sensors)]
+pub struct SensorOf(pub Entity);
+
+#[derive(Component, Debug, Default)]
+#[relationship_target(relationship = SensorOf, linked_spawn)]
+pub struct Sensors(Vec<Entity>);
+
+impl Sensors {
+    pub fn entities(&self) -> &[Entity] {
+        &self.0
+    }
+}
+
+/// A sensor's or a twin's state, ordered from best to worst; a twin takes
+/// the worst of its sensors.
+#[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Health {
+    #[default]
+    NoData,
+    Normal,
+    Warn,
+    Alarm,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::NoData => "no data",
+            Health::Normal => "normal",
+            Health::Warn => "warning",
+            Health::Alarm => "alarm",
+        }
+    }
+}
+
+/// Sensor entities by the router's sensor number.
+#[derive(Resource, Debug, Default)]
+pub struct SensorIndex(pub Vec<Entity>);
+
+fn rate_sensors(mut sensors: Query<(&Sensor, &SensorValue, &mut Health), Changed<SensorValue>>) {
+    for (sensor, value, mut health) in &mut sensors {
+        health.set_if_neq(sensor.rate(value.value));
+    }
+}
+
+fn rate_twins(
+    mut twins: Query<(&Sensors, &mut Health), With<Twin>>,
+    sensors: Query<&Health, Without<Twin>>,
+) {
+    for (list, mut health) in &mut twins {
+        let worst = sensors
+            .iter_many(list.entities())
+            .copied()
+            .max()
+            .unwrap_or_default();
+        health.set_if_neq(worst);
+    }
+}

@@ -1,0 +1,195 @@
+//! The `twinscape` command as a user runs it: headless runs that write the
+//! snapshot contract, the embedded broker with the simulated plant, and clear
+//! errors for bad scenes and bad flags.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+fn twinscape() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_twinscape"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn headless_against_a_broker_writes_the_snapshot_contract() {
+    let broker = Mosquitto::start();
+    let out = tmp("external.json");
+    let mut child = twinscape()
+        .args([
+            "headless",
+            "--broker",
+            &format!("mqtt://127.0.0.1:{}", broker.port),
+            "--for",
+            "4",
+            "--snapshot",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let publisher = Publisher::connect(broker.port);
+    for _ in 0..25 {
+        publisher.publish("sensor/temperature", "55.5");
+        publisher.publish("factory/ghost/vibration", "1");
+        thread::sleep(Duration::from_millis(100));
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "headless run failed: {status}");
+    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(snap["scene"], "Factory — line 1");
+    let twins = snap["twins"].as_array().unwrap();
+    assert!(twins.len() >= 10);
+    for twin in twins {
+        for key in ["id", "name", "sensors"] {
+            assert!(twin.get(key).is_some(), "twin lacks {key}: {twin}");
+        }
+        for s in twin["sensors"].as_array().unwrap() {
+            for key in ["name", "topic", "unit", "value", "updated_ms"] {
+                assert!(s.get(key).is_some(), "sensor lacks {key}: {s}");
+            }
+        }
+    }
+    let cnc1 = twins.iter().find(|t| t["id"] == "cnc-1").unwrap();
+    let temp = cnc1["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "temperature")
+        .unwrap();
+    assert_eq!(temp["value"], 55.5);
+    assert_eq!(temp["topic"], "sensor/temperature");
+    let press = twins.iter().find(|t| t["id"] == "press-1").unwrap();
+    assert!(
+        press["sensors"][0]["value"].is_null(),
+        "nothing was published for press-1: {press}"
+    );
+    let ingest = &snap["ingest"];
+    for key in ["received", "applied", "rejected", "dropped"] {
+        assert!(ingest[key].is_u64(), "ingest.{key} is a count: {ingest}");
+    }
+    assert!(ingest["applied"].as_u64().unwrap() >= 1);
+    assert!(
+        ingest["rejected"].as_u64().unwrap() >= 1,
+        "the ghost twin's messages are rejected: {ingest}"
+    );
+}
+
+#[test]
+fn with_no_broker_the_embedded_one_and_the_plant_feed_every_bound_sensor() {
+    let out = tmp("embedded.json");
+    let port = free_port();
+    let output = twinscape()
+        .args([
+            "headless",
+            "--port",
+            &port.to_string(),
+            "--sim-rate",
+            "20",
+            "--for",
+            "4",
+            "--snapshot",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "embedded MQTT broker listening on mqtt://127.0.0.1:{port}"
+        )),
+        "{stdout}"
+    );
+    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let mut fed = 0;
+    for twin in snap["twins"].as_array().unwrap() {
+        for s in twin["sensors"].as_array().unwrap() {
+            assert!(
+                s["value"].is_number(),
+                "the plant feeds every sensor, but {}/{} has none",
+                twin["id"],
+                s["name"]
+            );
+            fed += 1;
+        }
+    }
+    assert!(fed >= 30, "{fed} sensors");
+    assert_eq!(
+        snap["ingest"]["rejected"], 0,
+        "the plant only sends what the twin understands: {}",
+        snap["ingest"]
+    );
+    assert_eq!(snap["ingest"]["dropped"], 0);
+}
+
+#[test]
+fn a_broken_scene_is_refused_with_its_position() {
+    let bad = tmp("broken.scene.ron");
+    std::fs::write(
+        &bad,
+        "(\n  name: \"x\",\n  twins: [\n    (id: \"a\", name: \"A\" kind: \"k\"),\n  ],\n)\n",
+    )
+    .unwrap();
+    let output = twinscape()
+        .args(["headless", "--for", "1", "--scene"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("error: {}:4:25: ", bad.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_flags_are_explained() {
+    let output = twinscape()
+        .args(["headless", "--broker", "ws://x:1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("scheme \"ws\" is not supported"),
+        "{stderr}"
+    );
+
+    let output = twinscape()
+        .args(["headless", "--for", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a positive number of seconds"));
+
+    let output = twinscape()
+        .args(["headless", "--scene", "/nonexistent/x.scene.ron"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("cannot read scene /nonexistent/x.scene.ron")
+    );
+}

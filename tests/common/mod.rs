@@ -1,0 +1,231 @@
+//! Shared test helpers: a real mosquitto broker on a free port, a real MQTT
+//! publisher, and the headless twin driven frame by frame.
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+use twinscape::app::{Options, headless_app};
+use twinscape::snapshot::{self, Snapshot};
+use twinscape::telemetry::{BrokerUrl, TelemetrySource};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A mosquitto process on 127.0.0.1; killed on drop.
+pub struct Mosquitto {
+    pub port: u16,
+    child: Child,
+}
+
+impl Mosquitto {
+    pub fn start() -> Mosquitto {
+        Self::start_on(free_port())
+    }
+
+    pub fn start_on(port: u16) -> Mosquitto {
+        let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "mosquitto"]
+            .into_iter()
+            .find(|b| !b.starts_with('/') || std::path::Path::new(b).exists())
+            .unwrap();
+        let child = Command::new(bin)
+            .args(["-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start mosquitto ({bin}): {e}; install it with `apt-get install mosquitto`"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not listen on port {port} within 10 s"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+        Mosquitto { port, child }
+    }
+
+    pub fn url(&self) -> BrokerUrl {
+        BrokerUrl::local(self.port)
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A real MQTT client that publishes at QoS 1 and waits for each PUBACK, so
+/// a published message has reached the broker when `publish` returns.
+pub struct Publisher {
+    client: Client,
+    acks: mpsc::Receiver<()>,
+}
+
+impl Publisher {
+    pub fn connect(port: u16) -> Publisher {
+        let mut opts = MqttOptions::new(format!("test-pub-{}", free_port()), "127.0.0.1", port);
+        opts.set_keep_alive(Duration::from_secs(5));
+        let (client, mut connection) = Client::new(opts, 64);
+        let (tx, acks) = mpsc::channel();
+        thread::spawn(move || {
+            for event in connection.iter() {
+                match event {
+                    Ok(Event::Incoming(Packet::PubAck(_))) => {
+                        if tx.send(()).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => thread::sleep(Duration::from_millis(100)),
+                }
+            }
+        });
+        Publisher { client, acks }
+    }
+
+    pub fn publish(&self, topic: &str, payload: &str) {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())
+            .unwrap();
+        self.acks
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the broker acknowledged the publish");
+    }
+}
+
+pub fn factory_scene() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenes/factory.scene.ron"
+    ))
+}
+
+/// The headless twin, updated by hand.
+pub struct Twin {
+    pub app: App,
+}
+
+impl Twin {
+    pub fn start(scene: PathBuf, broker: BrokerUrl) -> Twin {
+        let opts = Options {
+            scene,
+            source: TelemetrySource::Mqtt(broker),
+            snapshot: None,
+            run_for: None,
+        };
+        let mut app = headless_app(&opts);
+        app.finish();
+        app.cleanup();
+        let mut twin = Twin { app };
+        twin.until(
+            "the scene is spawned and the twin connected",
+            Duration::from_secs(30),
+            |s| s.scene.is_some() && s.ingest.link == "connected",
+        );
+        twin
+    }
+
+    pub fn snapshot(&mut self) -> Snapshot {
+        snapshot::take(self.app.world_mut())
+    }
+
+    /// Runs frames until `done` holds for the snapshot, or fails the test with `what`.
+    pub fn until(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut done: impl FnMut(&Snapshot) -> bool,
+    ) -> Snapshot {
+        let deadline = Instant::now() + limit;
+        loop {
+            self.app.update();
+            let snap = self.snapshot();
+            if done(&snap) {
+                return snap;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting until {what}; last snapshot:\n{}",
+                pretty(&snap)
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Publishes until the sensor shows `value` (the twin may not have
+    /// subscribed yet when the first copy goes out).
+    pub fn publish_until_seen(
+        &mut self,
+        publisher: &Publisher,
+        topic: &str,
+        payload: &str,
+        twin: &str,
+        sensor: &str,
+        value: f64,
+    ) -> Snapshot {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            publisher.publish(topic, payload);
+            for _ in 0..20 {
+                self.app.update();
+                thread::sleep(Duration::from_millis(5));
+                let snap = self.snapshot();
+                if value_of(&snap, twin, sensor) == Some(value) {
+                    return snap;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{twin}/{sensor} never showed {value} after publishing {payload:?} on {topic}"
+            );
+        }
+    }
+
+    /// Runs frames for a while, for checks that something did not happen.
+    pub fn run_for(&mut self, time: Duration) -> Snapshot {
+        let deadline = Instant::now() + time;
+        while Instant::now() < deadline {
+            self.app.update();
+            thread::sleep(Duration::from_millis(5));
+        }
+        self.snapshot()
+    }
+}
+
+pub fn pretty(s: &Snapshot) -> String {
+    serde_json::to_string_pretty(s).unwrap()
+}
+
+pub fn sensor<'a>(s: &'a Snapshot, twin: &str, sensor: &str) -> &'a snapshot::SensorState {
+    let t = s
+        .twins
+        .iter()
+        .find(|t| t.id == twin)
+        .unwrap_or_else(|| panic!("no twin {twin}"));
+    t.sensors
+        .iter()
+        .find(|x| x.name == sensor)
+        .unwrap_or_else(|| panic!("no sensor {twin}/{sensor}"))
+}
+
+pub fn value_of(s: &Snapshot, twin: &str, name: &str) -> Option<f64> {
+    sensor(s, twin, name).value
+}
+
+pub fn health_of<'a>(s: &'a Snapshot, twin: &str) -> &'a str {
+    s.twins.iter().find(|t| t.id == twin).unwrap().health
+}
