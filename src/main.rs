@@ -32,6 +32,9 @@ enum Mode {
         /// Frames to render before the screenshot.
         #[arg(long, default_value_t = 60, requires = "screenshot")]
         frames: u32,
+        /// Select this twin (by id) at start.
+        #[arg(long, value_name = "TWIN_ID")]
+        select: Option<String>,
     },
     /// Run the twin without a window and write its state as JSON at the end.
     Headless {
@@ -143,15 +146,25 @@ fn main() -> ExitCode {
             opts.snapshot = snapshot;
             let mut app = headless_app(&opts);
             app.add_plugins(bevy::log::LogPlugin {
-                filter: "info,rumqttd=warn,rumqttd::server::broker=off,rumqttc=warn".into(),
+                filter: "info,rumqttd=off,rumqttc=warn".into(),
                 ..default()
             });
             app.run()
         }
         Some(Mode::View {
-            screenshot, frames, ..
-        }) => run_viewer(&opts, screenshot.map(|path| (path, frames))),
-        None => run_viewer(&opts, None),
+            screenshot,
+            frames,
+            select,
+        }) => {
+            if let Some(id) = &select
+                && !scene.twins.iter().any(|t| &t.id == id)
+            {
+                eprintln!("error: --select {id}: the scene has no twin with that id");
+                return ExitCode::from(2);
+            }
+            run_viewer(&opts, screenshot.map(|path| (path, frames)), select)
+        }
+        None => run_viewer(&opts, None, None),
     };
     match exit {
         AppExit::Success => ExitCode::SUCCESS,
@@ -160,7 +173,11 @@ fn main() -> ExitCode {
 }
 
 #[cfg(feature = "viewer")]
-fn run_viewer(opts: &Options, screenshot: Option<(PathBuf, u32)>) -> AppExit {
+fn run_viewer(
+    opts: &Options,
+    screenshot: Option<(PathBuf, u32)>,
+    select: Option<String>,
+) -> AppExit {
     let plan = screenshot.map(|(path, frames)| {
         let _ = std::fs::remove_file(&path);
         twinscape::view::ScreenshotPlan {
@@ -168,11 +185,15 @@ fn run_viewer(opts: &Options, screenshot: Option<(PathBuf, u32)>) -> AppExit {
             frames: frames.max(1),
         }
     });
-    twinscape::view::viewer_app(opts, plan).run()
+    let mut app = twinscape::view::viewer_app(opts, plan);
+    if let Some(id) = select {
+        app.insert_resource(twinscape::view::InitialSelection(id));
+    }
+    app.run()
 }
 
 #[cfg(not(feature = "viewer"))]
-fn run_viewer(_: &Options, _: Option<(PathBuf, u32)>) -> AppExit {
+fn run_viewer(_: &Options, _: Option<(PathBuf, u32)>, _: Option<String>) -> AppExit {
     eprintln!(
         "error: this build has no viewer (built without the `viewer` feature); use `twinscape headless`"
     );

@@ -24,6 +24,8 @@ pub struct SnapshotPath(pub PathBuf);
 #[derive(Serialize, Debug, Clone)]
 pub struct Snapshot {
     pub scene: Option<String>,
+    /// Why the scene file last failed to load, while the last good scene stays.
+    pub scene_error: Option<String>,
     pub twins: Vec<TwinState>,
     pub ingest: IngestState,
 }
@@ -62,9 +64,9 @@ pub struct IngestState {
 
 /// Reads the whole twin out of the world, twins in scene order.
 pub fn take(world: &mut World) -> Snapshot {
-    let scene = world
-        .get_resource::<ActiveScene>()
-        .and_then(|a| a.spawned.clone());
+    let active = world.get_resource::<ActiveScene>();
+    let scene = active.and_then(|a| a.spawned.clone());
+    let scene_error = active.and_then(|a| a.error.clone());
     let mut sensors_q = world.query::<(&Sensor, &SensorValue, &Health)>();
     let mut twins_q = world.query::<(&Twin, &Health, Option<&Sensors>)>();
     let mut twins: Vec<(u32, TwinState)> = Vec::new();
@@ -120,6 +122,7 @@ pub fn take(world: &mut World) -> Snapshot {
     };
     Snapshot {
         scene,
+        scene_error,
         twins: twins.into_iter().map(|(_, t)| t).collect(),
         ingest,
     }

@@ -20,8 +20,10 @@ fn the_viewer_renders_the_live_factory() {
         "view",
         "--port",
         &port.to_string(),
+        "--select",
+        "press-1",
         "--frames",
-        "150",
+        "60",
         "--screenshot",
         &out.to_string_lossy(),
     ]

@@ -81,8 +81,8 @@ pub struct ActiveScene {
     pub path: String,
     /// The name of the scene last spawned, if any.
     pub spawned: Option<String>,
-    /// Set when a load failed before any scene was spawned.
-    pub failed: Option<String>,
+    /// Why the last load or reload failed, until a good one arrives.
+    pub error: Option<String>,
 }
 
 /// Sent after a scene's twins are spawned; carries the scene for the
@@ -102,7 +102,7 @@ fn load_scene(mut commands: Commands, path: Option<Res<ScenePath>>, server: Res<
         handle: server.load(path.0.clone()),
         path: path.0.clone(),
         spawned: None,
-        failed: None,
+        error: None,
     });
 }
 
@@ -123,9 +123,9 @@ fn report_load_failures(
             warn!("scene not reloaded, keeping the last good one: {message}");
         } else {
             error!("{message}");
-            active.failed = Some(message);
             exit.write(AppExit::from_code(2));
         }
+        active.error = Some(message);
     }
 }
 
@@ -163,6 +163,7 @@ fn spawn_loaded_scene(
         scene.sensors().count()
     );
     active.spawned = Some(scene.name.clone());
+    active.error = None;
     spawned.write(SceneSpawned {
         scene: scene.clone(),
     });

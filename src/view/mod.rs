@@ -24,6 +24,10 @@ use shapes::{Bounds, PartOf};
 #[derive(Resource, Default, Debug)]
 pub struct Selected(pub Option<Entity>);
 
+/// `--select ID`: the twin selected at start, once it exists.
+#[derive(Resource, Debug, Clone)]
+pub struct InitialSelection(pub String);
+
 /// `--screenshot FILE --frames N`: save the window after N frames, then exit.
 #[derive(Resource, Debug, Clone)]
 pub struct ScreenshotPlan {
@@ -44,7 +48,7 @@ pub fn plugin(app: &mut App) {
                 shapes::tint_by_value,
                 shapes::move_by_value,
                 camera::orbit,
-                outline_selected,
+                (select_initial, outline_selected).chain(),
                 panels::measure_rate,
                 take_screenshot,
             )
@@ -70,7 +74,7 @@ pub fn viewer_app(opts: &Options, screenshot: Option<ScreenshotPlan>) -> App {
             })
             .set(AssetPlugin { file_path: assets_dir(), ..default() })
             .set(bevy::log::LogPlugin {
-                filter: "info,wgpu=error,naga=warn,rumqttd=warn,rumqttd::server::broker=off,rumqttc=warn,bevy_render=warn,bevy_egui=warn"
+                filter: "info,wgpu=error,naga=warn,rumqttd=off,rumqttc=warn,bevy_render=warn,bevy_egui=warn"
                     .into(),
                 ..default()
             }),
@@ -144,6 +148,19 @@ fn frame_scene(mut spawned: MessageReader<SceneSpawned>, mut cameras: Query<&mut
         orbit.distance = def.distance;
         orbit.yaw = def.yaw_deg.to_radians();
         orbit.pitch = def.pitch_deg.to_radians();
+    }
+}
+
+fn select_initial(
+    mut commands: Commands,
+    initial: Option<Res<InitialSelection>>,
+    twins: Query<(Entity, &crate::twin::Twin), With<Bounds>>,
+    mut selected: ResMut<Selected>,
+) {
+    let Some(initial) = initial else { return };
+    if let Some((entity, _)) = twins.iter().find(|(_, t)| t.id == initial.0) {
+        selected.0 = Some(entity);
+        commands.remove_resource::<InitialSelection>();
     }
 }
 

@@ -85,7 +85,7 @@ pub fn panels(
         .resizable(false)
         .show(ctx, |ui| {
             ui.heading(title);
-            if let Some(failed) = scene.as_ref().and_then(|s| s.failed.clone()) {
+            if let Some(failed) = scene.as_ref().and_then(|s| s.error.clone()) {
                 ui.colored_label(egui::Color32::LIGHT_RED, failed);
             }
             ui.separator();

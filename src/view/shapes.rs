@@ -108,6 +108,7 @@ fn srgb(hex: &str) -> Color {
 
 /// Builds the meshes of every twin in a freshly spawned scene and attaches
 /// the value effects its sensors ask for.
+#[allow(clippy::too_many_arguments)]
 pub fn draw_twins(
     mut commands: Commands,
     mut spawned: MessageReader<SceneSpawned>,
@@ -116,10 +117,14 @@ pub fn draw_twins(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     server: Res<AssetServer>,
+    roots: Query<Entity, With<crate::scene::SceneRoot>>,
 ) {
     let Some(SceneSpawned { scene }) = spawned.read().last() else {
         return;
     };
+    for root in &roots {
+        commands.entity(root).insert(Visibility::default());
+    }
     let defs: HashMap<&str, &crate::scene::format::TwinDef> =
         scene.twins.iter().map(|t| (t.id.as_str(), t)).collect();
     for (entity, twin, sensor_list) in &twins {
