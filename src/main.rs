@@ -145,6 +145,8 @@ fn main() -> ExitCode {
             opts.run_for = run_for;
             opts.snapshot = snapshot;
             let mut app = headless_app(&opts);
+            // Ctrl-C stops the run cleanly, so the snapshot is still written.
+            app.add_plugins(bevy::app::TerminalCtrlCHandlerPlugin);
             app.add_plugins(bevy::log::LogPlugin {
                 filter: "info,rumqttd=off,rumqttc=warn".into(),
                 ..default()

@@ -193,3 +193,68 @@ fn bad_flags_are_explained() {
             .contains("cannot read scene /nonexistent/x.scene.ron")
     );
 }
+
+#[test]
+fn a_tutorial_publisher_drives_cnc_1_even_with_the_plant_running() {
+    use std::io::{BufRead, BufReader};
+    let out = tmp("tutorial.json");
+    let port = free_port();
+    let mut child = twinscape()
+        .args([
+            "headless",
+            "--port",
+            &port.to_string(),
+            "--for",
+            "5",
+            "--snapshot",
+        ])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("embedded MQTT broker listening"), "{first}");
+    // Let the plant connect and publish a while first.
+    thread::sleep(Duration::from_millis(1500));
+    let publisher = Publisher::connect(port);
+    for _ in 0..5 {
+        publisher.publish("sensor/temperature", "77.7");
+        thread::sleep(Duration::from_millis(200));
+    }
+    assert!(child.wait().unwrap().success());
+    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let cnc1 = snap["twins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "cnc-1")
+        .unwrap();
+    let temp = cnc1["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "temperature")
+        .unwrap();
+    assert_eq!(
+        temp["value"], 77.7,
+        "the plant leaves the topic to the outside publisher"
+    );
+    assert_eq!(
+        cnc1["health"], "warning",
+        "77.7 °C is past the warn limit of 75"
+    );
+    let spindle = cnc1["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "spindle_speed")
+        .unwrap();
+    assert!(
+        spindle["value"].is_number(),
+        "the plant still feeds the other sensors"
+    );
+}

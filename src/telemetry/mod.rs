@@ -269,9 +269,16 @@ pub fn apply_samples(
             ));
             continue;
         };
-        if let Ok(mut value) = values.get_mut(entity) {
-            value.record(sample.value, sample.time_ms);
-            applied += 1;
+        match values.get_mut(entity) {
+            Ok(mut value) => {
+                value.record(sample.value, sample.time_ms);
+                applied += 1;
+            }
+            // Decoded for a scene that has since been replaced.
+            Err(_) => ingest.counters.reject(format!(
+                "sample for sensor #{} of a scene that was replaced",
+                sample.sensor
+            )),
         }
     }
     if applied > 0 {
