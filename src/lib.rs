@@ -5,6 +5,7 @@
 //! by `TwinSet`: telemetry ingests, the twin rates what it holds, and the view
 //! (feature `viewer`) and the snapshot present it.
 
+pub mod analytics;
 pub mod app;
 pub mod scene;
 pub mod snapshot;
