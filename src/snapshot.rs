@@ -9,9 +9,11 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use serde::Serialize;
 
+use crate::analytics::{Describe, Quality};
 use crate::scene::ActiveScene;
+use crate::telemetry::now_ms;
 use crate::telemetry::{Ingest, LinkState};
-use crate::twin::{Health, Sensor, SensorValue, Sensors, Twin};
+use crate::twin::{Health, History, Sensor, SensorValue, Sensors, Twin};
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Last, write_snapshot_on_exit);
@@ -48,7 +50,30 @@ pub struct SensorState {
     pub updated_ms: Option<u64>,
     pub samples: u64,
     pub health: &'static str,
+    /// describe() of the recent window (pandas' conventions).
+    pub stats: Option<Describe>,
+    pub forecast: Option<Forecast>,
+    /// Seconds until the trend reaches the alarm limit; null when it is not heading there.
+    pub time_to_alarm_s: Option<f64>,
+    /// z-score of the latest sample against the window before it.
+    pub anomaly: f64,
+    pub quality: Quality,
 }
+
+/// Where the least-squares trend of the window points.
+#[derive(Serialize, Debug, Clone)]
+pub struct Forecast {
+    /// Units per second.
+    pub slope: f64,
+    pub horizon_s: f64,
+    /// The trend's value `horizon_s` after the latest sample.
+    pub value: f64,
+    /// Half-width of the ~95% prediction interval there.
+    pub interval: f64,
+}
+
+/// How far ahead the snapshot's forecast looks.
+pub const FORECAST_HORIZON_S: f64 = 60.0;
 
 #[derive(Serialize, Debug, Clone)]
 pub struct IngestState {
@@ -67,26 +92,19 @@ pub fn take(world: &mut World) -> Snapshot {
     let active = world.get_resource::<ActiveScene>();
     let scene = active.and_then(|a| a.spawned.clone());
     let scene_error = active.and_then(|a| a.error.clone());
-    let mut sensors_q = world.query::<(&Sensor, &SensorValue, &Health)>();
+    let mut sensors_q = world.query::<(&Sensor, &SensorValue, &History, &Health)>();
     let mut twins_q = world.query::<(&Twin, &Health, Option<&Sensors>)>();
     let mut twins: Vec<(u32, TwinState)> = Vec::new();
+    let now = now_ms() as f64 / 1000.0;
     for (twin, health, list) in twins_q.iter(world) {
         let mut first = u32::MAX;
         let sensors = list
             .map(|l| {
                 sensors_q
                     .iter_many(world, l.entities())
-                    .map(|(s, v, h)| {
+                    .map(|(s, v, hist, h)| {
                         first = first.min(s.index);
-                        SensorState {
-                            name: s.name.clone(),
-                            topic: s.topic.clone(),
-                            unit: s.unit.clone(),
-                            value: v.value,
-                            updated_ms: v.updated_ms,
-                            samples: v.samples,
-                            health: h.label(),
-                        }
+                        sensor_state(s, v, hist, *h, now)
                     })
                     .collect()
             })
@@ -125,6 +143,33 @@ pub fn take(world: &mut World) -> Snapshot {
         scene_error,
         twins: twins.into_iter().map(|(_, t)| t).collect(),
         ingest,
+    }
+}
+
+fn sensor_state(s: &Sensor, v: &SensorValue, hist: &History, h: Health, now: f64) -> SensorState {
+    let trend = hist.series.trend();
+    let last_t = hist.series.last().map_or(now, |(t, _)| t);
+    let forecast = trend.map(|tr| Forecast {
+        slope: tr.slope,
+        horizon_s: FORECAST_HORIZON_S,
+        value: tr.at(last_t + FORECAST_HORIZON_S),
+        interval: tr.prediction_half_width(last_t + FORECAST_HORIZON_S),
+    });
+    SensorState {
+        name: s.name.clone(),
+        topic: s.topic.clone(),
+        unit: s.unit.clone(),
+        value: v.value,
+        updated_ms: v.updated_ms,
+        samples: v.samples,
+        health: h.label(),
+        stats: hist.series.describe(),
+        forecast,
+        time_to_alarm_s: trend
+            .zip(s.alarm)
+            .and_then(|(tr, alarm)| tr.time_to(alarm, last_t)),
+        anomaly: hist.anomaly,
+        quality: hist.series.quality(now),
     }
 }
 

@@ -9,6 +9,7 @@
 use bevy::prelude::*;
 
 use crate::TwinSet;
+use crate::analytics::{Series, SeriesConfig};
 
 pub fn plugin(app: &mut App) {
     app.add_systems(
@@ -26,7 +27,7 @@ pub struct Twin {
 }
 
 #[derive(Component, Debug, Clone)]
-#[require(SensorValue, Health)]
+#[require(SensorValue, History, Health)]
 pub struct Sensor {
     /// The router's number for this sensor (its place in scene order).
     pub index: u32,
@@ -70,6 +71,29 @@ impl SensorValue {
         self.value = Some(value);
         self.updated_ms = Some(time_ms);
         self.samples += 1;
+    }
+}
+
+/// A sensor's recent samples and what analytics makes of them.
+#[derive(Component, Debug, Clone)]
+pub struct History {
+    pub series: Series,
+    /// The z-score of the latest sample against the window before it.
+    pub anomaly: f64,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History {
+            series: Series::new(SeriesConfig::default()),
+            anomaly: 0.0,
+        }
+    }
+}
+
+impl History {
+    pub fn record(&mut self, value: f64, time_ms: u64) {
+        self.anomaly = self.series.push(time_ms as f64 / 1000.0, value);
     }
 }
 

@@ -162,4 +162,18 @@ fn a_burst_is_applied_in_full_without_drops() {
         "the last value wins"
     );
     assert_eq!(sensor(&snap, "press-2", "vibration").samples, 2002);
+    // The analytics window (600 samples) holds the last 599 of the burst and 4.75.
+    let vib = sensor(&snap, "press-2", "vibration");
+    let stats = vib.stats.expect("stats once data arrived");
+    assert_eq!((stats.count, stats.min, stats.max), (600, 1.0, 4.75));
+    assert!(
+        (stats.mean - 900.75 / 600.0).abs() < 1e-9,
+        "mean {}",
+        stats.mean
+    );
+    assert!(
+        vib.anomaly > 5.0,
+        "4.75 after a burst between 1 and 2 is an outlier: z = {}",
+        vib.anomaly
+    );
 }

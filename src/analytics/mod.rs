@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 /// pandas' `describe()` of the window: sample std (ddof = 1) and quantiles
 /// by linear interpolation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Describe {
     pub count: usize,
     pub mean: f64,
@@ -68,7 +68,7 @@ impl Trend {
 }
 
 /// Data quality, judged at a given time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Quality {
     /// No sample for more than `stale_after` seconds.
     pub stale: bool,

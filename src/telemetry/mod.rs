@@ -26,7 +26,7 @@ pub use topic::Router;
 
 use crate::TwinSet;
 use crate::scene::SceneSpawned;
-use crate::twin::{SensorIndex, SensorValue};
+use crate::twin::{History, SensorIndex, SensorValue};
 
 /// Samples waiting between the ingest thread and the next frame.
 pub const CHANNEL_CAPACITY: usize = 1 << 16;
@@ -256,7 +256,7 @@ pub fn apply_samples(
     channel: Res<SampleChannel>,
     index: Option<Res<SensorIndex>>,
     ingest: Res<Ingest>,
-    mut values: Query<&mut SensorValue>,
+    mut values: Query<(&mut SensorValue, &mut History)>,
 ) {
     let Some(index) = index else { return };
     let mut applied = 0u64;
@@ -270,8 +270,9 @@ pub fn apply_samples(
             continue;
         };
         match values.get_mut(entity) {
-            Ok(mut value) => {
+            Ok((mut value, mut history)) => {
                 value.record(sample.value, sample.time_ms);
+                history.record(sample.value, sample.time_ms);
                 applied += 1;
             }
             // Decoded for a scene that has since been replaced.
