@@ -8,7 +8,7 @@ use super::Selected;
 use super::shapes::{Bounds, Labelled, status_color};
 use crate::scene::ActiveScene;
 use crate::telemetry::{Ingest, LinkState, TelemetrySource};
-use crate::twin::{Health, Sensor, SensorOf, SensorValue, Sensors, Twin};
+use crate::twin::{Health, History, Sensor, SensorOf, SensorValue, Sensors, Twin};
 
 /// Messages per second, smoothed over about a second.
 #[derive(Resource, Default)]
@@ -47,6 +47,43 @@ fn dot(ui: &mut egui::Ui, color: egui::Color32) {
     ui.painter().circle_filled(rect.center(), 5.0, color);
 }
 
+/// The trend per minute, and a countdown when it is heading for the alarm limit.
+fn trend_cells(ui: &mut egui::Ui, sensor: &Sensor, history: &History) {
+    let Some(trend) = history.series.trend() else {
+        ui.label("");
+        ui.label("");
+        return;
+    };
+    let per_min = trend.slope * 60.0;
+    let span = sensor.range.1 - sensor.range.0;
+    let arrow = if per_min.abs() < span * 0.002 {
+        "·"
+    } else if per_min > 0.0 {
+        "↗"
+    } else {
+        "↘"
+    };
+    ui.label(egui::RichText::new(format!("{arrow} {per_min:+.2}/min")).small());
+    let eta = history
+        .series
+        .last()
+        .zip(sensor.alarm)
+        .and_then(|((t, _), alarm)| trend.time_to(alarm, t))
+        .filter(|s| *s < 24.0 * 3600.0);
+    match eta {
+        Some(secs) => ui.label(
+            egui::RichText::new(format!(
+                "alarm in {}:{:02}",
+                secs as u64 / 60,
+                secs as u64 % 60
+            ))
+            .small()
+            .color(egui::Color32::from_rgb(240, 150, 30)),
+        ),
+        None => ui.label(""),
+    };
+}
+
 fn format_value(value: Option<f64>, unit: &str) -> String {
     match value {
         None => "—".into(),
@@ -61,7 +98,7 @@ pub fn panels(
     mut contexts: EguiContexts,
     mut selected: ResMut<Selected>,
     twins: Query<(Entity, &Twin, &Health, Option<&Sensors>)>,
-    sensors: Query<(&Sensor, &SensorValue, &Health)>,
+    sensors: Query<(&Sensor, &SensorValue, &History, &Health)>,
     labelled: Query<(&Sensor, &SensorValue, &SensorOf), With<Labelled>>,
     bounds: Query<(&GlobalTransform, &Bounds)>,
     cameras: Query<(&Camera, &GlobalTransform)>,
@@ -122,10 +159,10 @@ pub fn panels(
                 });
                 ui.separator();
                 egui::Grid::new("sensors")
-                    .num_columns(3)
+                    .num_columns(5)
                     .striped(true)
                     .show(ui, |ui| {
-                        for (sensor, value, h) in
+                        for (sensor, value, history, h) in
                             sensors.iter_many(list.map(|l| l.entities()).unwrap_or(&[]))
                         {
                             dot(ui, health_color(*h));
@@ -137,6 +174,7 @@ pub fn panels(
                                     .monospace()
                                     .strong(),
                             );
+                            trend_cells(ui, sensor, history);
                             ui.end_row();
                         }
                     });
