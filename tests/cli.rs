@@ -24,6 +24,26 @@ fn tmp(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
+fn read_snapshot(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn twin_json<'a>(snap: &'a Value, id: &str) -> &'a Value {
+    let twins = snap["twins"].as_array().expect("twins is a list");
+    twins
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("no twin {id}"))
+}
+
+fn sensor_json<'a>(twin: &'a Value, name: &str) -> &'a Value {
+    let sensors = twin["sensors"].as_array().expect("sensors is a list");
+    sensors
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no sensor {name} in {}", twin["id"]))
+}
+
 #[test]
 fn headless_against_a_broker_writes_the_snapshot_contract() {
     let broker = Mosquitto::start();
@@ -50,7 +70,7 @@ fn headless_against_a_broker_writes_the_snapshot_contract() {
     }
     let status = child.wait().unwrap();
     assert!(status.success(), "headless run failed: {status}");
-    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let snap = read_snapshot(&out);
     assert_eq!(snap["scene"], "Factory — line 1");
     let twins = snap["twins"].as_array().unwrap();
     assert!(twins.len() >= 10);
@@ -64,16 +84,10 @@ fn headless_against_a_broker_writes_the_snapshot_contract() {
             }
         }
     }
-    let cnc1 = twins.iter().find(|t| t["id"] == "cnc-1").unwrap();
-    let temp = cnc1["sensors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "temperature")
-        .unwrap();
+    let temp = sensor_json(twin_json(&snap, "cnc-1"), "temperature");
     assert_eq!(temp["value"], 55.5);
     assert_eq!(temp["topic"], "sensor/temperature");
-    let press = twins.iter().find(|t| t["id"] == "press-1").unwrap();
+    let press = twin_json(&snap, "press-1");
     assert!(
         press["sensors"][0]["value"].is_null(),
         "nothing was published for press-1: {press}"
@@ -119,7 +133,7 @@ fn with_no_broker_the_embedded_one_and_the_plant_feed_every_bound_sensor() {
         )),
         "{stdout}"
     );
-    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let snap = read_snapshot(&out);
     let mut fed = 0;
     for twin in snap["twins"].as_array().unwrap() {
         for s in twin["sensors"].as_array().unwrap() {
@@ -226,19 +240,9 @@ fn a_tutorial_publisher_drives_cnc_1_even_with_the_plant_running() {
         thread::sleep(Duration::from_millis(200));
     }
     assert!(child.wait().unwrap().success());
-    let snap: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let cnc1 = snap["twins"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == "cnc-1")
-        .unwrap();
-    let temp = cnc1["sensors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "temperature")
-        .unwrap();
+    let snap = read_snapshot(&out);
+    let cnc1 = twin_json(&snap, "cnc-1");
+    let temp = sensor_json(cnc1, "temperature");
     assert_eq!(
         temp["value"], 77.7,
         "the plant leaves the topic to the outside publisher"
@@ -247,12 +251,7 @@ fn a_tutorial_publisher_drives_cnc_1_even_with_the_plant_running() {
         cnc1["health"], "warning",
         "77.7 °C is past the warn limit of 75"
     );
-    let spindle = cnc1["sensors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "spindle_speed")
-        .unwrap();
+    let spindle = sensor_json(cnc1, "spindle_speed");
     assert!(
         spindle["value"].is_number(),
         "the plant still feeds the other sensors"
