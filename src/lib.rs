@@ -5,6 +5,7 @@
 //! by `TwinSet`: telemetry ingests, the twin rates what it holds, and the view
 //! (feature `viewer`) and the snapshot present it.
 
+pub mod alarms;
 pub mod analytics;
 pub mod app;
 pub mod scene;
@@ -46,6 +47,7 @@ pub fn twin_plugin(app: &mut App) {
         scene::plugin,
         telemetry::plugin,
         twin::plugin,
+        alarms::plugin::plugin,
         snapshot::plugin,
     ));
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use serde::Serialize;
 
+use crate::alarms::{Alarms, Level, Rule, State};
 use crate::analytics::{Describe, Quality};
 use crate::scene::ActiveScene;
 use crate::telemetry::now_ms;
@@ -30,6 +31,23 @@ pub struct Snapshot {
     pub scene_error: Option<String>,
     pub twins: Vec<TwinState>,
     pub ingest: IngestState,
+    /// Every alarm since the scene was loaded, newest first.
+    pub alarms: Vec<AlarmState>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct AlarmState {
+    pub id: u64,
+    pub twin: String,
+    pub sensor: String,
+    pub rule: Rule,
+    pub level: Level,
+    pub state: State,
+    pub raised_ms: u64,
+    /// The value that raised it.
+    pub value: f64,
+    pub acknowledged_ms: Option<u64>,
+    pub cleared_ms: Option<u64>,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -138,7 +156,32 @@ pub fn take(world: &mut World) -> Snapshot {
         last_reject: c.last_reject(),
         last_error: c.last_error(),
     };
+    let ms = |s: f64| (s * 1000.0).round() as u64;
+    let alarms = world
+        .get_resource::<Alarms>()
+        .map(|a| {
+            a.book
+                .newest_first()
+                .map(|alarm| {
+                    let (twin, sensor) = a.name_of(alarm.sensor);
+                    AlarmState {
+                        id: alarm.id,
+                        twin: twin.to_string(),
+                        sensor: sensor.to_string(),
+                        rule: alarm.rule,
+                        level: alarm.level,
+                        state: alarm.state,
+                        raised_ms: ms(alarm.raised_at),
+                        value: alarm.value,
+                        acknowledged_ms: alarm.acknowledged_at.map(ms),
+                        cleared_ms: alarm.cleared_at.map(ms),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Snapshot {
+        alarms,
         scene,
         scene_error,
         twins: twins.into_iter().map(|(_, t)| t).collect(),

@@ -172,6 +172,37 @@ pub struct SensorDef {
     pub binding: Option<BindingDef>,
     #[serde(default)]
     pub show: Vec<ShowDef>,
+    /// How its limits raise alarms.
+    #[serde(default)]
+    pub alarms: AlarmDef,
+}
+
+/// A sensor's alarm settings; every field may be left out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlarmDef {
+    /// How far below a limit the value must fall to clear its alarm
+    /// (default: 1% of the range).
+    pub hysteresis: Option<f64>,
+    /// How long a condition must hold before it raises an alarm.
+    pub min_duration_s: f64,
+    /// Largest allowed rate of change, units per second (default: none).
+    pub max_rate: Option<f64>,
+    /// Early warning when the trend of the last 600 samples reaches the alarm
+    /// limit within this many seconds (default: off; duty cycles make short
+    /// trends swing, so it is chosen per sensor).
+    pub forecast_horizon_s: Option<f64>,
+}
+
+impl Default for AlarmDef {
+    fn default() -> Self {
+        AlarmDef {
+            hysteresis: None,
+            min_duration_s: 2.0,
+            max_rate: None,
+            forecast_horizon_s: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

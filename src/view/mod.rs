@@ -54,7 +54,10 @@ pub fn plugin(app: &mut App) {
             )
                 .in_set(TwinSet::Present),
         )
-        .add_systems(EguiPrimaryContextPass, panels::panels)
+        .add_systems(
+            EguiPrimaryContextPass,
+            (panels::panels, panels::alarm_panel),
+        )
         .add_observer(select_on_click);
 }
 

@@ -6,6 +6,7 @@ use bevy_egui::{EguiContexts, egui};
 
 use super::Selected;
 use super::shapes::{Bounds, Labelled, status_color};
+use crate::alarms::{Alarms, Level, Rule, State};
 use crate::scene::ActiveScene;
 use crate::telemetry::{Ingest, LinkState, TelemetrySource};
 use crate::twin::{Health, History, Sensor, SensorOf, SensorValue, Sensors, Twin};
@@ -254,4 +255,81 @@ pub fn panels(
         );
     }
     Ok(())
+}
+
+/// The alarm list, newest first: click "ack" to acknowledge an active alarm.
+pub fn alarm_panel(mut contexts: EguiContexts, mut alarms: ResMut<Alarms>) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let open = alarms.book.open().count();
+    let now = crate::telemetry::now_ms() as f64 / 1000.0;
+    let mut acknowledge = None;
+    egui::Window::new(format!("Alarms ({open} open)"))
+        .id(egui::Id::new("alarms"))
+        .anchor(egui::Align2::RIGHT_BOTTOM, [-10.0, -10.0])
+        .default_width(360.0)
+        .resizable(false)
+        .show(ctx, |ui| {
+            if alarms.book.is_empty() {
+                ui.label("No alarms.");
+            }
+            egui::ScrollArea::vertical()
+                .max_height(220.0)
+                .show(ui, |ui| {
+                    egui::Grid::new("alarm-list")
+                        .num_columns(4)
+                        .striped(true)
+                        .show(ui, |ui| {
+                            for alarm in alarms.book.newest_first().take(50) {
+                                let colour = match (alarm.state, alarm.level) {
+                                    (State::Cleared, _) => egui::Color32::GRAY,
+                                    (_, Level::Alarm) => health_color(Health::Alarm),
+                                    (_, Level::Warn) => health_color(Health::Warn),
+                                };
+                                dot(ui, colour);
+                                let (twin, sensor) = alarms.name_of(alarm.sensor);
+                                let rule = match alarm.rule {
+                                    Rule::High => "high",
+                                    Rule::HighHigh => "high-high",
+                                    Rule::RateOfChange => "rate",
+                                    Rule::Forecast => "forecast",
+                                };
+                                ui.label(format!("{twin}/{sensor} {rule} at {:.2}", alarm.value));
+                                ui.label(egui::RichText::new(ago(now - alarm.raised_at)).small());
+                                match alarm.state {
+                                    State::Active => {
+                                        if ui.small_button("ack").clicked() {
+                                            acknowledge = Some(alarm.id);
+                                        }
+                                    }
+                                    State::Acknowledged => {
+                                        ui.label(egui::RichText::new("acked").small());
+                                    }
+                                    State::Cleared => {
+                                        ui.label(
+                                            egui::RichText::new("cleared")
+                                                .small()
+                                                .color(egui::Color32::GRAY),
+                                        );
+                                    }
+                                }
+                                ui.end_row();
+                            }
+                        });
+                });
+        });
+    if let Some(id) = acknowledge {
+        alarms.book.acknowledge(id, now);
+    }
+    Ok(())
+}
+
+fn ago(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    if s < 60 {
+        format!("{s} s ago")
+    } else if s < 3600 {
+        format!("{} min ago", s / 60)
+    } else {
+        format!("{} h ago", s / 3600)
+    }
 }

@@ -13,7 +13,8 @@ const GOOD: &str = r##"(
          transform: (translation: (1.0, 0.0, 2.0), rotation_y_deg: 90.0),
          sensors: [
             (name: "temp", unit: "C", range: (0.0, 100.0), warn: Some(80.0), alarm: Some(90.0),
-             binding: (topic: "sensor/temperature"), show: [Color, Label, Lift(part: "lid", axis: Y, distance: 1.0)]),
+             binding: (topic: "sensor/temperature"), show: [Color, Label, Lift(part: "lid", axis: Y, distance: 1.0)],
+             alarms: (hysteresis: Some(0.25), forecast_horizon_s: Some(120.0))),
             (name: "state", unit: "", range: (0.0, 1.0), binding: (topic: "m1/+/state", decode: Json("on"))),
          ]),
     ],
@@ -31,6 +32,19 @@ fn a_good_scene_parses_with_everything_in_place() {
     assert_eq!(m1.transform.translation, [1.0, 0.0, 2.0]);
     assert_eq!(scene.parts_of(m1).len(), 1);
     assert_eq!(m1.sensors[0].alarm, Some(90.0));
+    let alarms = &m1.sensors[0].alarms;
+    assert_eq!(
+        (
+            alarms.hysteresis,
+            alarms.min_duration_s,
+            alarms.forecast_horizon_s
+        ),
+        (Some(0.25), 2.0, Some(120.0))
+    );
+    assert_eq!(
+        m1.sensors[1].alarms.forecast_horizon_s, None,
+        "early warnings are chosen per sensor"
+    );
     assert_eq!(
         m1.sensors[1].binding.as_ref().unwrap().decode,
         Decode::Json("on".into())

@@ -1,0 +1,103 @@
+//! The alarm step in the ECS: each sensor's rules are evaluated once per
+//! frame against its latest value and trend; the book of alarms is a resource
+//! that the panel and the snapshot read.
+
+use bevy::prelude::*;
+
+use super::{AlarmBook, Reading, Rules, Watch};
+use crate::TwinSet;
+use crate::scene::SceneSpawned;
+use crate::telemetry::now_ms;
+use crate::twin::{History, Sensor, SensorValue};
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<Alarms>().add_systems(
+        Update,
+        (watch_sensors, raise_alarms)
+            .chain()
+            .in_set(TwinSet::Analyze),
+    );
+}
+
+/// Every alarm raised since the scene was loaded, and whose sensor each is.
+#[derive(Resource, Default, Debug)]
+pub struct Alarms {
+    pub book: AlarmBook,
+    /// (twin id, sensor name) by sensor number.
+    pub names: Vec<(String, String)>,
+}
+
+impl Alarms {
+    pub fn name_of(&self, sensor: u32) -> (&str, &str) {
+        self.names
+            .get(sensor as usize)
+            .map_or(("?", "?"), |(t, s)| (t.as_str(), s.as_str()))
+    }
+}
+
+/// A sensor's rules and their memory.
+#[derive(Component, Debug, Clone)]
+pub struct AlarmWatch {
+    pub rules: Rules,
+    pub watch: Watch,
+}
+
+/// Gives every sensor of a new scene its rules. A new scene starts a new book.
+fn watch_sensors(
+    mut commands: Commands,
+    mut spawned: MessageReader<SceneSpawned>,
+    sensors: Query<(Entity, &Sensor)>,
+    mut alarms: ResMut<Alarms>,
+) {
+    let Some(SceneSpawned { scene }) = spawned.read().last() else {
+        return;
+    };
+    let defs: Vec<_> = scene.sensors().collect();
+    alarms.book = AlarmBook::default();
+    alarms.names = defs
+        .iter()
+        .map(|(t, s)| (t.id.clone(), s.name.clone()))
+        .collect();
+    for (entity, sensor) in &sensors {
+        let Some((_, def)) = defs.get(sensor.index as usize) else {
+            continue;
+        };
+        let rules = Rules {
+            warn: def.warn,
+            alarm: def.alarm,
+            hysteresis: def
+                .alarms
+                .hysteresis
+                .unwrap_or((def.range.1 - def.range.0) * 0.01),
+            min_duration_s: def.alarms.min_duration_s,
+            max_rate: def.alarms.max_rate,
+            forecast_horizon_s: def.alarms.forecast_horizon_s,
+        };
+        commands.entity(entity).insert(AlarmWatch {
+            rules,
+            watch: Watch::default(),
+        });
+    }
+}
+
+fn raise_alarms(
+    mut sensors: Query<(&Sensor, &SensorValue, &History, &mut AlarmWatch)>,
+    mut alarms: ResMut<Alarms>,
+) {
+    let now = now_ms() as f64 / 1000.0;
+    for (sensor, value, history, mut watch) in &mut sensors {
+        let Some(v) = value.value else { continue };
+        let trend = history.series.trend();
+        let last_t = history.series.last().map_or(now, |(t, _)| t);
+        let reading = Reading {
+            time: now,
+            value: v,
+            rate: trend.map(|t| t.slope),
+            time_to_alarm: trend
+                .zip(sensor.alarm)
+                .and_then(|(t, a)| t.time_to(a, last_t)),
+        };
+        let AlarmWatch { rules, watch } = &mut *watch;
+        alarms.book.evaluate(sensor.index, rules, watch, &reading);
+    }
+}

@@ -1,0 +1,160 @@
+use super::*;
+
+const RULES: Rules = Rules {
+    warn: Some(75.0),
+    alarm: Some(85.0),
+    hysteresis: 0.5,
+    min_duration_s: 2.0,
+    max_rate: Some(1.0),
+    forecast_horizon_s: Some(300.0),
+};
+
+fn at(time: f64, value: f64) -> Reading {
+    Reading {
+        time,
+        value,
+        rate: None,
+        time_to_alarm: None,
+    }
+}
+
+fn run(book: &mut AlarmBook, watch: &mut Watch, readings: &[(f64, f64)]) {
+    for &(t, v) in readings {
+        book.evaluate(0, &RULES, watch, &at(t, v));
+    }
+}
+
+fn rules_of(book: &AlarmBook) -> Vec<(Rule, State)> {
+    book.newest_first().map(|a| (a.rule, a.state)).collect()
+}
+
+#[test]
+fn a_limit_must_hold_for_the_minimum_duration() {
+    let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
+    // Above the alarm limit for 1.9 s, then back: nothing raised.
+    run(
+        &mut book,
+        &mut watch,
+        &[(0.0, 90.0), (1.0, 90.0), (1.9, 90.0), (2.5, 50.0)],
+    );
+    assert!(book.is_empty(), "{:?}", rules_of(&book));
+    // Exactly 2 s: raised, with the value and time of the reading that raised it.
+    run(
+        &mut book,
+        &mut watch,
+        &[(10.0, 86.0), (11.0, 87.0), (12.0, 88.0)],
+    );
+    let raised: Vec<_> = book
+        .newest_first()
+        .map(|a| (a.rule, a.level, a.raised_at, a.value))
+        .collect();
+    assert_eq!(
+        raised,
+        vec![
+            (Rule::HighHigh, Level::Alarm, 12.0, 88.0),
+            (Rule::High, Level::Warn, 12.0, 88.0)
+        ]
+    );
+}
+
+#[test]
+fn hysteresis_keeps_a_dithering_value_to_one_alarm() {
+    let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
+    run(&mut book, &mut watch, &[(0.0, 86.0), (2.0, 86.0)]);
+    assert_eq!(book.len(), 2);
+    // 84.6 and 84.5 are within 0.5 of the limit 85: still active.
+    run(
+        &mut book,
+        &mut watch,
+        &[
+            (3.0, 84.6),
+            (4.0, 85.2),
+            (5.0, 84.5),
+            (6.0, 85.0),
+            (9.0, 84.9),
+        ],
+    );
+    assert_eq!(
+        rules_of(&book),
+        vec![(Rule::HighHigh, State::Active), (Rule::High, State::Active)]
+    );
+    // Below 84.5 it clears; warn stays (84.4 is above 75).
+    run(&mut book, &mut watch, &[(10.0, 84.4)]);
+    assert_eq!(
+        rules_of(&book),
+        vec![
+            (Rule::HighHigh, State::Cleared),
+            (Rule::High, State::Active)
+        ]
+    );
+    let cleared = book.newest_first().next().unwrap();
+    assert_eq!(cleared.cleared_at, Some(10.0));
+    // Back up: a new alarm, after the minimum duration again.
+    run(&mut book, &mut watch, &[(11.0, 85.5), (12.9, 85.5)]);
+    assert_eq!(book.len(), 2);
+    run(&mut book, &mut watch, &[(13.0, 85.5)]);
+    assert_eq!(book.len(), 3);
+}
+
+#[test]
+fn within_the_band_the_duration_clock_keeps_running() {
+    // The condition started at 0 and was never turned off: the band does not reset it.
+    let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
+    run(
+        &mut book,
+        &mut watch,
+        &[(0.0, 85.0), (1.0, 84.8), (2.0, 85.1)],
+    );
+    assert_eq!(
+        rules_of(&book),
+        vec![(Rule::HighHigh, State::Active), (Rule::High, State::Active)]
+    );
+}
+
+#[test]
+fn lifecycle_active_acknowledged_cleared() {
+    let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
+    run(&mut book, &mut watch, &[(0.0, 80.0), (2.0, 80.0)]);
+    let id = book.newest_first().next().unwrap().id;
+    assert!(book.acknowledge(id, 3.0));
+    assert!(
+        !book.acknowledge(id, 3.5),
+        "only an active alarm can be acknowledged"
+    );
+    assert!(!book.acknowledge(999, 3.5));
+    run(&mut book, &mut watch, &[(4.0, 70.0)]);
+    let a = book.newest_first().next().unwrap();
+    assert_eq!(
+        (a.state, a.acknowledged_at, a.cleared_at, a.value),
+        (State::Cleared, Some(3.0), Some(4.0), 80.0)
+    );
+    assert_eq!(book.open().count(), 0);
+}
+
+#[test]
+fn rate_of_change_and_forecast_raise_early_warnings() {
+    let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
+    let r = |t, rate, eta| Reading {
+        time: t,
+        value: 60.0,
+        rate: Some(rate),
+        time_to_alarm: eta,
+    };
+    for t in [0.0, 1.0, 2.0] {
+        book.evaluate(0, &RULES, &mut watch, &r(t, 1.5, Some(400.0)));
+    }
+    assert_eq!(rules_of(&book), vec![(Rule::RateOfChange, State::Active)]);
+    for t in [3.0, 4.0, 5.0] {
+        book.evaluate(0, &RULES, &mut watch, &r(t, 0.5, Some(250.0)));
+    }
+    assert_eq!(
+        rules_of(&book),
+        vec![
+            (Rule::Forecast, State::Active),
+            (Rule::RateOfChange, State::Cleared)
+        ]
+    );
+    assert_eq!(book.newest_first().next().unwrap().level, Level::Warn);
+    book.evaluate(0, &RULES, &mut watch, &r(6.0, 0.0, None));
+    assert_eq!(book.open().count(), 0);
+}
