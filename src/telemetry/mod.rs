@@ -28,8 +28,9 @@ use crate::TwinSet;
 use crate::scene::SceneSpawned;
 use crate::twin::{History, SensorIndex, SensorValue};
 
-/// Samples waiting between the ingest thread and the next frame.
-pub const CHANNEL_CAPACITY: usize = 1 << 16;
+/// Samples waiting between the ingest thread and the next frame: room for a
+/// frame in which 100,000 sensors each report (about 8 MB, allocated once).
+pub const CHANNEL_CAPACITY: usize = 1 << 18;
 
 pub fn plugin(app: &mut App) {
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
