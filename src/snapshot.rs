@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::alarms::{Alarms, Level, Rule, State};
 use crate::analytics::{Describe, Quality};
 use crate::scene::ActiveScene;
-use crate::telemetry::now_ms;
+use crate::telemetry::now_s;
 use crate::telemetry::{Ingest, LinkState};
 use crate::twin::{Health, History, Sensor, SensorValue, Sensors, Twin};
 
@@ -113,7 +113,7 @@ pub fn take(world: &mut World) -> Snapshot {
     let mut sensors_q = world.query::<(&Sensor, &SensorValue, &History, &Health)>();
     let mut twins_q = world.query::<(&Twin, &Health, Option<&Sensors>)>();
     let mut twins: Vec<(u32, TwinState)> = Vec::new();
-    let now = now_ms() as f64 / 1000.0;
+    let now = now_s();
     for (twin, health, list) in twins_q.iter(world) {
         let mut first = u32::MAX;
         let sensors = list

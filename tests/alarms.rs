@@ -64,7 +64,7 @@ fn an_alarm_is_raised_acknowledged_and_cleared() {
     );
 
     // Acknowledge it as the panel's button does.
-    let now = twinscape::telemetry::now_ms() as f64 / 1000.0;
+    let now = twinscape::telemetry::now_s();
     assert!(
         twin.app
             .world_mut()

@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use super::{AlarmBook, Reading, Rules, Watch};
 use crate::TwinSet;
 use crate::scene::SceneSpawned;
-use crate::telemetry::now_ms;
+use crate::telemetry::now_s;
 use crate::twin::{History, Sensor, SensorValue};
 
 pub fn plugin(app: &mut App) {
@@ -84,7 +84,7 @@ fn raise_alarms(
     mut sensors: Query<(&Sensor, &SensorValue, &History, &mut AlarmWatch)>,
     mut alarms: ResMut<Alarms>,
 ) {
-    let now = now_ms() as f64 / 1000.0;
+    let now = now_s();
     for (sensor, value, history, mut watch) in &mut sensors {
         let Some(v) = value.value else { continue };
         let trend = history.series.trend();

@@ -214,6 +214,11 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Seconds since the Unix epoch, the time base of analytics and alarms.
+pub fn now_s() -> f64 {
+    now_ms() as f64 / 1000.0
+}
+
 fn start_ingest(
     mut spawned: MessageReader<SceneSpawned>,
     source: Option<Res<TelemetrySource>>,

@@ -261,7 +261,7 @@ pub fn panels(
 pub fn alarm_panel(mut contexts: EguiContexts, mut alarms: ResMut<Alarms>) -> Result {
     let ctx = contexts.ctx_mut()?;
     let open = alarms.book.open().count();
-    let now = crate::telemetry::now_ms() as f64 / 1000.0;
+    let now = crate::telemetry::now_s();
     let mut acknowledge = None;
     egui::Window::new(format!("Alarms ({open} open)"))
         .id(egui::Id::new("alarms"))
