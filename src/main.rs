@@ -127,7 +127,10 @@ fn main() -> ExitCode {
     let _plant = simulate.then(|| {
         println!(
             "simulated plant publishing {} sensors to {broker}",
-            scene.sensors().filter(|(_, s)| s.binding.is_some()).count()
+            twinscape::plant::outlets(&scene)
+                .iter()
+                .map(|o| o.fields.len())
+                .sum::<usize>()
         );
         twinscape::plant::spawn(&scene, &broker, common.seed, common.sim_rate)
     });
