@@ -219,6 +219,8 @@ pub fn now_s() -> f64 {
     now_ms() as f64 / 1000.0
 }
 
+// In the browser the ingest has no thread to replace, so `ingest` is not mutated there.
+#[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
 fn start_ingest(
     mut spawned: MessageReader<SceneSpawned>,
     source: Option<Res<TelemetrySource>>,
