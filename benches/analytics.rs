@@ -14,10 +14,9 @@ use std::time::Instant;
 
 use twinscape::alarms::{AlarmBook, Reading, Rules, Watch};
 use twinscape::analytics::{Series, SeriesConfig};
-use twinscape::app::{Options, headless_app};
+use twinscape::app::{Options, stepped_headless_app};
 use twinscape::plant::Rng;
 use twinscape::telemetry::{Ingest, Sample, SampleChannel, TelemetrySource};
-use twinscape::twin::SensorIndex;
 
 fn per_sample() {
     let sensors = 1000;
@@ -104,12 +103,7 @@ fn frame_of_100k() {
         snapshot: None,
         run_for: None,
     };
-    let mut app = headless_app(&opts);
-    app.finish();
-    app.cleanup();
-    while app.world().get_resource::<SensorIndex>().is_none() {
-        app.update();
-    }
+    let mut app = stepped_headless_app(&opts).expect("the generated scene loads");
     app.update();
     let tx = app.world().resource::<SampleChannel>().tx.clone();
     let mut rng = Rng::new(9);

@@ -18,7 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
-use twinscape::app::{Options, headless_app};
+use twinscape::app::{Options, stepped_headless_app};
 use twinscape::plant::{Plant, encode, outlets};
 use twinscape::scene::format::{self, SceneDef};
 use twinscape::telemetry::payload::decode_message;
@@ -149,9 +149,7 @@ fn twin_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>, samples_per_round: 
         snapshot: None,
         run_for: None,
     };
-    let mut app = headless_app(&opts);
-    app.finish();
-    app.cleanup();
+    let mut app = stepped_headless_app(&opts).expect("the factory scene loads");
     let counters = |app: &bevy::app::App| app.world().resource::<Ingest>().counters.clone();
     while counters(&app).get(&counters(&app).connects) == 0 {
         app.update();
@@ -202,16 +200,7 @@ fn memory(scene: &SceneDef, msgs: &[(String, Vec<u8>)]) -> (f64, f64, u64) {
         snapshot: None,
         run_for: None,
     };
-    let mut app = headless_app(&opts);
-    app.finish();
-    app.cleanup();
-    while app
-        .world()
-        .get_resource::<twinscape::twin::SensorIndex>()
-        .is_none()
-    {
-        app.update();
-    }
+    let mut app = stepped_headless_app(&opts).expect("the factory scene loads");
     let tx = app.world().resource::<SampleChannel>().tx.clone();
     let t = Instant::now();
     let mut samples = 0u64;

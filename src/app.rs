@@ -83,6 +83,33 @@ pub fn headless_app(opts: &Options) -> App {
     app
 }
 
+/// A headless app, driven by hand (`app.update()`), that has loaded and
+/// spawned its scene; `None` if the scene failed to load. For tests,
+/// benchmarks and tools that step the twin themselves.
+pub fn stepped_headless_app(opts: &Options) -> Option<App> {
+    let mut app = headless_app(opts);
+    app.finish();
+    app.cleanup();
+    loop {
+        app.update();
+        if app
+            .world()
+            .get_resource::<crate::twin::SensorIndex>()
+            .is_some()
+        {
+            return Some(app);
+        }
+        if app
+            .world()
+            .get_resource::<crate::scene::ActiveScene>()
+            .is_some_and(|a| a.error.is_some())
+        {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 #[derive(Resource)]
 struct RunFor(f64);
 

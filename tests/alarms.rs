@@ -18,9 +18,7 @@ fn alarm(s: &Snapshot, rule: Rule) -> Option<&AlarmState> {
 
 #[test]
 fn an_alarm_is_raised_acknowledged_and_cleared() {
-    let broker = Mosquitto::start();
-    let mut twin = Twin::start(factory_scene(), broker.url());
-    let publisher = Publisher::connect(broker.port);
+    let (_broker, mut twin, publisher) = live_factory();
     twin.publish_until_seen(
         &publisher,
         "sensor/temperature",

@@ -11,9 +11,7 @@ use common::*;
 
 #[test]
 fn published_values_reach_the_twins_and_bad_ones_are_rejected() {
-    let broker = Mosquitto::start();
-    let mut twin = Twin::start(factory_scene(), broker.url());
-    let publisher = Publisher::connect(broker.port);
+    let (_broker, mut twin, publisher) = live_factory();
 
     // Before any data every value is null.
     let snap = twin.snapshot();
@@ -129,9 +127,7 @@ fn published_values_reach_the_twins_and_bad_ones_are_rejected() {
 
 #[test]
 fn a_burst_is_applied_in_full_without_drops() {
-    let broker = Mosquitto::start();
-    let mut twin = Twin::start(factory_scene(), broker.url());
-    let publisher = Publisher::connect(broker.port);
+    let (_broker, mut twin, publisher) = live_factory();
     twin.publish_until_seen(
         &publisher,
         "factory/press-2/vibration",

@@ -107,6 +107,14 @@ impl Publisher {
     }
 }
 
+/// A fresh mosquitto, the headless factory twin connected to it, and a publisher.
+pub fn live_factory() -> (Mosquitto, Twin, Publisher) {
+    let broker = Mosquitto::start();
+    let twin = Twin::start(factory_scene(), broker.url());
+    let publisher = Publisher::connect(broker.port);
+    (broker, twin, publisher)
+}
+
 pub fn factory_scene() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
