@@ -86,6 +86,13 @@ fn default_scene() -> PathBuf {
     }
 }
 
+/// Prints a line for whoever reads stdout; a reader that went away (`| head -1`)
+/// must not stop the twin.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 fn main() -> ExitCode {
     let Cli { mode, common } = Cli::parse();
     let scene_path = common.scene.clone().unwrap_or_else(default_scene);
@@ -115,7 +122,9 @@ fn main() -> ExitCode {
         }
         None => match broker::start(common.port) {
             Ok(port) => {
-                println!("embedded MQTT broker listening on mqtt://127.0.0.1:{port}");
+                say(&format!(
+                    "embedded MQTT broker listening on mqtt://127.0.0.1:{port}"
+                ));
                 (BrokerUrl::local(port), true)
             }
             Err(e) => {
@@ -125,13 +134,13 @@ fn main() -> ExitCode {
         },
     };
     let _plant = simulate.then(|| {
-        println!(
-            "simulated plant publishing {} sensors to {broker}",
-            twinscape::plant::outlets(&scene)
-                .iter()
-                .map(|o| o.fields.len())
-                .sum::<usize>()
-        );
+        let fed: usize = twinscape::plant::outlets(&scene)
+            .iter()
+            .map(|o| o.fields.len())
+            .sum();
+        say(&format!(
+            "simulated plant publishing {fed} sensors to {broker}"
+        ));
         twinscape::plant::spawn(&scene, &broker, common.seed, common.sim_rate)
     });
 

@@ -97,6 +97,13 @@ impl Publisher {
         Publisher { client, acks }
     }
 
+    /// Publishes at QoS 0 (paho's and mosquitto_pub's default), without waiting.
+    pub fn publish_qos0(&self, topic: &str, payload: &str) {
+        self.client
+            .publish(topic, QoS::AtMostOnce, false, payload.as_bytes().to_vec())
+            .unwrap();
+    }
+
     pub fn publish(&self, topic: &str, payload: &str) {
         self.client
             .publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())
