@@ -44,6 +44,37 @@ fn embedded_port(line: &str) -> u16 {
         .unwrap_or_else(|| panic!("expected the embedded broker's address first, got {line:?}"))
 }
 
+/// A headless run with its embedded broker and plant, stopped by `interrupt`;
+/// returns it, its stdout after the first line, and the broker's port.
+fn headless_with_embedded_broker(
+    snapshot: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+    u16,
+) {
+    use std::io::BufRead;
+    let mut child = twinscape()
+        .args([
+            "headless",
+            "--port",
+            &free_port().to_string(),
+            "--for",
+            "60",
+            "--snapshot",
+        ])
+        .arg(snapshot)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let port = embedded_port(&first);
+    (child, stdout, port)
+}
+
 fn read_snapshot(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -226,27 +257,8 @@ fn bad_flags_are_explained() {
 
 #[test]
 fn a_tutorial_publisher_drives_cnc_1_even_with_the_plant_running() {
-    use std::io::{BufRead, BufReader};
     let out = tmp("tutorial.json");
-    let port = free_port();
-    let mut child = twinscape()
-        .args([
-            "headless",
-            "--port",
-            &port.to_string(),
-            "--for",
-            "60",
-            "--snapshot",
-        ])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut first).unwrap();
-    let port = embedded_port(&first);
+    let (mut child, stdout, port) = headless_with_embedded_broker(&out);
     // Let the plant connect and publish a while first.
     thread::sleep(Duration::from_millis(1500));
     let publisher = Publisher::connect(port);
@@ -277,28 +289,10 @@ fn a_tutorial_publisher_drives_cnc_1_even_with_the_plant_running() {
 
 #[test]
 fn a_reader_that_goes_away_does_not_stop_the_twin() {
-    use std::io::{BufRead, BufReader};
     // As in `twinscape headless … | head -1`: stdout closes after one line.
     let out = tmp("closed-stdout.json");
-    let mut child = twinscape()
-        .args([
-            "headless",
-            "--port",
-            &free_port().to_string(),
-            "--for",
-            "60",
-            "--snapshot",
-        ])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    embedded_port(&first);
+    let (mut child, stdout, _) = headless_with_embedded_broker(&out);
+    drop(stdout);
     interrupt(&mut child);
     assert!(read_snapshot(&out)["twins"].as_array().unwrap().len() >= 10);
 }
