@@ -81,13 +81,15 @@ pub struct SensorState {
 /// Where the least-squares trend of the window points.
 #[derive(Serialize, Debug, Clone)]
 pub struct Forecast {
+    /// `linear` or `holt`, as the scene chose.
+    pub predictor: &'static str,
     /// Units per second.
     pub slope: f64,
     pub horizon_s: f64,
     /// The trend's value `horizon_s` after the latest sample.
     pub value: f64,
-    /// Half-width of the ~95% prediction interval there.
-    pub interval: f64,
+    /// Half-width of the ~95% prediction interval there, where the predictor has one.
+    pub interval: Option<f64>,
 }
 
 /// How far ahead the snapshot's forecast looks.
@@ -190,13 +192,14 @@ pub fn take(world: &mut World) -> Snapshot {
 }
 
 fn sensor_state(s: &Sensor, v: &SensorValue, hist: &History, h: Health, now: f64) -> SensorState {
-    let trend = hist.series.trend();
-    let last_t = hist.series.last().map_or(now, |(t, _)| t);
-    let forecast = trend.map(|tr| Forecast {
-        slope: tr.slope,
+    let forecast = hist.projection().map(|p| Forecast {
+        predictor: hist.predictor.name(),
+        slope: p.slope,
         horizon_s: FORECAST_HORIZON_S,
-        value: tr.at(last_t + FORECAST_HORIZON_S),
-        interval: tr.prediction_half_width(last_t + FORECAST_HORIZON_S),
+        value: p.at(p.time + FORECAST_HORIZON_S),
+        interval: hist
+            .predictor
+            .interval(&hist.series, p.time + FORECAST_HORIZON_S),
     });
     SensorState {
         name: s.name.clone(),
@@ -208,9 +211,7 @@ fn sensor_state(s: &Sensor, v: &SensorValue, hist: &History, h: Health, now: f64
         health: h.label(),
         stats: hist.series.describe(),
         forecast,
-        time_to_alarm_s: trend
-            .zip(s.alarm)
-            .and_then(|(tr, alarm)| tr.time_to(alarm, last_t)),
+        time_to_alarm_s: s.alarm.and_then(|alarm| hist.time_to(alarm)),
         anomaly: hist.anomaly,
         quality: hist.series.quality(now),
     }

@@ -9,6 +9,7 @@
 use bevy::prelude::*;
 
 use crate::TwinSet;
+use crate::analytics::predict::{LinearTrend, Predictor, Projection};
 use crate::analytics::{Series, SeriesConfig};
 
 pub fn plugin(app: &mut App) {
@@ -75,25 +76,43 @@ impl SensorValue {
 }
 
 /// A sensor's recent samples and what analytics makes of them.
-#[derive(Component, Debug, Clone)]
+#[derive(Component, Debug)]
 pub struct History {
     pub series: Series,
+    pub predictor: Box<dyn Predictor>,
     /// The z-score of the latest sample against the window before it.
     pub anomaly: f64,
 }
 
 impl Default for History {
     fn default() -> Self {
-        History {
-            series: Series::new(SeriesConfig::default()),
-            anomaly: 0.0,
-        }
+        History::new(Box::new(LinearTrend))
     }
 }
 
 impl History {
+    pub fn new(predictor: Box<dyn Predictor>) -> Self {
+        History {
+            series: Series::new(SeriesConfig::default()),
+            predictor,
+            anomaly: 0.0,
+        }
+    }
+
     pub fn record(&mut self, value: f64, time_ms: u64) {
-        self.anomaly = self.series.push(time_ms as f64 / 1000.0, value);
+        let t = time_ms as f64 / 1000.0;
+        self.anomaly = self.series.push(t, value);
+        self.predictor.observe(t, value);
+    }
+
+    /// Where the sensor is heading, by its predictor.
+    pub fn projection(&self) -> Option<Projection> {
+        self.predictor.project(&self.series)
+    }
+
+    /// Seconds from the latest sample until the projection reaches `limit`.
+    pub fn time_to(&self, limit: f64) -> Option<f64> {
+        self.projection()?.time_to(limit)
     }
 }
 

@@ -87,15 +87,11 @@ fn raise_alarms(
     let now = now_s();
     for (sensor, value, history, mut watch) in &mut sensors {
         let Some(v) = value.value else { continue };
-        let trend = history.series.trend();
-        let last_t = history.series.last().map_or(now, |(t, _)| t);
         let reading = Reading {
             time: now,
             value: v,
-            rate: trend.map(|t| t.slope),
-            time_to_alarm: trend
-                .zip(sensor.alarm)
-                .and_then(|(t, a)| t.time_to(a, last_t)),
+            rate: history.projection().map(|p| p.slope),
+            time_to_alarm: sensor.alarm.and_then(|a| history.time_to(a)),
         };
         let AlarmWatch { rules, watch } = &mut *watch;
         alarms.book.evaluate(sensor.index, rules, watch, &reading);

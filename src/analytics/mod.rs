@@ -7,6 +7,8 @@
 //! samples, so rounding cannot drift). Quantiles for `describe()` sort a copy
 //! of the window and are computed on demand, not per sample.
 
+pub mod predict;
+
 use std::collections::VecDeque;
 
 /// pandas' `describe()` of the window: sample std (ddof = 1) and quantiles

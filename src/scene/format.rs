@@ -175,6 +175,18 @@ pub struct SensorDef {
     /// How its limits raise alarms.
     #[serde(default)]
     pub alarms: AlarmDef,
+    /// How its near future is projected (forecast, time to alarm).
+    #[serde(default)]
+    pub predictor: PredictorDef,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub enum PredictorDef {
+    /// Least squares over the last 600 samples.
+    #[default]
+    Linear,
+    /// Holt's double exponential smoothing; weights between 0 and 1.
+    Holt { alpha: f64, beta: f64 },
 }
 
 /// A sensor's alarm settings; every field may be left out.

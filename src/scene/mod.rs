@@ -12,8 +12,9 @@ use bevy::asset::io::Reader;
 use bevy::asset::{AssetLoadFailedEvent, AssetLoader, LoadContext};
 use bevy::prelude::*;
 
-use crate::twin::{Sensor, SensorIndex, SensorOf, Twin};
-use format::{SceneDef, SceneError};
+use crate::analytics::predict::{Holt, LinearTrend};
+use crate::twin::{History, Sensor, SensorIndex, SensorOf, Twin};
+use format::{PredictorDef, SceneDef, SceneError};
 
 pub fn plugin(app: &mut App) {
     app.init_asset::<SceneAsset>()
@@ -221,6 +222,10 @@ pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SensorIndex {
                         alarm: sensor.alarm,
                     },
                     SensorOf(entity),
+                    History::new(match sensor.predictor {
+                        PredictorDef::Linear => Box::new(LinearTrend),
+                        PredictorDef::Holt { alpha, beta } => Box::new(Holt::new(alpha, beta)),
+                    }),
                 ))
                 .id();
             index.push(e);

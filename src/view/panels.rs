@@ -50,12 +50,12 @@ fn dot(ui: &mut egui::Ui, color: egui::Color32) {
 
 /// The trend per minute, and a countdown when it is heading for the alarm limit.
 fn trend_cells(ui: &mut egui::Ui, sensor: &Sensor, history: &History) {
-    let Some(trend) = history.series.trend() else {
+    let Some(projection) = history.projection() else {
         ui.label("");
         ui.label("");
         return;
     };
-    let per_min = trend.slope * 60.0;
+    let per_min = projection.slope * 60.0;
     let span = sensor.range.1 - sensor.range.0;
     let arrow = if per_min.abs() < span * 0.002 {
         "·"
@@ -65,11 +65,9 @@ fn trend_cells(ui: &mut egui::Ui, sensor: &Sensor, history: &History) {
         "↘"
     };
     ui.label(egui::RichText::new(format!("{arrow} {per_min:+.2}/min")).small());
-    let eta = history
-        .series
-        .last()
-        .zip(sensor.alarm)
-        .and_then(|((t, _), alarm)| trend.time_to(alarm, t))
+    let eta = sensor
+        .alarm
+        .and_then(|alarm| projection.time_to(alarm))
         .filter(|s| *s < 24.0 * 3600.0);
     match eta {
         Some(secs) => ui.label(

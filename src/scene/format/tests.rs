@@ -15,7 +15,8 @@ const GOOD: &str = r##"(
             (name: "temp", unit: "C", range: (0.0, 100.0), warn: Some(80.0), alarm: Some(90.0),
              binding: (topic: "sensor/temperature"), show: [Color, Label, Lift(part: "lid", axis: Y, distance: 1.0)],
              alarms: (hysteresis: Some(0.25), forecast_horizon_s: Some(120.0))),
-            (name: "state", unit: "", range: (0.0, 1.0), binding: (topic: "m1/+/state", decode: Json("on"))),
+            (name: "state", unit: "", range: (0.0, 1.0), binding: (topic: "m1/+/state", decode: Json("on")),
+             predictor: Holt(alpha: 0.5, beta: 0.2)),
          ]),
     ],
     templates: [(topic: "plant/{twin}/temp", sensor: "temp")],
@@ -44,6 +45,18 @@ fn a_good_scene_parses_with_everything_in_place() {
     assert_eq!(
         m1.sensors[1].alarms.forecast_horizon_s, None,
         "early warnings are chosen per sensor"
+    );
+    assert_eq!(
+        m1.sensors[0].predictor,
+        PredictorDef::Linear,
+        "the default predictor"
+    );
+    assert_eq!(
+        m1.sensors[1].predictor,
+        PredictorDef::Holt {
+            alpha: 0.5,
+            beta: 0.2
+        }
     );
     assert_eq!(
         m1.sensors[1].binding.as_ref().unwrap().decode,
