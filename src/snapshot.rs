@@ -192,7 +192,8 @@ pub fn take(world: &mut World) -> Snapshot {
 }
 
 fn sensor_state(s: &Sensor, v: &SensorValue, hist: &History, h: Health, now: f64) -> SensorState {
-    let forecast = hist.projection().map(|p| Forecast {
+    let projection = hist.projection();
+    let forecast = projection.map(|p| Forecast {
         predictor: hist.predictor.name(),
         slope: p.slope,
         horizon_s: FORECAST_HORIZON_S,
@@ -211,7 +212,9 @@ fn sensor_state(s: &Sensor, v: &SensorValue, hist: &History, h: Health, now: f64
         health: h.label(),
         stats: hist.series.describe(),
         forecast,
-        time_to_alarm_s: s.alarm.and_then(|alarm| hist.time_to(alarm)),
+        time_to_alarm_s: projection
+            .zip(s.alarm)
+            .and_then(|(p, alarm)| p.time_to(alarm)),
         anomaly: hist.anomaly,
         quality: hist.series.quality(now),
     }

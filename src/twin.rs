@@ -109,11 +109,6 @@ impl History {
     pub fn projection(&self) -> Option<Projection> {
         self.predictor.project(&self.series)
     }
-
-    /// Seconds from the latest sample until the projection reaches `limit`.
-    pub fn time_to(&self, limit: f64) -> Option<f64> {
-        self.projection()?.time_to(limit)
-    }
 }
 
 #[derive(Component, Debug)]

@@ -87,11 +87,12 @@ fn raise_alarms(
     let now = now_s();
     for (sensor, value, history, mut watch) in &mut sensors {
         let Some(v) = value.value else { continue };
+        let projection = history.projection();
         let reading = Reading {
             time: now,
             value: v,
-            rate: history.projection().map(|p| p.slope),
-            time_to_alarm: sensor.alarm.and_then(|a| history.time_to(a)),
+            rate: projection.map(|p| p.slope),
+            time_to_alarm: projection.zip(sensor.alarm).and_then(|(p, a)| p.time_to(a)),
         };
         let AlarmWatch { rules, watch } = &mut *watch;
         alarms.book.evaluate(sensor.index, rules, watch, &reading);

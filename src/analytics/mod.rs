@@ -61,11 +61,12 @@ impl Trend {
     /// Seconds from `now` until the line reaches `limit`, if it is heading
     /// there (`None` when flat, moving away, or already past it).
     pub fn time_to(&self, limit: f64, now: f64) -> Option<f64> {
-        let current = self.at(now);
-        if self.slope == 0.0 || (limit - current).signum() != self.slope.signum() {
-            return None;
-        }
-        Some((limit - current) / self.slope)
+        let from_now = predict::Projection {
+            time: now,
+            value: self.at(now),
+            slope: self.slope,
+        };
+        from_now.time_to(limit)
     }
 }
 
