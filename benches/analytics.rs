@@ -102,6 +102,7 @@ fn frame_of_100k() {
         source: TelemetrySource::Channel,
         snapshot: None,
         run_for: None,
+        unpaced: false,
     };
     let mut app = stepped_headless_app(&opts).expect("the generated scene loads");
     app.update();

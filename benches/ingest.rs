@@ -148,6 +148,7 @@ fn twin_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>, samples_per_round: 
         source: TelemetrySource::Mqtt(BrokerUrl::local(port)),
         snapshot: None,
         run_for: None,
+        unpaced: false,
     };
     let mut app = stepped_headless_app(&opts).expect("the factory scene loads");
     let counters = |app: &bevy::app::App| app.world().resource::<Ingest>().counters.clone();
@@ -199,6 +200,7 @@ fn memory(scene: &SceneDef, msgs: &[(String, Vec<u8>)]) -> (f64, f64, u64) {
         source: TelemetrySource::Channel,
         snapshot: None,
         run_for: None,
+        unpaced: false,
     };
     let mut app = stepped_headless_app(&opts).expect("the factory scene loads");
     let tx = app.world().resource::<SampleChannel>().tx.clone();

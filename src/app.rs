@@ -20,6 +20,9 @@ pub struct Options {
     pub snapshot: Option<PathBuf>,
     /// Exit after this many seconds.
     pub run_for: Option<f64>,
+    /// Headless: run frames back to back instead of 60 a second (a replay
+    /// at full speed).
+    pub unpaced: bool,
 }
 
 /// Registers an asset source named `scene` rooted at the scene file's folder
@@ -71,9 +74,11 @@ pub fn headless_app(opts: &Options) -> App {
     let mut app = App::new();
     let scene_asset = register_scene_source(&mut app, &opts.scene);
     app.add_plugins((
-        MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(Duration::from_secs_f64(
-            1.0 / 60.0,
-        ))),
+        MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(if opts.unpaced {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(1.0 / 60.0)
+        })),
         AssetPlugin {
             file_path: assets_dir(),
             ..default()

@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use clap::{Args, Parser, Subcommand};
 use twinscape::app::{Options, headless_app};
 use twinscape::scene::format;
+use twinscape::telemetry::replay::{RecorderRes, Replay, Speed};
 use twinscape::telemetry::{BrokerUrl, TelemetrySource, broker};
 
 /// A digital twin you can see: live MQTT data drives a 3D factory.
@@ -32,8 +33,9 @@ enum Mode {
         /// Frames to render before the screenshot.
         #[arg(long, default_value_t = 60, requires = "screenshot")]
         frames: u32,
-        /// Select this twin (by id) at start.
-        #[arg(long, value_name = "TWIN_ID")]
+        /// Select this twin (by id) at start, and plot one of its sensors
+        /// (`press-1/temperature`).
+        #[arg(long, value_name = "TWIN_ID[/SENSOR]")]
         select: Option<String>,
     },
     /// Run the twin without a window and write its state as JSON at the end.
@@ -68,6 +70,22 @@ struct Common {
     /// Readings per second per sensor from the simulated plant.
     #[arg(long, default_value_t = 5.0, value_name = "HZ", global = true)]
     sim_rate: f64,
+    /// Write every applied sample to this CSV (timestamp,twin,sensor,topic,value).
+    #[arg(long, value_name = "FILE.csv", global = true)]
+    record: Option<PathBuf>,
+    /// Play a recording back instead of listening to a broker; headless runs
+    /// stop at its end (unless --for says otherwise).
+    #[arg(long, value_name = "FILE.csv", global = true, conflicts_with_all = ["broker", "simulate"])]
+    replay: Option<PathBuf>,
+    /// Replay speed: a factor of real time (1, 10, 0.5) or "max".
+    #[arg(
+        long,
+        value_name = "X",
+        global = true,
+        requires = "replay",
+        default_value = "1"
+    )]
+    speed: Speed,
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {
@@ -110,7 +128,43 @@ fn main() -> ExitCode {
         }
     };
 
-    let (broker, simulate) = match common.broker.clone() {
+    let replay = match &common.replay {
+        Some(path) => match Replay::open(path, common.speed) {
+            Ok(replay) => {
+                let (a, b) = replay.span_ms();
+                say(&format!(
+                    "replaying {} rows from {} ({} to {}) at {}",
+                    replay.rows(),
+                    path.display(),
+                    twinscape::telemetry::record::format_time(a),
+                    twinscape::telemetry::record::format_time(b),
+                    common.speed
+                ));
+                Some(replay)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let recorder = match &common.record {
+        Some(path) => match RecorderRes::create(path) {
+            Ok(r) => {
+                say(&format!("recording applied samples to {}", path.display()));
+                Some(r)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+
+    let (source, simulate) = match common.broker.clone() {
+        _ if replay.is_some() => (TelemetrySource::Channel, false),
         Some(mut url) => {
             if let Ok(user) = std::env::var("TWINSCAPE_MQTT_USERNAME") {
                 url.username = Some(user);
@@ -118,14 +172,14 @@ fn main() -> ExitCode {
             if let Ok(pass) = std::env::var("TWINSCAPE_MQTT_PASSWORD") {
                 url.password = Some(pass);
             }
-            (url, common.simulate)
+            (TelemetrySource::Mqtt(url), common.simulate)
         }
         None => match broker::start(common.port) {
             Ok(port) => {
                 say(&format!(
                     "embedded MQTT broker listening on mqtt://127.0.0.1:{port}"
                 ));
-                (BrokerUrl::local(port), true)
+                (TelemetrySource::Mqtt(BrokerUrl::local(port)), true)
             }
             Err(e) => {
                 eprintln!("error: could not start the embedded MQTT broker: {e}");
@@ -133,22 +187,26 @@ fn main() -> ExitCode {
             }
         },
     };
-    let _plant = simulate.then(|| {
-        let fed: usize = twinscape::plant::outlets(&scene)
-            .iter()
-            .map(|o| o.fields.len())
-            .sum();
-        say(&format!(
-            "simulated plant publishing {fed} sensors to {broker}"
-        ));
-        twinscape::plant::spawn(&scene, &broker, common.seed, common.sim_rate)
-    });
+    let _plant = match (&source, simulate) {
+        (TelemetrySource::Mqtt(broker), true) => Some({
+            let fed: usize = twinscape::plant::outlets(&scene)
+                .iter()
+                .map(|o| o.fields.len())
+                .sum();
+            say(&format!(
+                "simulated plant publishing {fed} sensors to {broker}"
+            ));
+            twinscape::plant::spawn(&scene, broker, common.seed, common.sim_rate)
+        }),
+        _ => None,
+    };
 
     let mut opts = Options {
         scene: scene_path,
-        source: TelemetrySource::Mqtt(broker),
+        source,
         snapshot: None,
         run_for: None,
+        unpaced: false,
     };
     let exit = match mode {
         Some(Mode::Headless {
@@ -156,7 +214,18 @@ fn main() -> ExitCode {
         }) => {
             opts.run_for = run_for;
             opts.snapshot = snapshot;
+            opts.unpaced = replay.as_ref().is_some_and(|r| r.speed == Speed::Max);
             let mut app = headless_app(&opts);
+            if let Some(mut replay) = replay {
+                // Every headless frame is 1/60 s of replay time, however long
+                // it really takes, so a replay gives the same numbers anywhere.
+                replay.fixed_frame_s = Some(1.0 / 60.0);
+                replay.exit_when_done = run_for.is_none();
+                app.insert_resource(replay);
+            }
+            if let Some(recorder) = recorder {
+                app.insert_resource(recorder);
+            }
             // Ctrl-C stops the run cleanly, so the snapshot is still written.
             app.add_plugins(bevy::app::TerminalCtrlCHandlerPlugin);
             app.add_plugins(bevy::log::LogPlugin {
@@ -170,15 +239,21 @@ fn main() -> ExitCode {
             frames,
             select,
         }) => {
-            if let Some(id) = &select
-                && !scene.twins.iter().any(|t| &t.id == id)
-            {
-                eprintln!("error: --select {id}: the scene has no twin with that id");
-                return ExitCode::from(2);
+            if let Some(sel) = &select {
+                let (id, sensor) = sel.split_once('/').unwrap_or((sel, ""));
+                let Some(twin) = scene.twins.iter().find(|t| t.id == id) else {
+                    eprintln!("error: --select {sel}: the scene has no twin with id \"{id}\"");
+                    return ExitCode::from(2);
+                };
+                if !sensor.is_empty() && !twin.sensors.iter().any(|s| s.name == sensor) {
+                    eprintln!("error: --select {sel}: twin \"{id}\" has no sensor \"{sensor}\"");
+                    return ExitCode::from(2);
+                }
             }
-            run_viewer(&opts, screenshot.map(|path| (path, frames)), select)
+            let data = Data { replay, recorder };
+            run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data)
         }
-        None => run_viewer(&opts, None, None),
+        None => run_viewer(&opts, None, None, Data { replay, recorder }),
     };
     match exit {
         AppExit::Success => ExitCode::SUCCESS,
@@ -186,11 +261,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where the viewer's data comes from besides the broker.
+struct Data {
+    replay: Option<Replay>,
+    recorder: Option<RecorderRes>,
+}
+
 #[cfg(feature = "viewer")]
 fn run_viewer(
     opts: &Options,
     screenshot: Option<(PathBuf, u32)>,
     select: Option<String>,
+    data: Data,
 ) -> AppExit {
     let plan = screenshot.map(|(path, frames)| {
         let _ = std::fs::remove_file(&path);
@@ -203,11 +285,17 @@ fn run_viewer(
     if let Some(id) = select {
         app.insert_resource(twinscape::view::InitialSelection(id));
     }
+    if let Some(replay) = data.replay {
+        app.insert_resource(replay);
+    }
+    if let Some(recorder) = data.recorder {
+        app.insert_resource(recorder);
+    }
     app.run()
 }
 
 #[cfg(not(feature = "viewer"))]
-fn run_viewer(_: &Options, _: Option<(PathBuf, u32)>, _: Option<String>) -> AppExit {
+fn run_viewer(_: &Options, _: Option<(PathBuf, u32)>, _: Option<String>, _: Data) -> AppExit {
     eprintln!(
         "error: this build has no viewer (built without the `viewer` feature); use `twinscape headless`"
     );

@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::alarms::{Alarms, Level, Rule, State};
 use crate::analytics::{Describe, Quality};
 use crate::scene::ActiveScene;
-use crate::telemetry::now_s;
 use crate::telemetry::{Ingest, LinkState};
+use crate::telemetry::{TwinClock, now_s};
 use crate::twin::{Health, History, Sensor, SensorValue, Sensors, Twin};
 
 pub fn plugin(app: &mut App) {
@@ -115,7 +115,10 @@ pub fn take(world: &mut World) -> Snapshot {
     let mut sensors_q = world.query::<(&Sensor, &SensorValue, &History, &Health)>();
     let mut twins_q = world.query::<(&Twin, &Health, Option<&Sensors>)>();
     let mut twins: Vec<(u32, TwinState)> = Vec::new();
-    let now = now_s();
+    let now = world
+        .get_resource::<TwinClock>()
+        .filter(|c| c.now_s > 0.0)
+        .map_or_else(now_s, |c| c.now_s);
     for (twin, health, list) in twins_q.iter(world) {
         let mut first = u32::MAX;
         let sensors = list

@@ -9,20 +9,6 @@ use std::thread;
 use std::time::Duration;
 
 use common::*;
-use serde_json::Value;
-
-fn twinscape() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_twinscape"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
-fn tmp(name: &str) -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 /// Lets the last messages land, then stops a headless run with Ctrl-C (it
 /// writes its snapshot on the way out) and waits for it.
@@ -73,26 +59,6 @@ fn headless_with_embedded_broker(
     stdout.read_line(&mut first).unwrap();
     let port = embedded_port(&first);
     (child, stdout, port)
-}
-
-fn read_snapshot(path: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn twin_json<'a>(snap: &'a Value, id: &str) -> &'a Value {
-    let twins = snap["twins"].as_array().expect("twins is a list");
-    twins
-        .iter()
-        .find(|t| t["id"] == id)
-        .unwrap_or_else(|| panic!("no twin {id}"))
-}
-
-fn sensor_json<'a>(twin: &'a Value, name: &str) -> &'a Value {
-    let sensors = twin["sensors"].as_array().expect("sensors is a list");
-    sensors
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap_or_else(|| panic!("no sensor {name} in {}", twin["id"]))
 }
 
 #[test]

@@ -1,33 +1,22 @@
 //! The viewer renders the live factory: run it under Xvfb with Mesa's
 //! lavapipe, save a screenshot, and check the picture is a scene, not a blank
-//! window. (Look at target/screenshots/factory.png after a run.)
+//! window. (Look at target/screenshots/*.png after a run.)
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-#[test]
-fn the_viewer_renders_the_live_factory() {
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots/factory.png");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+/// Runs `twinscape view ARGS --frames 60 --screenshot OUT`, under Xvfb when
+/// there is no display.
+fn view(args: &[&str], out: &Path) {
     let bin = env!("CARGO_BIN_EXE_twinscape");
-    let args = [
-        "view",
-        "--port",
-        &port.to_string(),
-        "--select",
-        "press-1",
-        "--frames",
-        "60",
-        "--screenshot",
-        &out.to_string_lossy(),
-    ]
-    .map(String::from);
+    let mut args: Vec<String> = std::iter::once("view")
+        .chain(args.iter().copied())
+        .map(String::from)
+        .collect();
+    args.extend(["--frames".into(), "60".into(), "--screenshot".into()]);
+    args.push(out.to_string_lossy().into_owned());
     let mut cmd = if std::env::var_os("DISPLAY").is_some() {
         let mut c = Command::new(bin);
         c.args(&args);
@@ -48,6 +37,73 @@ fn the_viewer_renders_the_live_factory() {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Pixels within `tol` of `rgb` inside the rectangle x0..x1, y0..y1.
+fn count_colour(
+    img: &image::RgbImage,
+    rgb: [u8; 3],
+    tol: u8,
+    (x0, y0, x1, y1): (u32, u32, u32, u32),
+) -> usize {
+    img.enumerate_pixels()
+        .filter(|(x, y, p)| {
+            (x0..x1).contains(x)
+                && (y0..y1).contains(y)
+                && p.0.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) <= tol)
+        })
+        .count()
+}
+
+#[test]
+fn the_replayed_sensor_plot_shows_history_forecast_limits_and_anomalies() {
+    // press-1's temperature rising 0.5 °C/s from 40 °C for a minute, with one
+    // spike of +15 °C at 30 s: a rising trend heading for the 80 °C alarm,
+    // and one anomaly.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv_path = dir.join("press-ramp.csv");
+    let mut csv = String::from("time,twin,sensor,value\n");
+    for i in 0..60 {
+        let v = 40.0 + 0.5 * i as f64 + if i == 30 { 15.0 } else { 0.0 };
+        writeln!(csv, "{},press-1,temperature,{v}", 1_764_150_000 + i).unwrap();
+    }
+    std::fs::write(&csv_path, csv).unwrap();
+    let out = dir.join("plot.png");
+    view(
+        &[
+            "--replay",
+            &csv_path.to_string_lossy(),
+            "--speed",
+            "max",
+            "--select",
+            "press-1/temperature",
+        ],
+        &out,
+    );
+    let img = image::open(&out).expect("a PNG was written").to_rgb8();
+    // The plot window sits at the bottom left.
+    let plot_area = (0, 360, 760, 720);
+    let forecast = count_colour(&img, [90, 160, 255], 25, plot_area);
+    let alarm_line = count_colour(&img, [217, 20, 15], 40, plot_area);
+    let anomaly = count_colour(&img, [255, 80, 200], 30, plot_area);
+    let history = count_colour(&img, [220, 225, 235], 20, plot_area);
+    assert!(forecast > 100, "{forecast} forecast-blue pixels");
+    assert!(alarm_line > 200, "{alarm_line} alarm-red pixels");
+    assert!(anomaly > 20, "{anomaly} anomaly-pink pixels");
+    assert!(history > 100, "{history} history pixels");
+}
+
+#[test]
+fn the_viewer_renders_the_live_factory() {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots/factory.png");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    view(&["--port", &port.to_string(), "--select", "press-1"], &out);
 
     let img = image::open(&out).expect("a PNG was written").to_rgb8();
     assert_eq!((img.width(), img.height()), (1280, 720));

@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use super::{AlarmBook, Reading, Rules, Watch};
 use crate::TwinSet;
 use crate::scene::SceneSpawned;
-use crate::telemetry::now_s;
+use crate::telemetry::TwinClock;
 use crate::twin::{History, Sensor, SensorValue};
 
 pub fn plugin(app: &mut App) {
@@ -83,8 +83,9 @@ fn watch_sensors(
 fn raise_alarms(
     mut sensors: Query<(&Sensor, &SensorValue, &History, &mut AlarmWatch)>,
     mut alarms: ResMut<Alarms>,
+    clock: Res<TwinClock>,
 ) {
-    let now = now_s();
+    let now = clock.now_s;
     for (sensor, value, history, mut watch) in &mut sensors {
         let Some(v) = value.value else { continue };
         let projection = history.projection();

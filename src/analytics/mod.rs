@@ -290,6 +290,33 @@ impl Series {
         })
     }
 
+    /// The samples in the window whose z-score against the samples before
+    /// them (at least `ANOMALY_MIN_BEFORE`) reaches `ANOMALY_Z`: (time, value, z).
+    /// One pass with running sums, for plotting.
+    pub fn anomalies(&self) -> Vec<(f64, f64, f64)> {
+        let (mut n, mut sum, mut sum_sq) = (0.0f64, 0.0f64, 0.0f64);
+        let mut out = Vec::new();
+        // Values relative to the first, so the sums keep their precision.
+        let base = self.samples.front().map_or(0.0, |s| s.1);
+        for &(t, v) in &self.samples {
+            let x = v - base;
+            if n >= ANOMALY_MIN_BEFORE as f64 {
+                let mean = sum / n;
+                let var = ((sum_sq - sum * mean) / (n - 1.0)).max(0.0);
+                if var > f64::EPSILON * (mean + base).abs().max(1.0) {
+                    let z = (x - mean) / var.sqrt();
+                    if z.abs() >= ANOMALY_Z {
+                        out.push((t, v, z));
+                    }
+                }
+            }
+            n += 1.0;
+            sum += x;
+            sum_sq += x * x;
+        }
+        out
+    }
+
     pub fn quality(&self, now: f64) -> Quality {
         let Some((t, v)) = self.last() else {
             return Quality {
@@ -304,6 +331,11 @@ impl Series {
         }
     }
 }
+
+/// A sample this many standard deviations from the window's mean is an anomaly.
+pub const ANOMALY_Z: f64 = 3.0;
+/// Samples needed before a z-score means anything.
+pub const ANOMALY_MIN_BEFORE: usize = 10;
 
 /// Linear interpolation between closest ranks (pandas' and numpy's default).
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {

@@ -161,3 +161,34 @@ fn quantiles_interpolate_between_ranks() {
     assert_eq!(quantile(&v, 0.25), 1.75);
     assert_eq!(quantile(&[5.0], 0.75), 5.0);
 }
+
+#[test]
+fn anomalies_are_the_samples_far_from_those_before_them() {
+    let mut series = Series::new(SeriesConfig::default());
+    // 0, 1, 0, 1, ... (mean 0.5, sample std ~0.51 over 20 samples), then a
+    // spike of 10 and a return to 0.
+    for i in 0..20 {
+        series.push(i as f64, (i % 2) as f64);
+    }
+    series.push(20.0, 10.0);
+    series.push(21.0, 0.0);
+    let found = series.anomalies();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (t, v, z) = found[0];
+    assert_eq!((t, v), (20.0, 10.0));
+    // Worked out: the 20 samples before have mean 0.5 and variance
+    // (20 * 0.25) / 19, so z = 9.5 / sqrt(5 / 19).
+    assert!((z - 9.5 / (5.0f64 / 19.0).sqrt()).abs() < 1e-9, "{z}");
+    // The live score of the spike agreed when it arrived.
+    let mut again = Series::new(SeriesConfig::default());
+    for i in 0..20 {
+        again.push(i as f64, (i % 2) as f64);
+    }
+    assert!((again.push(20.0, 10.0) - z).abs() < 1e-9);
+    // A flat series has no anomalies, and neither does a short one.
+    let mut flat = Series::new(SeriesConfig::default());
+    for i in 0..30 {
+        flat.push(i as f64, 5.0);
+    }
+    assert!(flat.anomalies().is_empty());
+}

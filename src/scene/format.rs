@@ -302,6 +302,21 @@ impl SceneDef {
     }
 
     /// Every sensor in scene order: (twin index, sensor index within the twin).
+    /// The topic that feeds a sensor: its binding (a topic or a filter), or
+    /// the template for its name, filled in with the twin's id.
+    pub fn topic_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<String> {
+        sensor
+            .binding
+            .as_ref()
+            .map(|b| b.topic.clone())
+            .or_else(|| {
+                self.templates
+                    .iter()
+                    .find(|t| t.sensor == sensor.name)
+                    .map(|t| t.topic.replace("{twin}", &twin.id))
+            })
+    }
+
     pub fn sensors(&self) -> impl Iterator<Item = (&TwinDef, &SensorDef)> {
         self.twins
             .iter()

@@ -199,17 +199,7 @@ pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SensorIndex {
             .id();
         twin_entities.insert(twin.id.as_str(), entity);
         for sensor in &twin.sensors {
-            let topic = sensor
-                .binding
-                .as_ref()
-                .map(|b| b.topic.clone())
-                .or_else(|| {
-                    scene
-                        .templates
-                        .iter()
-                        .find(|t| t.sensor == sensor.name)
-                        .map(|t| t.topic.replace("{twin}", &twin.id))
-                });
+            let topic = scene.topic_of(twin, sensor);
             let e = commands
                 .spawn((
                     Sensor {

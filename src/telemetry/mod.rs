@@ -7,6 +7,8 @@
 //! frame into the sensors' `SensorValue`s.
 
 pub mod payload;
+pub mod record;
+pub mod replay;
 pub mod topic;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -36,12 +38,37 @@ pub fn plugin(app: &mut App) {
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
     app.insert_resource(SampleChannel { tx, rx })
         .init_resource::<Ingest>()
+        .init_resource::<TwinClock>()
+        .add_plugins(replay::plugin)
         .add_systems(
             Update,
-            (start_ingest, apply_samples)
+            (
+                tick_clock,
+                start_ingest,
+                replay::bind_replay.run_if(resource_exists::<replay::Replay>),
+                replay::name_recorded_sensors.run_if(resource_exists::<replay::RecorderRes>),
+                replay::feed.run_if(resource_exists::<replay::Replay>),
+                apply_samples,
+            )
                 .chain()
                 .in_set(TwinSet::Ingest),
         );
+}
+
+/// The twin's "now", in seconds since the Unix epoch: the wall clock for
+/// live data, the file's time during a replay. Alarms, data quality and the
+/// panels judge time by it, so a replay ages data as it was recorded.
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct TwinClock {
+    pub now_s: f64,
+    /// Set while a replay drives the clock.
+    pub replaying: bool,
+}
+
+fn tick_clock(mut clock: ResMut<TwinClock>) {
+    if !clock.replaying {
+        clock.now_s = now_s();
+    }
 }
 
 /// Where live data comes from.
@@ -265,6 +292,7 @@ pub fn apply_samples(
     index: Option<Res<SensorIndex>>,
     ingest: Res<Ingest>,
     mut values: Query<(&mut SensorValue, &mut History)>,
+    mut recorder: Option<ResMut<replay::RecorderRes>>,
 ) {
     let Some(index) = index else { return };
     let mut applied = 0u64;
@@ -281,6 +309,9 @@ pub fn apply_samples(
             Ok((mut value, mut history)) => {
                 value.record(sample.value, sample.time_ms);
                 history.record(sample.value, sample.time_ms);
+                if let Some(recorder) = recorder.as_deref_mut() {
+                    recorder.recorder.write(&sample);
+                }
                 applied += 1;
             }
             // Decoded for a scene that has since been replaced.

@@ -24,7 +24,8 @@ use shapes::{Bounds, PartOf};
 #[derive(Resource, Default, Debug)]
 pub struct Selected(pub Option<Entity>);
 
-/// `--select ID`: the twin selected at start, once it exists.
+/// `--select ID[/SENSOR]`: the twin selected (and the sensor plotted) at
+/// start, once it exists.
 #[derive(Resource, Debug, Clone)]
 pub struct InitialSelection(pub String);
 
@@ -38,6 +39,7 @@ pub struct ScreenshotPlan {
 pub fn plugin(app: &mut App) {
     app.add_plugins((EguiPlugin::default(), MeshPickingPlugin))
         .init_resource::<Selected>()
+        .init_resource::<panels::PlotSensor>()
         .init_resource::<panels::Rate>()
         .insert_resource(ClearColor(Color::srgb(0.055, 0.062, 0.075)))
         .add_systems(Startup, stage)
@@ -56,7 +58,12 @@ pub fn plugin(app: &mut App) {
         )
         .add_systems(
             EguiPrimaryContextPass,
-            (panels::panels, panels::alarm_panel),
+            (
+                panels::panels,
+                panels::plot_panel,
+                panels::alarm_panel,
+                panels::replay_panel,
+            ),
         )
         .add_observer(select_on_click);
 }
@@ -157,12 +164,21 @@ fn frame_scene(mut spawned: MessageReader<SceneSpawned>, mut cameras: Query<&mut
 fn select_initial(
     mut commands: Commands,
     initial: Option<Res<InitialSelection>>,
-    twins: Query<(Entity, &crate::twin::Twin), With<Bounds>>,
+    twins: Query<(Entity, &crate::twin::Twin, Option<&crate::twin::Sensors>), With<Bounds>>,
+    sensors: Query<&crate::twin::Sensor>,
     mut selected: ResMut<Selected>,
+    mut plot: ResMut<panels::PlotSensor>,
 ) {
     let Some(initial) = initial else { return };
-    if let Some((entity, _)) = twins.iter().find(|(_, t)| t.id == initial.0) {
+    let (id, sensor) = initial.0.split_once('/').unwrap_or((&initial.0, ""));
+    if let Some((entity, _, list)) = twins.iter().find(|(_, t, _)| t.id == id) {
         selected.0 = Some(entity);
+        plot.0 = list.and_then(|l| {
+            l.entities()
+                .iter()
+                .copied()
+                .find(|&e| sensors.get(e).is_ok_and(|s| s.name == sensor))
+        });
         commands.remove_resource::<InitialSelection>();
     }
 }

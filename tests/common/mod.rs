@@ -141,6 +141,7 @@ impl Twin {
             source: TelemetrySource::Mqtt(broker),
             snapshot: None,
             run_for: None,
+            unpaced: false,
         };
         let mut app = headless_app(&opts);
         app.finish();
@@ -243,4 +244,39 @@ pub fn value_of(s: &Snapshot, twin: &str, name: &str) -> Option<f64> {
 
 pub fn health_of<'a>(s: &'a Snapshot, twin: &str) -> &'a str {
     s.twins.iter().find(|t| t.id == twin).unwrap().health
+}
+
+// The `twinscape` binary, for tests that run it as a user would.
+
+pub fn twinscape() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_twinscape"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+pub fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+pub fn read_snapshot(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+pub fn twin_json<'a>(snap: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    let twins = snap["twins"].as_array().expect("twins is a list");
+    twins
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("no twin {id}"))
+}
+
+pub fn sensor_json<'a>(twin: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    let sensors = twin["sensors"].as_array().expect("sensors is a list");
+    sensors
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no sensor {name} in {}", twin["id"]))
 }
