@@ -51,6 +51,7 @@ pub fn plugin(app: &mut App) {
                 shapes::move_by_value,
                 camera::orbit,
                 (select_initial, outline_selected).chain(),
+                alarm_rings,
                 panels::measure_rate,
                 take_screenshot,
             )
@@ -213,6 +214,33 @@ fn outline_selected(
             .with_scale(size),
         Color::srgb(0.3, 0.85, 1.0),
     );
+}
+
+/// A ring on the floor around every machine in warning (steady) or alarm
+/// (pulsing, twice a second), so a problem shows from any camera angle.
+fn alarm_rings(
+    time: Res<Time<Real>>,
+    twins: Query<(&GlobalTransform, &Bounds, &crate::twin::Health), With<crate::twin::Twin>>,
+    mut gizmos: Gizmos,
+) {
+    use crate::twin::Health;
+    let pulse = 0.5 + 0.5 * (time.elapsed_secs() * std::f32::consts::TAU * 2.0).sin();
+    for (tf, b, health) in &twins {
+        let (colour, grow) = match health {
+            Health::Alarm => (Color::srgb(1.0, 0.15, 0.1), pulse),
+            Health::Warn => (Color::srgb(1.0, 0.55, 0.05), 0.0),
+            _ => continue,
+        };
+        let scale = tf.scale();
+        let radius = b.half.x.max(b.half.z) * scale.x.max(scale.z) + 0.5 + 0.6 * grow;
+        let centre = tf.transform_point(b.center);
+        let iso = Isometry3d::new(
+            Vec3::new(centre.x, 0.05, centre.z),
+            Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
+        );
+        gizmos.circle(iso, radius, colour);
+        gizmos.circle(iso, radius + 0.12, colour);
+    }
 }
 
 fn take_screenshot(

@@ -268,7 +268,43 @@ pub fn panels(
             egui::Color32::WHITE,
         );
     }
+    // A warning sign over every machine in warning or alarm.
+    for (entity, _, health, _) in &list {
+        if **health < Health::Warn {
+            continue;
+        }
+        let Ok((tf, b)) = bounds.get(*entity) else {
+            continue;
+        };
+        let top = tf.transform_point(b.center + Vec3::Y * (b.half.y + 1.6));
+        let Ok(p) = camera.world_to_viewport(cam_tf, top) else {
+            continue;
+        };
+        warning_sign(&painter, egui::pos2(p.x, p.y), health_color(**health));
+    }
     Ok(())
+}
+
+/// A filled triangle with an exclamation mark, centred on `at`.
+fn warning_sign(painter: &egui::Painter, at: egui::Pos2, colour: egui::Color32) {
+    let (w, h) = (22.0, 19.0);
+    let points = vec![
+        at + egui::vec2(0.0, -h / 2.0),
+        at + egui::vec2(w / 2.0, h / 2.0),
+        at + egui::vec2(-w / 2.0, h / 2.0),
+    ];
+    painter.add(egui::Shape::convex_polygon(
+        points,
+        colour,
+        egui::Stroke::new(1.5, egui::Color32::from_black_alpha(200)),
+    ));
+    painter.text(
+        at + egui::vec2(0.0, 2.5),
+        egui::Align2::CENTER_CENTER,
+        "!",
+        egui::FontId::proportional(14.0),
+        egui::Color32::BLACK,
+    );
 }
 
 /// The alarm list, newest first: click "ack" to acknowledge an active alarm.
