@@ -110,7 +110,10 @@ fn frame_of_100k() {
     let mut rng = Rng::new(9);
     let mut times = vec![];
     let now = twinscape::telemetry::now_ms();
-    for frame in 0..30u64 {
+    // Fill every window first (600 samples), so the timed frames are the
+    // steady state: each sample also pushes the oldest out.
+    let warm_up = 600u64;
+    for frame in 0..warm_up + 25 {
         for sensor in 0..n as u32 {
             let value = 50.0 + rng.normal() * 5.0;
             tx.try_send(Sample {
@@ -125,11 +128,11 @@ fn frame_of_100k() {
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let c = app.world().resource::<Ingest>().counters.clone();
-    assert_eq!(c.get(&c.applied), 30 * n as u64);
-    let warm = &mut times[5..].to_vec();
+    assert_eq!(c.get(&c.applied), (warm_up + 25) * n as u64);
+    let warm = &mut times[warm_up as usize..].to_vec();
     warm.sort_by(f64::total_cmp);
     println!(
-        "frame with {n} sensors, one sample each: median {:.2} ms, min {:.2} ms, max {:.2} ms (25 frames after 5 warm-up)",
+        "frame with {n} sensors, one sample each: median {:.2} ms, min {:.2} ms, max {:.2} ms (25 frames after {warm_up} that fill the windows)",
         warm[warm.len() / 2],
         warm[0],
         warm[warm.len() - 1]

@@ -88,14 +88,17 @@ fn raise_alarms(
     let now = clock.now_s;
     for (sensor, value, history, mut watch) in &mut sensors {
         let Some(v) = value.value else { continue };
-        let projection = history.projection();
+        let AlarmWatch { rules, watch } = &mut *watch;
+        // Only the rate and forecast rules need the trend: skip it otherwise.
+        let projection = (rules.max_rate.is_some() || rules.forecast_horizon_s.is_some())
+            .then(|| history.projection())
+            .flatten();
         let reading = Reading {
             time: now,
             value: v,
             rate: projection.map(|p| p.slope),
             time_to_alarm: projection.zip(sensor.alarm).and_then(|(p, a)| p.time_to(a)),
         };
-        let AlarmWatch { rules, watch } = &mut *watch;
         alarms.book.evaluate(sensor.index, rules, watch, &reading);
     }
 }
