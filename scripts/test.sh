@@ -27,6 +27,22 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+step "SimPy (PyPI) in target/simpy-venv, for the machine-shop comparison"
+if ! target/simpy-venv/bin/python -c "import simpy" 2>/dev/null; then
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" 2>/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+    else
+      echo "missing: python3 with venv (apt-get install python3-venv)" >&2
+      exit 1
+    fi
+  fi
+  rm -rf target/simpy-venv
+  python3 -m venv target/simpy-venv
+  target/simpy-venv/bin/pip install -q "simpy==4.1.2"
+fi
+
 step "rust wasm target"
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 

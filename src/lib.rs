@@ -9,6 +9,7 @@ pub mod alarms;
 pub mod analytics;
 pub mod app;
 pub mod scene;
+pub mod sim;
 pub mod snapshot;
 pub mod telemetry;
 pub mod twin;
