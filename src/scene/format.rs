@@ -48,6 +48,48 @@ pub struct SceneDef {
     /// Bindings whose topic holds a `{twin}` segment that names the twin.
     #[serde(default)]
     pub templates: Vec<TemplateDef>,
+    /// The line as a process model: stations of machines with buffers
+    /// between them, for the simulated plant and what-if runs.
+    #[serde(default)]
+    pub process: Option<LineDef>,
+}
+
+/// A production line: parts flow through the stations in order, each
+/// station's machines taking parts from the buffer before it (the first from
+/// an endless supply) and putting them in the buffer after it (the last into
+/// the shipped count). Times in seconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineDef {
+    /// Repair crews: how many broken machines can be repaired at once.
+    #[serde(default = "one_unit")]
+    pub crews: usize,
+    pub stations: Vec<StationDef>,
+}
+
+fn one_unit() -> usize {
+    1
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationDef {
+    pub name: String,
+    /// Twin ids of the station's machines, which work in parallel.
+    pub machines: Vec<String>,
+    /// Processing time per part: normal(cycle_s, cycle_sd_s), drawn again while ≤ 0.
+    pub cycle_s: f64,
+    #[serde(default)]
+    pub cycle_sd_s: f64,
+    /// Mean working time between breakdowns (exponential); none if left out.
+    #[serde(default)]
+    pub mtbf_s: Option<f64>,
+    /// Repair time once a crew arrives.
+    #[serde(default)]
+    pub repair_s: f64,
+    /// Room in the buffer after this station (ignored for the last one).
+    #[serde(default = "one_unit")]
+    pub buffer: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -514,6 +556,83 @@ fn validate(scene: &SceneDef, source: &str, file: &str) -> Result<(), SceneError
                     "template {quoted} feeds sensor \"{}\", which no twin has",
                     template.sensor
                 ),
+            ));
+        }
+    }
+    if let Some(line) = &scene.process {
+        check_line(line, &ids, &err)?;
+    }
+    Ok(())
+}
+
+fn check_line(
+    line: &LineDef,
+    ids: &HashMap<&str, usize>,
+    err: &impl Fn(&str, usize, String) -> SceneError,
+) -> Result<(), SceneError> {
+    if line.stations.is_empty() {
+        return Err(err("process:", 0, "the process has no stations".into()));
+    }
+    if line.crews == 0 {
+        return Err(err(
+            "crews:",
+            0,
+            "the process needs at least one repair crew".into(),
+        ));
+    }
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for st in &line.stations {
+        let name = format!("name: \"{}\"", st.name);
+        if st.machines.is_empty() {
+            return Err(err(
+                &name,
+                0,
+                format!("station \"{}\" has no machines", st.name),
+            ));
+        }
+        for m in &st.machines {
+            let quoted = format!("\"{m}\"");
+            if !ids.contains_key(m.as_str()) {
+                return Err(err(
+                    &name,
+                    0,
+                    format!(
+                        "station \"{}\" names machine {quoted}, which is not a twin",
+                        st.name
+                    ),
+                ));
+            }
+            if let Some(other) = seen.insert(m, &st.name) {
+                return Err(err(
+                    &name,
+                    0,
+                    format!(
+                        "machine {quoted} is in stations \"{other}\" and \"{}\"",
+                        st.name
+                    ),
+                ));
+            }
+        }
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !positive(st.cycle_s)
+            || !(st.cycle_sd_s.is_finite() && st.cycle_sd_s >= 0.0)
+            || st.mtbf_s.is_some_and(|m| !positive(m))
+            || !(st.repair_s.is_finite() && st.repair_s >= 0.0)
+        {
+            return Err(err(
+                &name,
+                0,
+                format!(
+                    "station \"{}\": cycle_s and mtbf_s must be positive, cycle_sd_s and repair_s not negative",
+                    st.name
+                ),
+            ));
+        }
+        if st.buffer == 0 {
+            return Err(err(
+                &name,
+                0,
+                format!("station \"{}\": buffer must hold at least 1 part", st.name),
             ));
         }
     }

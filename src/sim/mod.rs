@@ -36,6 +36,7 @@
 //! stream number, so a run is the same for the same seed whatever else
 //! changes in the model.
 
+pub mod line;
 pub mod machine_shop;
 mod rng;
 #[cfg(test)]
@@ -588,6 +589,18 @@ struct StoreState<T> {
     /// Items ever put and taken.
     put_count: u64,
     get_count: u64,
+    /// The integral of the level over time, up to `since`.
+    area: f64,
+    since: f64,
+    created: f64,
+}
+
+impl<T> StoreState<T> {
+    /// Adds the level so far to the integral; call before the level changes.
+    fn touch(&mut self, now: f64) {
+        self.area += self.items.len() as f64 * (now - self.since);
+        self.since = now;
+    }
 }
 
 /// A FIFO buffer between processes (SimPy's `Store`).
@@ -617,6 +630,9 @@ impl<T: 'static> Store<T> {
                 next_op: 0,
                 put_count: 0,
                 get_count: 0,
+                area: 0.0,
+                since: sim.now(),
+                created: sim.now(),
             })),
         }
     }
@@ -638,6 +654,18 @@ impl<T: 'static> Store<T> {
         self.state.borrow().get_count
     }
 
+    /// The time-weighted mean level since the store was made.
+    pub fn mean_level(&self) -> f64 {
+        let now = self.sim.now();
+        let st = self.state.borrow();
+        let area = st.area + st.items.len() as f64 * (now - st.since);
+        if now > st.created {
+            area / (now - st.created)
+        } else {
+            st.items.len() as f64
+        }
+    }
+
     /// Puts an item in without waiting when there is room (setting up a
     /// run's initial state); gives it back when the store is full.
     pub fn try_put(&self, item: T) -> Result<(), T> {
@@ -645,6 +673,7 @@ impl<T: 'static> Store<T> {
         if st.items.len() >= st.capacity {
             return Err(item);
         }
+        st.touch(self.sim.now());
         st.items.push_back(item);
         st.put_count += 1;
         drop(st);
@@ -673,6 +702,7 @@ impl<T: 'static> Store<T> {
     /// Moves items from waiting putters in, and out to waiting getters.
     fn settle(&self) {
         let mut st = self.state.borrow_mut();
+        st.touch(self.sim.now());
         loop {
             let mut moved = false;
             while st.items.len() < st.capacity {
@@ -773,6 +803,7 @@ impl<T: 'static> Future for Get<T> {
                 st.getters.retain(|(_, o, _)| *o != op);
                 // An item already handed over goes back to the front.
                 if let Some(item) = self.slot.take() {
+                    st.touch(self.store.sim.now());
                     st.items.push_front(item);
                     st.get_count -= 1;
                 }

@@ -1,0 +1,160 @@
+use super::*;
+use crate::scene::format::StationDef;
+
+fn station(name: &str, machines: &[&str], cycle_s: f64, buffer: usize) -> StationDef {
+    StationDef {
+        name: name.into(),
+        machines: machines.iter().map(|m| m.to_string()).collect(),
+        cycle_s,
+        cycle_sd_s: 0.0,
+        mtbf_s: None,
+        repair_s: 0.0,
+        buffer,
+    }
+}
+
+#[test]
+fn a_deterministic_line_runs_at_its_bottleneck() {
+    // A makes a part every 10 s, B needs 20 s: B sets the pace, A spends
+    // about half its time blocked by the full buffer.
+    let def = LineDef {
+        crews: 1,
+        stations: vec![
+            station("a", &["a1"], 10.0, 2),
+            station("b", &["b1"], 20.0, 1),
+        ],
+    };
+    let line = Line::new(&def, &Start::default(), 1);
+    line.run_until(1000.0);
+    // First part reaches B at 10 s, then one leaves every 20 s: at 30, 50, …, 990.
+    assert_eq!(line.shipped(), 49);
+    let r = line.report();
+    assert!((r.oee - 49.0 * 20.0 / 1000.0).abs() < 1e-9, "{}", r.oee);
+    assert!((r.per_hour - 49.0 * 3.6).abs() < 1e-9);
+    let a = &r.stations[0];
+    assert!(
+        a.blocked > 0.4 && a.blocked < 0.55,
+        "A blocked {:.3}",
+        a.blocked
+    );
+    assert_eq!(a.availability, 1.0);
+    // B's buffer is full (2) nearly all the time once A gets ahead.
+    let q = r.stations[1].queue_before.unwrap();
+    assert!(q > 1.5 && q <= 2.0, "queue {q}");
+    assert_eq!(line.state_of("b1"), Some(MachineState::Working));
+}
+
+#[test]
+fn a_machine_down_at_the_start_holds_the_line_until_repaired() {
+    let mut a = station("a", &["a1"], 10.0, 5);
+    a.repair_s = 600.0;
+    let def = LineDef {
+        crews: 1,
+        stations: vec![a, station("b", &["b1"], 5.0, 1)],
+    };
+    let start = Start {
+        down: vec![("a1".into(), 300.0)],
+        ..Start::default()
+    };
+    let line = Line::new(&def, &start, 1);
+    line.run_until(299.0);
+    assert_eq!(line.state_of("a1"), Some(MachineState::Down));
+    assert_eq!(line.shipped(), 0);
+    line.run_until(1000.0);
+    // Repaired at 300, then a part every 10 s reaching B 10 s later, plus 5 s at B.
+    assert_eq!(line.shipped(), 69);
+    let r = line.report();
+    assert!((r.stations[0].down_min - 5.0).abs() < 1e-9);
+    assert_eq!(r.stations[0].failures, 1.0);
+}
+
+fn factory() -> LineDef {
+    let mut mill = station("milling", &["m1", "m2", "m3"], 60.0, 6);
+    let mut press = station("pressing", &["p1", "p2"], 35.0, 4);
+    let mut pack = station("packing", &["k1"], 18.0, 1);
+    for (s, mtbf) in [
+        (&mut mill, 3600.0),
+        (&mut press, 2400.0),
+        (&mut pack, 5400.0),
+    ] {
+        s.cycle_sd_s = s.cycle_s * 0.1;
+        s.mtbf_s = Some(mtbf);
+        s.repair_s = 600.0;
+    }
+    LineDef {
+        crews: 1,
+        stations: vec![mill, press, pack],
+    }
+}
+
+#[test]
+fn what_ifs_move_throughput_the_expected_way() {
+    let def = factory();
+    let start = Start {
+        buffer_fill: 0.5,
+        ..Start::default()
+    };
+    let eight_h = 8.0 * 3600.0;
+    let run = |s: &str| what_if(&def, &start, &s.parse().unwrap(), eight_h, 20, 7).unwrap();
+    let fail = run("fail:p1");
+    assert!(
+        fail.result.shipped < fail.baseline.shipped,
+        "a press down now costs parts: {} vs {}",
+        fail.result.shipped,
+        fail.baseline.shipped
+    );
+    assert!(fail.result.stations[1].down_min > fail.baseline.stations[1].down_min);
+    let crews = run("crews:2");
+    assert!(crews.result.shipped >= crews.baseline.shipped);
+    assert!(crews.result.stations[1].down_min <= crews.baseline.stations[1].down_min);
+    let slow = run("slower:milling:1.5");
+    assert!(slow.result.shipped < slow.baseline.shipped);
+    // Same seeds, same baseline.
+    assert_eq!(fail.baseline, crews.baseline);
+    assert_eq!(run("baseline").result, run("baseline").baseline);
+    // Sensible magnitudes: the mills (3 × 60 s, 20 s a part) are the
+    // bottleneck, about 1,440 parts in 8 h at best; about 53 breakdowns of
+    // 10 min keep the one crew busy most of the shift, so far fewer.
+    assert!(
+        (500.0..1440.0).contains(&fail.baseline.shipped),
+        "{}",
+        fail.baseline.shipped
+    );
+    assert!(
+        crews.result.shipped > crews.baseline.shipped * 1.1,
+        "a second crew helps a lot here"
+    );
+}
+
+#[test]
+fn scenarios_parse_and_name_what_the_line_lacks() {
+    assert_eq!("fail:press-2".parse(), Ok(Scenario::Fail("press-2".into())));
+    assert_eq!("crews:2".parse(), Ok(Scenario::Crews(2)));
+    assert_eq!(
+        "slower:pressing:1.25".parse(),
+        Ok(Scenario::Slower("pressing".into(), 1.25))
+    );
+    for bad in ["crews:0", "slower:x:-1", "explode", "fail:"] {
+        assert!(
+            bad.parse::<Scenario>()
+                .unwrap_err()
+                .contains("is not a scenario"),
+            "{bad}"
+        );
+    }
+    let def = factory();
+    let e = what_if(
+        &def,
+        &Start::default(),
+        &Scenario::Fail("zz".into()),
+        60.0,
+        1,
+        1,
+    )
+    .unwrap_err();
+    assert_eq!(e, "the line has no machine \"zz\"");
+    let e = Scenario::Slower("welding".into(), 2.0)
+        .apply(&def, &Start::default())
+        .unwrap_err();
+    assert_eq!(e, "the line has no station \"welding\"");
+}
