@@ -13,6 +13,7 @@ pub mod sim;
 pub mod snapshot;
 pub mod telemetry;
 pub mod twin;
+pub mod whatif;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod plant;
@@ -50,5 +51,6 @@ pub fn twin_plugin(app: &mut App) {
         twin::plugin,
         alarms::plugin::plugin,
         snapshot::plugin,
+        whatif::plugin,
     ));
 }

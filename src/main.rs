@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use clap::{Args, Parser, Subcommand};
 use twinscape::app::{Options, headless_app};
 use twinscape::scene::format;
+use twinscape::sim::line::{Scenario, Start};
 use twinscape::telemetry::replay::{RecorderRes, Replay, Speed};
 use twinscape::telemetry::{BrokerUrl, TelemetrySource, broker};
 
@@ -77,6 +78,11 @@ struct Common {
     /// stop at its end (unless --for says otherwise).
     #[arg(long, value_name = "FILE.csv", global = true, conflicts_with_all = ["broker", "simulate"])]
     replay: Option<PathBuf>,
+    /// Run the scene's process model 8 h ahead from the live state for this
+    /// scenario against the baseline, into the snapshot: fail:MACHINE,
+    /// crews:N or slower:STATION:FACTOR. May be repeated.
+    #[arg(long = "what-if", value_name = "SCENARIO", global = true)]
+    what_if: Vec<Scenario>,
     /// Replay speed: a factor of real time (1, 10, 0.5) or "max".
     #[arg(
         long,
@@ -126,6 +132,26 @@ fn main() -> ExitCode {
             eprintln!("error: cannot read scene {}: {e}", scene_path.display());
             return ExitCode::from(2);
         }
+    };
+
+    if !common.what_if.is_empty() {
+        let Some(line) = &scene.process else {
+            eprintln!(
+                "error: --what-if: scene {} has no process model (a `process:` section)",
+                scene_path.display()
+            );
+            return ExitCode::from(2);
+        };
+        for scenario in &common.what_if {
+            if let Err(e) = scenario.apply(line, &Start::default()) {
+                eprintln!("error: --what-if {scenario}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let plan = twinscape::whatif::WhatIfPlan {
+        scenarios: common.what_if.clone(),
+        ..Default::default()
     };
 
     let replay = match &common.replay {
@@ -216,6 +242,7 @@ fn main() -> ExitCode {
             opts.snapshot = snapshot;
             opts.unpaced = replay.as_ref().is_some_and(|r| r.speed == Speed::Max);
             let mut app = headless_app(&opts);
+            app.insert_resource(plan);
             if let Some(mut replay) = replay {
                 // Every headless frame is 1/60 s of replay time, however long
                 // it really takes, so a replay gives the same numbers anywhere.
@@ -250,10 +277,23 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             }
-            let data = Data { replay, recorder };
+            let data = Data {
+                replay,
+                recorder,
+                plan,
+            };
             run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data)
         }
-        None => run_viewer(&opts, None, None, Data { replay, recorder }),
+        None => run_viewer(
+            &opts,
+            None,
+            None,
+            Data {
+                replay,
+                recorder,
+                plan,
+            },
+        ),
     };
     match exit {
         AppExit::Success => ExitCode::SUCCESS,
@@ -265,6 +305,7 @@ fn main() -> ExitCode {
 struct Data {
     replay: Option<Replay>,
     recorder: Option<RecorderRes>,
+    plan: twinscape::whatif::WhatIfPlan,
 }
 
 #[cfg(feature = "viewer")]
@@ -288,6 +329,20 @@ fn run_viewer(
     if let Some(replay) = data.replay {
         app.insert_resource(replay);
     }
+    // `view --what-if S`: open the panel on S, run once the live state is in.
+    if let Some(first) = data.plan.scenarios.first().cloned() {
+        let choice = opts_line(opts)
+            .map(|def| twinscape::whatif::offered(&def))
+            .and_then(|o| o.iter().position(|(s, _)| *s == first))
+            .unwrap_or(0);
+        app.insert_resource(twinscape::whatif::WhatIfPanel {
+            requested: Some(first),
+            choice,
+            not_before_s: 3.0,
+            ..Default::default()
+        });
+    }
+    app.insert_resource(data.plan);
     if let Some(recorder) = data.recorder {
         app.insert_resource(recorder);
     }
@@ -300,4 +355,11 @@ fn run_viewer(_: &Options, _: Option<(PathBuf, u32)>, _: Option<String>, _: Data
         "error: this build has no viewer (built without the `viewer` feature); use `twinscape headless`"
     );
     AppExit::from_code(2)
+}
+
+/// The process model of the scene the options name.
+#[cfg(feature = "viewer")]
+fn opts_line(opts: &Options) -> Option<twinscape::scene::format::LineDef> {
+    let text = std::fs::read_to_string(&opts.scene).ok()?;
+    format::parse(&text, "").ok()?.process
 }

@@ -33,6 +33,11 @@ pub struct Snapshot {
     pub ingest: IngestState,
     /// Every alarm since the scene was loaded, newest first.
     pub alarms: Vec<AlarmState>,
+    /// The process model run ahead from the live state, for each
+    /// `--what-if` scenario against the baseline.
+    pub what_if: Vec<crate::sim::line::WhatIf>,
+    /// Scenarios that could not run, and why.
+    pub what_if_errors: Vec<String>,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -185,8 +190,17 @@ pub fn take(world: &mut World) -> Snapshot {
                 .collect()
         })
         .unwrap_or_default();
+    let (mut what_if, mut what_if_errors) = (Vec::new(), Vec::new());
+    for r in crate::whatif::planned(world) {
+        match r {
+            Ok(w) => what_if.push(w),
+            Err(e) => what_if_errors.push(e),
+        }
+    }
     Snapshot {
         alarms,
+        what_if,
+        what_if_errors,
         scene,
         scene_error,
         twins: twins.into_iter().map(|(_, t)| t).collect(),

@@ -317,6 +317,15 @@ impl Series {
         out
     }
 
+    /// Seconds from the last change of value to `now` (0 when empty).
+    pub fn unchanged_for(&self, now: f64) -> f64 {
+        if self.samples.is_empty() {
+            0.0
+        } else {
+            (now - self.changed_at).max(0.0)
+        }
+    }
+
     pub fn quality(&self, now: f64) -> Quality {
         let Some((t, v)) = self.last() else {
             return Quality {

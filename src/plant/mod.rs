@@ -134,7 +134,8 @@ struct Yielded {
 pub fn spawn(scene: &SceneDef, broker: &BrokerUrl, seed: u64, rate_hz: f64) -> PlantHandle {
     let stop = Arc::new(AtomicBool::new(false));
     let outlets = outlets(scene);
-    let mut plant = Plant::new(scene, seed);
+    // The plant (and its process model) lives on its own thread.
+    let scene = scene.clone();
     let (client, mut connection) = Client::new(
         options(broker, &format!("twinscape-plant-{}", std::process::id())),
         1024,
@@ -180,6 +181,7 @@ pub fn spawn(scene: &SceneDef, broker: &BrokerUrl, seed: u64, rate_hz: f64) -> P
 
     let stop_tick = stop.clone();
     let _ = thread::Builder::new().name("plant".into()).spawn(move || {
+        let mut plant = Plant::new(&scene, seed);
         let period = Duration::from_secs_f64(1.0 / rate_hz.max(0.1));
         let mut next = Instant::now();
         while !stop_tick.load(Ordering::Relaxed) {

@@ -3,6 +3,7 @@
 //! reproducible and testable without a broker.
 
 use crate::scene::format::{SceneDef, SensorDef};
+use crate::sim::line::{Line, MachineState, Start};
 
 pub use crate::sim::Rng;
 
@@ -15,13 +16,17 @@ enum Signal {
     /// Quick to follow the load, noisy.
     Vibration,
     Power,
+    /// The process model's machine state (0 starved, 1 working, 2 blocked, 3 down).
+    State,
     Other,
 }
 
 impl Signal {
     fn of(sensor: &SensorDef) -> Signal {
         let n = sensor.name.to_ascii_lowercase();
-        if n.contains("speed") || n.contains("rpm") {
+        if n == "state" {
+            Signal::State
+        } else if n.contains("speed") || n.contains("rpm") {
             Signal::Speed
         } else if n.contains("temp") {
             Signal::Temperature
@@ -40,6 +45,7 @@ impl Signal {
             Signal::Temperature => (0.3, 0.55, 25.0, 0.004),
             Signal::Vibration => (0.1, 0.4, 1.0, 0.03),
             Signal::Power => (0.12, 0.7, 0.8, 0.02),
+            Signal::State => (0.0, 0.0, 1.0, 0.0),
             Signal::Other => (0.35, 0.55, 5.0, 0.01),
         }
     }
@@ -69,7 +75,7 @@ struct Reading {
 }
 
 /// Every machine and reading of a scene, stepped together.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Plant {
     rng: Rng,
     machines: Vec<Machine>,
@@ -77,6 +83,12 @@ pub struct Plant {
     values: Vec<f64>,
     /// Index of the machine that wears, if any.
     pub wearing: Option<usize>,
+    /// The scene's process model, run in step with the plant's clock: it
+    /// decides when line machines work, wait, break and get repaired.
+    line: Option<Line>,
+    /// For each twin, its machine id if the line has it.
+    in_line: Vec<Option<String>>,
+    clock: f64,
 }
 
 /// Seconds for the wearing machine to go from new to its alarm limit.
@@ -132,18 +144,78 @@ impl Plant {
             }
         }
         let values = readings.iter().map(|r| r.level).collect();
+        let line = scene.process.as_ref().map(|def| {
+            let start = Start {
+                buffer_fill: 0.5,
+                ..Start::default()
+            };
+            Line::new(def, &start, seed)
+        });
+        let in_line = scene
+            .twins
+            .iter()
+            .map(|t| {
+                line.as_ref()
+                    .and_then(|l| l.state_of(&t.id))
+                    .map(|_| t.id.clone())
+            })
+            .collect();
         Plant {
             rng,
             machines,
             readings,
             values,
             wearing,
+            line,
+            in_line,
+            clock: 0.0,
         }
+    }
+
+    /// The line model's state of twin `i`, if the line has that machine.
+    pub fn line_state(&self, i: usize) -> Option<MachineState> {
+        let id = self.in_line.get(i)?.as_ref()?;
+        self.line.as_ref()?.state_of(id)
+    }
+
+    /// Parts the line has shipped so far (0 without a process model).
+    pub fn shipped(&self) -> u64 {
+        self.line.as_ref().map_or(0, |l| l.shipped())
     }
 
     /// Advances the plant by `dt` seconds.
     pub fn step(&mut self, dt: f64) {
-        for m in &mut self.machines {
+        self.clock += dt;
+        if let Some(line) = &self.line {
+            line.run_until(self.clock);
+        }
+        for (i, m) in self.machines.iter_mut().enumerate() {
+            if let (Some(line), Some(id)) = (&self.line, &self.in_line[i]) {
+                // A line machine does what the process model says; wear
+                // past its limit breaks it there, and a repair renews it.
+                let state = line.state_of(id).unwrap_or(MachineState::Starved);
+                let was_down = m.repair_left > 0.0;
+                m.busy = state == MachineState::Working;
+                m.repair_left = if state == MachineState::Down {
+                    1.0
+                } else {
+                    0.0
+                };
+                if was_down && state != MachineState::Down {
+                    m.wear = 0.0;
+                }
+                if m.busy {
+                    m.wear += m.wear_rate * dt;
+                }
+                if m.wear >= 1.15 && state != MachineState::Down {
+                    line.fail(id);
+                }
+                m.fault_left = (m.fault_left - dt).max(0.0);
+                if m.fault_left == 0.0 && self.rng.uniform() < dt / 600.0 {
+                    m.fault_left = self.rng.between(5.0, 12.0);
+                }
+                continue;
+            }
             if m.repair_left > 0.0 {
                 m.repair_left -= dt;
                 m.busy = false;
@@ -175,6 +247,14 @@ impl Plant {
         }
         for (r, out) in self.readings.iter_mut().zip(&mut self.values) {
             let m = &self.machines[r.machine];
+            if r.signal == Signal::State {
+                let state = match (&self.line, &self.in_line[r.machine]) {
+                    (Some(line), Some(id)) => line.state_of(id),
+                    _ => None,
+                };
+                *out = state.map_or(if m.busy { 1.0 } else { 0.0 }, |s| s.code());
+                continue;
+            }
             let (idle, busy, tau, noise) = r.signal.shape();
             let span = r.hi - r.lo;
             let nominal = r.lo + busy * span;
@@ -248,6 +328,80 @@ mod tests {
         assert!(
             went_down,
             "the worn machine should fail and go down for repair"
+        );
+    }
+
+    #[test]
+    fn the_factory_line_really_breaks_down_and_is_repaired() {
+        let scene = parse(include_str!("../../scenes/factory.scene.ron"), "factory").unwrap();
+        let mut plant = Plant::new(&scene, 3);
+        let cnc = scene.twins.iter().position(|t| t.id == "cnc-1").unwrap();
+        let state_of = |twin: usize| {
+            scene
+                .sensors()
+                .position(|(t, s)| t.id == scene.twins[twin].id && s.name == "state")
+                .unwrap()
+        };
+        let speed = scene
+            .sensors()
+            .position(|(t, s)| t.id == "cnc-1" && s.name == "spindle_speed")
+            .unwrap();
+        let (mut seen, mut down_speed_max, mut downs) = ([false; 4], 0.0f64, 0);
+        let (mut cnc_down_for, mut cnc_down_long) = (0, false);
+        let mut was_down = vec![false; scene.twins.len()];
+        for _ in 0..4 * 3600 {
+            plant.step(1.0);
+            #[allow(clippy::needless_range_loop)] // `twin` indexes the plant too
+            for twin in 0..scene.twins.len() {
+                let Some(state) = plant.line_state(twin) else {
+                    continue;
+                };
+                let published = plant.readings()[state_of(twin)];
+                assert_eq!(
+                    published,
+                    state.code(),
+                    "the state sensor says what the model does"
+                );
+                seen[state as usize] = true;
+                let down = state == MachineState::Down;
+                if down && !was_down[twin] {
+                    downs += 1;
+                }
+                was_down[twin] = down;
+                if twin == cnc {
+                    cnc_down_for = if down { cnc_down_for + 1 } else { 0 };
+                    // The spindle runs down within seconds (1.5 s lag).
+                    if cnc_down_for > 10 {
+                        cnc_down_long = true;
+                        down_speed_max = down_speed_max.max(plant.readings()[speed]);
+                    }
+                }
+            }
+        }
+        assert!(
+            seen.iter().all(|s| *s),
+            "every state occurs in 4 h: {seen:?}"
+        );
+        assert!(downs >= 4, "{downs} breakdowns in 4 h");
+        assert!(
+            cnc_down_long,
+            "cnc-1 was down for more than 10 s at least once"
+        );
+        // Working, the spindle turns at about 9,600 rpm; noise is about 120.
+        assert!(
+            down_speed_max < 600.0,
+            "a broken mill's spindle stands still: {down_speed_max}"
+        );
+        // 4 h at up to one part per 16 s from the mills.
+        assert!(
+            (300..900).contains(&plant.shipped()),
+            "{} parts",
+            plant.shipped()
+        );
+        assert!(
+            plant
+                .line_state(scene.twins.iter().position(|t| t.id == "comp-1").unwrap())
+                .is_none()
         );
     }
 }

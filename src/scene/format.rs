@@ -614,11 +614,12 @@ fn check_line(
             }
         }
         let positive = |v: f64| v.is_finite() && v > 0.0;
-        if !positive(st.cycle_s)
-            || !(st.cycle_sd_s.is_finite() && st.cycle_sd_s >= 0.0)
-            || st.mtbf_s.is_some_and(|m| !positive(m))
-            || !(st.repair_s.is_finite() && st.repair_s >= 0.0)
-        {
+        let not_negative = |v: f64| v.is_finite() && v >= 0.0;
+        let valid = positive(st.cycle_s)
+            && not_negative(st.cycle_sd_s)
+            && st.mtbf_s.is_none_or(positive)
+            && not_negative(st.repair_s);
+        if !valid {
             return Err(err(
                 &name,
                 0,

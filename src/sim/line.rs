@@ -173,6 +173,23 @@ pub struct Line {
     start_time: f64,
 }
 
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Line")
+            .field("now", &self.sim.now())
+            .field("shipped", &self.shipped.get())
+            .field(
+                "states",
+                &self
+                    .machines
+                    .iter()
+                    .map(|m| (m.name.as_str(), m.state.get()))
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
 fn cycle(rng: &mut Rng, mean: f64, sd: f64) -> f64 {
     if sd <= 0.0 {
         return mean;

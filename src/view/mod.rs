@@ -40,6 +40,11 @@ pub fn plugin(app: &mut App) {
     app.add_plugins((EguiPlugin::default(), MeshPickingPlugin))
         .init_resource::<Selected>()
         .init_resource::<panels::PlotSensor>()
+        .init_resource::<crate::whatif::WhatIfPanel>()
+        .add_systems(
+            Update,
+            crate::whatif::run_requested.in_set(TwinSet::Simulate),
+        )
         .init_resource::<panels::Rate>()
         .insert_resource(ClearColor(Color::srgb(0.055, 0.062, 0.075)))
         .add_systems(Startup, stage)
@@ -64,6 +69,7 @@ pub fn plugin(app: &mut App) {
                 panels::plot_panel,
                 panels::alarm_panel,
                 panels::replay_panel,
+                panels::what_if_panel,
             ),
         )
         .add_observer(select_on_click);
