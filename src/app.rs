@@ -83,6 +83,8 @@ pub fn headless_app(opts: &Options) -> App {
             file_path: assets_dir(),
             ..default()
         },
+        // Physics reads and writes transforms.
+        bevy::transform::TransformPlugin,
     ));
     add_twin(&mut app, opts, scene_asset);
     app

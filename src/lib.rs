@@ -8,6 +8,7 @@
 pub mod alarms;
 pub mod analytics;
 pub mod app;
+pub mod flow;
 pub mod scene;
 pub mod sim;
 pub mod snapshot;
@@ -52,5 +53,6 @@ pub fn twin_plugin(app: &mut App) {
         alarms::plugin::plugin,
         snapshot::plugin,
         whatif::plugin,
+        flow::plugin,
     ));
 }

@@ -38,6 +38,9 @@ pub struct Snapshot {
     pub what_if: Vec<crate::sim::line::WhatIf>,
     /// Scenarios that could not run, and why.
     pub what_if_errors: Vec<String>,
+    /// Parts as physical bodies (scenes with a `flow`): released, counted
+    /// by the photo-eye, in the bin, on the belt.
+    pub flow: Option<crate::flow::Flow>,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -197,8 +200,13 @@ pub fn take(world: &mut World) -> Snapshot {
             Err(e) => what_if_errors.push(e),
         }
     }
+    let flow = world
+        .get_resource::<crate::flow::Flow>()
+        .filter(|f| f.def.is_some())
+        .cloned();
     Snapshot {
         alarms,
+        flow,
         what_if,
         what_if_errors,
         scene,

@@ -18,6 +18,8 @@ enum Signal {
     Power,
     /// The process model's machine state (0 starved, 1 working, 2 blocked, 3 down).
     State,
+    /// Parts the line has shipped so far.
+    Shipped,
     Other,
 }
 
@@ -26,6 +28,8 @@ impl Signal {
         let n = sensor.name.to_ascii_lowercase();
         if n == "state" {
             Signal::State
+        } else if n == "shipped" {
+            Signal::Shipped
         } else if n.contains("speed") || n.contains("rpm") {
             Signal::Speed
         } else if n.contains("temp") {
@@ -45,7 +49,7 @@ impl Signal {
             Signal::Temperature => (0.3, 0.55, 25.0, 0.004),
             Signal::Vibration => (0.1, 0.4, 1.0, 0.03),
             Signal::Power => (0.12, 0.7, 0.8, 0.02),
-            Signal::State => (0.0, 0.0, 1.0, 0.0),
+            Signal::State | Signal::Shipped => (0.0, 0.0, 1.0, 0.0),
             Signal::Other => (0.35, 0.55, 5.0, 0.01),
         }
     }
@@ -247,6 +251,10 @@ impl Plant {
         }
         for (r, out) in self.readings.iter_mut().zip(&mut self.values) {
             let m = &self.machines[r.machine];
+            if r.signal == Signal::Shipped {
+                *out = self.line.as_ref().map_or(0.0, |l| l.shipped() as f64);
+                continue;
+            }
             if r.signal == Signal::State {
                 let state = match (&self.line, &self.in_line[r.machine]) {
                     (Some(line), Some(id)) => line.state_of(id),

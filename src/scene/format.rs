@@ -52,6 +52,51 @@ pub struct SceneDef {
     /// between them, for the simulated plant and what-if runs.
     #[serde(default)]
     pub process: Option<LineDef>,
+    /// Parts made by the line, as physical bodies: released when a counter
+    /// sensor goes up, carried by a belt past a photo-eye into a bin.
+    #[serde(default)]
+    pub flow: Option<FlowDef>,
+}
+
+/// Where finished parts go, in scene coordinates (metres).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowDef {
+    /// (twin id, sensor name) of the count of parts made: each increase
+    /// releases that many parts.
+    pub counter: (String, String),
+    /// The belt's centre line on its top surface, from where parts land to
+    /// where they fall off.
+    pub belt_from: [f32; 3],
+    pub belt_to: [f32; 3],
+    #[serde(default = "belt_width")]
+    pub belt_width: f32,
+    /// Metres per second.
+    #[serde(default = "belt_speed")]
+    pub belt_speed: f32,
+    /// The bin's floor centre and inner size.
+    pub bin_at: [f32; 3],
+    pub bin_size: [f32; 3],
+    /// Edge of a (cubic) part.
+    #[serde(default = "part_size")]
+    pub part_size: f32,
+    /// Parts a bin holds: when this many lie in it, it is swapped for an
+    /// empty one.
+    #[serde(default = "keep_parts")]
+    pub bin_holds: usize,
+}
+
+fn belt_width() -> f32 {
+    0.9
+}
+fn belt_speed() -> f32 {
+    0.8
+}
+fn part_size() -> f32 {
+    0.3
+}
+fn keep_parts() -> usize {
+    12
 }
 
 /// A production line: parts flow through the stations in order, each
@@ -561,6 +606,32 @@ fn validate(scene: &SceneDef, source: &str, file: &str) -> Result<(), SceneError
     }
     if let Some(line) = &scene.process {
         check_line(line, &ids, &err)?;
+    }
+    if let Some(flow) = &scene.flow {
+        let (twin, sensor) = &flow.counter;
+        let has = scene
+            .twins
+            .iter()
+            .any(|t| &t.id == twin && t.sensors.iter().any(|s| &s.name == sensor));
+        if !has {
+            return Err(err(
+                "counter:",
+                0,
+                format!("flow counter \"{twin}\"/\"{sensor}\" is not a sensor of the scene"),
+            ));
+        }
+        let size_ok = flow.bin_size.iter().all(|v| *v > 0.0)
+            && flow.part_size > 0.0
+            && flow.belt_width > flow.part_size
+            && flow.belt_speed >= 0.0
+            && flow.belt_from != flow.belt_to;
+        if !size_ok {
+            return Err(err(
+                "flow:",
+                0,
+                "flow: bin_size and part_size must be positive, the belt wider than a part and of some length".into(),
+            ));
+        }
     }
     Ok(())
 }
