@@ -157,11 +157,14 @@ fn fixed_box(
         .id()
 }
 
+/// Anything the flow spawned.
+type FlowBody = Or<(With<FlowFixture>, With<Part>)>;
+
 /// Sets up the belt, rails, bin and photo-eye of a newly spawned scene.
 fn build_flow(
     mut commands: Commands,
     mut spawned: MessageReader<SceneSpawned>,
-    old: Query<Entity, Or<(With<FlowFixture>, With<Part>)>>,
+    old: Query<Entity, FlowBody>,
     sensors: Query<(Entity, &Sensor, &SensorOf)>,
     twins: Query<&Twin>,
     mut flow: ResMut<Flow>,
