@@ -19,18 +19,22 @@ use crate::twin::{Sensor, SensorOf, SensorValue, Twin};
 pub const STEP_S: f32 = 1.0 / 60.0;
 
 pub fn plugin(app: &mut App) {
+    physics(app);
+    app.init_resource::<Flow>().add_systems(
+        Update,
+        (build_flow, release_parts, drive_belt, count_at_eye, tally)
+            .chain()
+            .in_set(TwinSet::Simulate),
+    );
+}
+
+/// Rapier at a fixed step of `STEP_S` per frame.
+pub fn physics(app: &mut App) {
     app.add_plugins(RapierPhysicsPlugin::<NoUserData>::default())
         .insert_resource(TimestepMode::Fixed {
             dt: STEP_S,
             substeps: 1,
-        })
-        .init_resource::<Flow>()
-        .add_systems(
-            Update,
-            (build_flow, release_parts, drive_belt, count_at_eye, tally)
-                .chain()
-                .in_set(TwinSet::Simulate),
-        );
+        });
 }
 
 /// A part on its way; `serial` orders them by release.
@@ -287,6 +291,22 @@ fn find_counter(
         .map(|(e, _, _)| e)
 }
 
+/// A part's body: a dynamic box of half size `h` (used by the flow and by
+/// the physics benchmark alike).
+pub fn part_body(h: f32) -> impl Bundle {
+    (
+        Look {
+            half: Vec3::splat(h),
+            kind: LookKind::Part,
+        },
+        RigidBody::Dynamic,
+        Collider::cuboid(h, h, h),
+        Friction::coefficient(0.7),
+        Restitution::coefficient(0.05),
+        Velocity::default(),
+    )
+}
+
 /// Releases a part for every step up of the counter sensor, one every few frames.
 fn release_parts(mut commands: Commands, mut flow: ResMut<Flow>, values: Query<&SensorValue>) {
     let Some(def) = flow.def.clone() else { return };
@@ -325,15 +345,7 @@ fn release_parts(mut commands: Commands, mut flow: ResMut<Flow>, values: Query<&
             Part {
                 serial: flow.released,
             },
-            Look {
-                half: Vec3::splat(h),
-                kind: LookKind::Part,
-            },
-            RigidBody::Dynamic,
-            Collider::cuboid(h, h, h),
-            Friction::coefficient(0.7),
-            Restitution::coefficient(0.05),
-            Velocity::default(),
+            part_body(h),
             Transform::from_translation(belt.at(0.3 + h, side, h + 0.25))
                 .with_rotation(belt.rotation),
         ))

@@ -57,6 +57,8 @@ pub fn plugin(app: &mut App) {
                 camera::orbit,
                 (select_initial, outline_selected).chain(),
                 alarm_rings,
+                dress_flow,
+                photo_eye_beam,
                 panels::measure_rate,
                 take_screenshot,
             )
@@ -246,6 +248,75 @@ fn alarm_rings(
         );
         gizmos.circle(iso, radius, colour);
         gizmos.circle(iso, radius + 0.12, colour);
+    }
+}
+
+/// Meshes for the flow's bodies as they appear: belt, rails, chute, bin, parts.
+fn dress_flow(
+    mut commands: Commands,
+    added: Query<(Entity, &crate::flow::Look), Added<crate::flow::Look>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut palette: Local<Vec<(crate::flow::LookKind, Handle<StandardMaterial>)>>,
+) {
+    use crate::flow::LookKind;
+    for (entity, look) in &added {
+        let material = match palette.iter().find(|(k, _)| *k == look.kind) {
+            Some((_, m)) => m.clone(),
+            None => {
+                let (colour, metallic, roughness) = match look.kind {
+                    LookKind::Belt => (Color::srgb(0.13, 0.14, 0.16), 0.0, 0.95),
+                    LookKind::Rail | LookKind::Chute => (Color::srgb(0.62, 0.66, 0.71), 0.8, 0.35),
+                    LookKind::Bin => (Color::srgb(0.16, 0.42, 0.75), 0.1, 0.6),
+                    LookKind::Part => (Color::srgb(0.78, 0.6, 0.38), 0.0, 0.85),
+                };
+                let m = materials.add(StandardMaterial {
+                    base_color: colour,
+                    metallic,
+                    perceptual_roughness: roughness,
+                    ..default()
+                });
+                palette.push((look.kind, m.clone()));
+                m
+            }
+        };
+        commands.entity(entity).insert((
+            Mesh3d(meshes.add(Cuboid::from_size(look.half * 2.0))),
+            MeshMaterial3d(material),
+        ));
+    }
+}
+
+/// The photo-eye's beam across the belt: red, green for a moment after it counts.
+fn photo_eye_beam(
+    eyes: Query<&GlobalTransform, With<crate::flow::PhotoEye>>,
+    flow: Res<crate::flow::Flow>,
+    time: Res<Time<Real>>,
+    mut last: Local<(u64, f64)>,
+    mut gizmos: Gizmos,
+) {
+    let Some(def) = &flow.def else { return };
+    let now = time.elapsed_secs_f64();
+    if flow.counted != last.0 {
+        *last = (flow.counted, now);
+    }
+    let colour = if now - last.1 < 0.3 {
+        Color::srgb(0.2, 1.0, 0.3)
+    } else {
+        Color::srgb(1.0, 0.1, 0.1)
+    };
+    for tf in &eyes {
+        let half = def.belt_width / 2.0 + 0.1;
+        let across = tf.rotation() * Vec3::Z * half;
+        gizmos.line(tf.translation() - across, tf.translation() + across, colour);
+        for end in [-1.0, 1.0] {
+            let post = tf.translation() + across * end;
+            gizmos.line(
+                post - Vec3::Y * 0.3,
+                post + Vec3::Y * 0.1,
+                Color::srgb(0.3, 0.3, 0.35),
+            );
+        }
     }
 }
 

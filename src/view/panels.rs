@@ -123,6 +123,7 @@ pub fn panels(
     scene: Option<Res<ActiveScene>>,
     mut plot: ResMut<PlotSensor>,
     replay: Option<Res<Replay>>,
+    flow: Res<crate::flow::Flow>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let replaying = replay.is_some();
@@ -142,6 +143,15 @@ pub fn panels(
             ui.heading(title);
             if let Some(failed) = scene.as_ref().and_then(|s| s.error.clone()) {
                 ui.colored_label(egui::Color32::LIGHT_RED, failed);
+            }
+            if flow.def.is_some() {
+                ui.label(
+                    egui::RichText::new(format!(
+                        "parts: {} out · {} past the eye · {} in the bin · {} bins full",
+                        flow.released, flow.counted, flow.in_bin, flow.bins_swapped
+                    ))
+                    .small(),
+                );
             }
             ui.separator();
             egui::ScrollArea::vertical()
