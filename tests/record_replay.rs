@@ -12,17 +12,12 @@ use common::*;
 /// Runs `twinscape headless --replay FILE --speed max --snapshot OUT` and
 /// returns the snapshot and stdout.
 fn replay(file: &std::path::Path, out: &std::path::Path) -> (serde_json::Value, String) {
-    let output = twinscape()
-        .args(["headless", "--speed", "max", "--replay"])
-        .arg(file)
-        .arg("--snapshot")
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "replay failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = succeed(
+        twinscape()
+            .args(["headless", "--speed", "max", "--replay"])
+            .arg(file)
+            .arg("--snapshot")
+            .arg(out),
     );
     (
         read_snapshot(out),
@@ -35,26 +30,21 @@ fn a_recorded_live_run_replays_to_the_same_numbers() {
     let rec = tmp("live.csv");
     let live = tmp("live-run.json");
     // The embedded broker and the simulated plant, over real MQTT.
-    let output = twinscape()
-        .args([
-            "headless",
-            "--port",
-            &free_port().to_string(),
-            "--sim-rate",
-            "20",
-            "--for",
-            "4",
-            "--record",
-        ])
-        .arg(&rec)
-        .arg("--snapshot")
-        .arg(&live)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeed(
+        twinscape()
+            .args([
+                "headless",
+                "--port",
+                &free_port().to_string(),
+                "--sim-rate",
+                "20",
+                "--for",
+                "4",
+                "--record",
+            ])
+            .arg(&rec)
+            .arg("--snapshot")
+            .arg(&live),
     );
     let live = read_snapshot(&live);
     let text = std::fs::read_to_string(&rec).unwrap();

@@ -68,28 +68,23 @@ fn a_machine_reported_down_over_mqtt_is_down_in_the_what_if() {
 #[test]
 fn headless_what_ifs_land_in_the_snapshot_and_point_the_right_way() {
     let out = tmp("what-if.json");
-    let output = twinscape()
-        .args([
-            "headless",
-            "--port",
-            &free_port().to_string(),
-            "--for",
-            "4",
-            "--what-if",
-            "fail:cnc-1",
-            "--what-if",
-            "crews:2",
-            "--what-if",
-            "slower:milling:1.5",
-            "--snapshot",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeed(
+        twinscape()
+            .args([
+                "headless",
+                "--port",
+                &free_port().to_string(),
+                "--for",
+                "4",
+                "--what-if",
+                "fail:cnc-1",
+                "--what-if",
+                "crews:2",
+                "--what-if",
+                "slower:milling:1.5",
+                "--snapshot",
+            ])
+            .arg(&out),
     );
     let snap = read_snapshot(&out);
     let list = snap["what_if"].as_array().expect("what_if is a list");

@@ -280,3 +280,16 @@ pub fn sensor_json<'a>(twin: &'a serde_json::Value, name: &str) -> &'a serde_jso
         .find(|s| s["name"] == name)
         .unwrap_or_else(|| panic!("no sensor {name} in {}", twin["id"]))
 }
+
+/// Runs a command to the end and fails the test, with its stderr, if it failed.
+pub fn succeed(cmd: &mut Command) -> std::process::Output {
+    let output = cmd.output().expect("running the command");
+    assert!(
+        output.status.success(),
+        "{:?} failed ({}): {}",
+        cmd.get_args().collect::<Vec<_>>(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
