@@ -56,6 +56,27 @@ fn a_broken_save_keeps_the_last_good_scene_and_a_good_one_replaces_it() {
         41.0,
     );
 
+    // CNC mill 1 over its alarm limit (85 °C): an alarm is raised…
+    twin.publish_until_seen(
+        &publisher,
+        "sensor/temperature",
+        "90",
+        "cnc-1",
+        "temperature",
+        90.0,
+    );
+    let cnc_alarms = |s: &twinscape::snapshot::Snapshot| -> Vec<(u64, String)> {
+        s.alarms
+            .iter()
+            .filter(|a| a.twin == "cnc-1" && a.sensor == "temperature")
+            .map(|a| (a.id, format!("{:?}/{:?}", a.rule, a.state)))
+            .collect()
+    };
+    let snap = twin.until("the alarm is raised", Duration::from_secs(20), |s| {
+        cnc_alarms(s).iter().any(|(_, r)| r == "HighHigh/Active")
+    });
+    let raised = cnc_alarms(&snap);
+
     // A good save: renamed, one machine fewer, and data flows to the new twins.
     let edited = good.replacen(
         "name: \"Factory — line 1\"",
@@ -75,6 +96,12 @@ fn a_broken_save_keeps_the_last_good_scene_and_a_good_one_replaces_it() {
     assert_eq!(snap.scene_error, None);
     assert_eq!(snap.twins.len(), before.twins.len() - 1);
     assert!(snap.twins.iter().all(|t| t.id != "comp-1"));
+    // …which the reload keeps, open, and does not raise a second time.
+    assert_eq!(
+        cnc_alarms(&snap),
+        raised,
+        "the alarm book survives the reload"
+    );
     twin.publish_until_seen(
         &publisher,
         "sensor/temperature",
@@ -82,5 +109,15 @@ fn a_broken_save_keeps_the_last_good_scene_and_a_good_one_replaces_it() {
         "cnc-1",
         "temperature",
         42.0,
+    );
+    // Back to normal: the alarm raised before the reload clears.
+    let snap = twin.until("the alarm clears", Duration::from_secs(20), |s| {
+        cnc_alarms(s).iter().any(|(_, r)| r == "HighHigh/Cleared")
+    });
+    assert_eq!(
+        cnc_alarms(&snap).len(),
+        raised.len(),
+        "{:?}",
+        cnc_alarms(&snap)
     );
 }

@@ -186,6 +186,33 @@ impl AlarmBook {
         }
     }
 
+    /// Gives every alarm a new sensor number (a reloaded scene may number
+    /// its sensors differently).
+    pub fn renumber(&mut self, new_number: impl Fn(u32) -> u32) {
+        for a in &mut self.alarms {
+            a.sensor = new_number(a.sensor);
+        }
+    }
+
+    /// The rules' memory for a sensor, rebuilt from its open alarms: after a
+    /// scene reload, an alarm still open is cleared by its sensor's next
+    /// good reading rather than raised a second time.
+    pub fn watch_for(&self, sensor: u32) -> Watch {
+        let mut watch = Watch::default();
+        for (i, rule) in Rule::ALL.into_iter().enumerate() {
+            if let Some(a) = self
+                .alarms
+                .iter()
+                .rev()
+                .find(|a| a.sensor == sensor && a.rule == rule && a.state != State::Cleared)
+            {
+                watch.since[i] = Some(a.raised_at);
+                watch.raised[i] = Some(a.id);
+            }
+        }
+        watch
+    }
+
     /// Acknowledges an active alarm; returns whether there was one to acknowledge.
     pub fn acknowledge(&mut self, id: u64, time: f64) -> bool {
         match self.alarms.iter_mut().rev().find(|a| a.id == id) {

@@ -42,7 +42,8 @@ pub struct AlarmWatch {
     pub watch: Watch,
 }
 
-/// Gives every sensor of a new scene its rules. A new scene starts a new book.
+/// Gives every sensor of a new scene its rules, and carries the alarm book
+/// over from the scene before (a reload).
 fn watch_sensors(
     mut commands: Commands,
     mut spawned: MessageReader<SceneSpawned>,
@@ -53,11 +54,28 @@ fn watch_sensors(
         return;
     };
     let defs: Vec<_> = scene.sensors().collect();
-    alarms.book = AlarmBook::default();
-    alarms.names = defs
+    // A reloaded scene keeps its alarm history: alarms follow their sensor
+    // by (twin, sensor) name; those of sensors that are gone keep their names
+    // at numbers past the scene's sensors.
+    let mut names: Vec<(String, String)> = defs
         .iter()
         .map(|(t, s)| (t.id.clone(), s.name.clone()))
         .collect();
+    let old = std::mem::take(&mut alarms.names);
+    let renumbered: Vec<u32> = old
+        .iter()
+        .map(|name| match names.iter().position(|n| n == name) {
+            Some(i) => i as u32,
+            None => {
+                names.push(name.clone());
+                (names.len() - 1) as u32
+            }
+        })
+        .collect();
+    alarms
+        .book
+        .renumber(|i| renumbered.get(i as usize).copied().unwrap_or(i));
+    alarms.names = names;
     for (entity, sensor) in &sensors {
         let Some((_, def)) = defs.get(sensor.index as usize) else {
             continue;
@@ -75,7 +93,7 @@ fn watch_sensors(
         };
         commands.entity(entity).insert(AlarmWatch {
             rules,
-            watch: Watch::default(),
+            watch: alarms.book.watch_for(sensor.index),
         });
     }
 }

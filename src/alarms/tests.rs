@@ -158,3 +158,39 @@ fn rate_of_change_and_forecast_raise_early_warnings() {
     book.evaluate(0, &RULES, &mut watch, &r(6.0, 0.0, None));
     assert_eq!(book.open().count(), 0);
 }
+
+#[test]
+fn an_open_alarm_survives_a_renumbering_and_clears_on_its_sensor() {
+    let rules = Rules {
+        warn: None,
+        alarm: Some(80.0),
+        hysteresis: 1.0,
+        min_duration_s: 0.0,
+        max_rate: None,
+        forecast_horizon_s: None,
+    };
+    let mut book = AlarmBook::default();
+    let mut watch = Watch::default();
+    let at = |time: f64, value: f64| Reading {
+        time,
+        value,
+        rate: None,
+        time_to_alarm: None,
+    };
+    book.evaluate(3, &rules, &mut watch, &at(10.0, 85.0));
+    assert_eq!(book.open().count(), 1);
+    // The scene is reloaded and sensor 3 is now number 7.
+    book.renumber(|i| if i == 3 { 7 } else { i });
+    let mut resumed = book.watch_for(7);
+    assert_eq!(book.watch_for(3).raised, [None; 4]);
+    // Still over the limit: no second alarm.
+    book.evaluate(7, &rules, &mut resumed, &at(11.0, 86.0));
+    assert_eq!(book.len(), 1);
+    // Back to normal: the alarm from before the reload clears.
+    book.evaluate(7, &rules, &mut resumed, &at(12.0, 50.0));
+    let a = book.newest_first().next().unwrap();
+    assert_eq!(
+        (a.sensor, a.state, a.cleared_at),
+        (7, State::Cleared, Some(12.0))
+    );
+}
