@@ -466,17 +466,21 @@ pub fn plot_panel(
         return Ok(());
     };
     // Keep the plotted sensor on the selected twin: by default its first
-    // sensor with an alarm limit.
+    // sensor with an alarm limit and data, else the first with data.
     if plot
         .0
         .and_then(|e| sensors.get(e).ok())
         .is_none_or(|(_, _, of)| of.0 != twin_entity)
     {
         let list = list.map(|l| l.entities()).unwrap_or(&[]);
-        plot.0 = list
-            .iter()
-            .copied()
-            .find(|&e| sensors.get(e).is_ok_and(|(s, _, _)| s.alarm.is_some()))
+        let first = |ok: &dyn Fn(&Sensor, &History) -> bool| {
+            list.iter()
+                .copied()
+                .find(|&e| sensors.get(e).is_ok_and(|(s, h, _)| ok(s, h)))
+        };
+        plot.0 = first(&|s, h| s.alarm.is_some() && !h.series.is_empty())
+            .or_else(|| first(&|_, h| !h.series.is_empty()))
+            .or_else(|| first(&|s, _| s.alarm.is_some()))
             .or_else(|| list.first().copied());
     }
     let Some((sensor, history, _)) = plot.0.and_then(|e| sensors.get(e).ok()) else {
