@@ -75,7 +75,7 @@ fn an_alarm_is_raised_acknowledged_and_cleared() {
     assert_eq!(hh.state, State::Acknowledged);
     assert!(hh.acknowledged_ms.is_some() && hh.cleared_ms.is_none());
 
-    // 84.7 is within the hysteresis band (0.5 below 85): still not cleared.
+    // 84.7 is within the hysteresis band (2.5 below 85: 5% of the 20–70 range): still not cleared.
     twin.publish_until_seen(
         &publisher,
         "sensor/temperature",

@@ -281,7 +281,7 @@ pub enum PredictorDef {
 #[serde(deny_unknown_fields, default)]
 pub struct AlarmDef {
     /// How far below a limit the value must fall to clear its alarm
-    /// (default: 1% of the range).
+    /// (default: 5% of the range).
     pub hysteresis: Option<f64>,
     /// How long a condition must hold before it raises an alarm.
     pub min_duration_s: f64,
