@@ -58,6 +58,23 @@ pub fn live_start(world: &mut World) -> Option<(LineDef, Start)> {
         buffer_fill: 0.5,
         ..Start::default()
     };
+    // Buffer levels, where the line names a sensor for them.
+    let mut values = world.query::<(&Sensor, &SensorValue, &crate::twin::SensorOf)>();
+    let mut twin_ids = world.query::<&Twin>();
+    start.buffers = def
+        .stations
+        .iter()
+        .map(|st| {
+            let (twin, name) = st.buffer_sensor.as_ref()?;
+            values
+                .iter(world)
+                .find(|(s, _, of)| {
+                    &s.name == name && twin_ids.get(world, of.0).is_ok_and(|t| &t.id == twin)
+                })
+                .and_then(|(_, v, _)| v.value)
+                .map(|v| v.max(0.0).round() as usize)
+        })
+        .collect();
     for station in &def.stations {
         for id in &station.machines {
             let Some((_, list)) = twins.iter(world).find(|(t, _)| &t.id == id) else {

@@ -35,7 +35,23 @@ fn a_machine_reported_down_over_mqtt_is_down_in_the_what_if() {
         "state",
         3.0,
     );
+    // The buffers report their levels too.
+    for (twin_id, sensor, level) in [
+        ("conv-1", "queue", 7.0),
+        ("conv-2", "queue", 0.0),
+        ("pack-1", "infeed_queue", 4.0),
+    ] {
+        twin.publish_until_seen(
+            &publisher,
+            &format!("factory/{twin_id}/{sensor}"),
+            &level.to_string(),
+            twin_id,
+            sensor,
+            level,
+        );
+    }
     let (_, start) = whatif::live_start(twin.app.world_mut()).expect("the factory has a line");
+    assert_eq!(start.buffers, [Some(7), Some(0), Some(4), None]);
     assert_eq!(start.down.len(), 1, "{:?}", start.down);
     let (machine, left) = &start.down[0];
     assert_eq!(machine, "cnc-1");

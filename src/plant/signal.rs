@@ -20,6 +20,8 @@ enum Signal {
     State,
     /// Parts the line has shipped so far.
     Shipped,
+    /// Parts waiting in the buffer after this station of the line.
+    Queue(usize),
     Other,
 }
 
@@ -49,7 +51,7 @@ impl Signal {
             Signal::Temperature => (0.3, 0.55, 25.0, 0.004),
             Signal::Vibration => (0.1, 0.4, 1.0, 0.03),
             Signal::Power => (0.12, 0.7, 0.8, 0.02),
-            Signal::State | Signal::Shipped => (0.0, 0.0, 1.0, 0.0),
+            Signal::State | Signal::Shipped | Signal::Queue(_) => (0.0, 0.0, 1.0, 0.0),
             Signal::Other => (0.35, 0.55, 5.0, 0.01),
         }
     }
@@ -135,7 +137,15 @@ impl Plant {
         for (m, twin) in scene.twins.iter().enumerate() {
             for s in &twin.sensors {
                 let (lo, hi) = s.range;
-                let signal = Signal::of(s);
+                // A buffer sensor of the line reports that buffer's level.
+                let queue = scene.process.as_ref().and_then(|p| {
+                    p.stations.iter().position(|st| {
+                        st.buffer_sensor
+                            .as_ref()
+                            .is_some_and(|(t, n)| t == &twin.id && n == &s.name)
+                    })
+                });
+                let signal = queue.map_or_else(|| Signal::of(s), Signal::Queue);
                 let (idle, _, _, _) = signal.shape();
                 readings.push(Reading {
                     machine: m,
@@ -251,6 +261,14 @@ impl Plant {
         }
         for (r, out) in self.readings.iter_mut().zip(&mut self.values) {
             let m = &self.machines[r.machine];
+            if let Signal::Queue(station) = r.signal {
+                *out = self
+                    .line
+                    .as_ref()
+                    .and_then(|l| l.buffer_level(station))
+                    .map_or(0.0, |n| n as f64);
+                continue;
+            }
             if r.signal == Signal::Shipped {
                 *out = self.line.as_ref().map_or(0.0, |l| l.shipped() as f64);
                 continue;
@@ -391,6 +409,22 @@ mod tests {
             "every state occurs in 4 h: {seen:?}"
         );
         assert!(downs >= 4, "{downs} breakdowns in 4 h");
+        // The buffer sensors report whole parts within their buffers' room.
+        for (twin, name, room) in [
+            ("conv-1", "queue", 8.0),
+            ("conv-2", "queue", 6.0),
+            ("pack-1", "infeed_queue", 4.0),
+        ] {
+            let i = scene
+                .sensors()
+                .position(|(t, s)| t.id == twin && s.name == name)
+                .unwrap();
+            let v = plant.readings()[i];
+            assert!(
+                v.fract() == 0.0 && (0.0..=room).contains(&v),
+                "{twin}/{name} = {v}"
+            );
+        }
         assert!(
             cnc_down_long,
             "cnc-1 was down for more than 10 s at least once"

@@ -135,6 +135,10 @@ pub struct StationDef {
     /// Room in the buffer after this station (ignored for the last one).
     #[serde(default = "one_unit")]
     pub buffer: usize,
+    /// The (twin id, sensor name) that reports how many parts wait in that
+    /// buffer: the simulated plant publishes it, what-if runs start from it.
+    #[serde(default)]
+    pub buffer_sensor: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -696,6 +700,18 @@ fn check_line(
                 0,
                 format!(
                     "station \"{}\": cycle_s and mtbf_s must be positive, cycle_sd_s and repair_s not negative",
+                    st.name
+                ),
+            ));
+        }
+        if let Some((twin, sensor)) = &st.buffer_sensor
+            && !ids.contains_key(twin.as_str())
+        {
+            return Err(err(
+                &name,
+                0,
+                format!(
+                    "station \"{}\": buffer_sensor names twin \"{twin}\" (sensor \"{sensor}\"), which is not in the scene",
                     st.name
                 ),
             ));

@@ -51,9 +51,10 @@ pub struct Start {
     /// Machines expected to break after this many seconds (a sensor's trend
     /// reaching its alarm limit).
     pub failing_in: Vec<(String, f64)>,
-    /// How full the buffers are, 0 to 1 (the twin has no buffer sensors, so
-    /// a run assumes half full unless told).
+    /// How full the buffers are, 0 to 1, where `buffers` does not say.
     pub buffer_fill: f64,
+    /// Parts in the buffer after each station, where known (a buffer sensor).
+    pub buffers: Vec<Option<usize>>,
 }
 
 /// A change to try against the baseline.
@@ -224,9 +225,18 @@ impl Line {
         let last = def.stations.len().saturating_sub(1);
         let buffers: Vec<Store<()>> = def.stations[..last]
             .iter()
-            .map(|st| {
+            .enumerate()
+            .map(|(si, st)| {
                 let b = Store::new(&sim, st.buffer);
-                let fill = (start.buffer_fill.clamp(0.0, 1.0) * st.buffer as f64).round() as usize;
+                let fill = start
+                    .buffers
+                    .get(si)
+                    .copied()
+                    .flatten()
+                    .unwrap_or_else(|| {
+                        (start.buffer_fill.clamp(0.0, 1.0) * st.buffer as f64).round() as usize
+                    })
+                    .min(st.buffer);
                 for _ in 0..fill {
                     let _ = b.try_put(());
                 }
@@ -363,6 +373,11 @@ impl Line {
             self.sim.interrupt(m.pid.get(), Cause::Signal(2));
         }
         true
+    }
+
+    /// Parts waiting in the buffer after station `station` (none after the last).
+    pub fn buffer_level(&self, station: usize) -> Option<usize> {
+        self.buffers.get(station).map(|b| b.len())
     }
 
     /// Parts that left the last station.

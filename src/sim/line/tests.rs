@@ -10,6 +10,7 @@ fn station(name: &str, machines: &[&str], cycle_s: f64, buffer: usize) -> Statio
         mtbf_s: None,
         repair_s: 0.0,
         buffer,
+        buffer_sensor: None,
     }
 }
 
@@ -157,4 +158,46 @@ fn scenarios_parse_and_name_what_the_line_lacks() {
         .apply(&def, &Start::default())
         .unwrap_err();
     assert_eq!(e, "the line has no station \"welding\"");
+}
+
+#[test]
+fn buffers_start_where_their_sensors_say() {
+    let def = LineDef {
+        crews: 1,
+        stations: vec![
+            station("a", &["a1"], 10.0, 5),
+            station("b", &["b1"], 10.0, 5),
+            station("c", &["c1"], 10.0, 1),
+        ],
+    };
+    let start = Start {
+        buffer_fill: 0.5,
+        buffers: vec![Some(4), None],
+        ..Start::default()
+    };
+    let line = Line::new(&def, &start, 1);
+    // 4 as the sensor said; 3 (half of 5, rounded) where nothing was known;
+    // none after the last station.
+    assert_eq!(
+        (
+            line.buffer_level(0),
+            line.buffer_level(1),
+            line.buffer_level(2)
+        ),
+        (Some(4), Some(3), None)
+    );
+    // More than fits is cut to the capacity.
+    let full = Start {
+        buffers: vec![Some(99), Some(0)],
+        ..Start::default()
+    };
+    let line = Line::new(&def, &full, 1);
+    assert_eq!(
+        (line.buffer_level(0), line.buffer_level(1)),
+        (Some(5), Some(0))
+    );
+    // With parts waiting, the second station starts at once: the first part
+    // ships after b's and c's cycles, 20 s, not 30.
+    line.run_until(20.0);
+    assert_eq!(line.shipped(), 1);
 }
