@@ -310,6 +310,10 @@ pub fn part_body(h: f32) -> impl Bundle {
 /// Releases a part for every step up of the counter sensor, one every few frames.
 fn release_parts(mut commands: Commands, mut flow: ResMut<Flow>, values: Query<&SensorValue>) {
     let Some(def) = flow.def.clone() else { return };
+    // A counter entity that is gone (the scene was replaced) is looked up again.
+    if flow.counter.is_some_and(|e| !values.contains(e)) {
+        flow.counter = None;
+    }
     if let Some(count) = flow
         .counter
         .and_then(|e| values.get(e).ok())
