@@ -281,6 +281,7 @@ fn main() -> ExitCode {
                 replay,
                 recorder,
                 plan,
+                line: scene.process.clone(),
             };
             run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data)
         }
@@ -292,6 +293,7 @@ fn main() -> ExitCode {
                 replay,
                 recorder,
                 plan,
+                line: scene.process.clone(),
             },
         ),
     };
@@ -306,6 +308,8 @@ struct Data {
     replay: Option<Replay>,
     recorder: Option<RecorderRes>,
     plan: twinscape::whatif::WhatIfPlan,
+    /// The scene's process model, to find `--what-if`'s scenario in the panel's list.
+    line: Option<twinscape::scene::format::LineDef>,
 }
 
 #[cfg(feature = "viewer")]
@@ -331,8 +335,10 @@ fn run_viewer(
     }
     // `view --what-if S`: open the panel on S, run once the live state is in.
     if let Some(first) = data.plan.scenarios.first().cloned() {
-        let choice = opts_line(opts)
-            .map(|def| twinscape::whatif::offered(&def))
+        let choice = data
+            .line
+            .as_ref()
+            .map(twinscape::whatif::offered)
             .and_then(|o| o.iter().position(|(s, _)| *s == first))
             .unwrap_or(0);
         app.insert_resource(twinscape::whatif::WhatIfPanel {
@@ -355,11 +361,4 @@ fn run_viewer(_: &Options, _: Option<(PathBuf, u32)>, _: Option<String>, _: Data
         "error: this build has no viewer (built without the `viewer` feature); use `twinscape headless`"
     );
     AppExit::from_code(2)
-}
-
-/// The process model of the scene the options name.
-#[cfg(feature = "viewer")]
-fn opts_line(opts: &Options) -> Option<twinscape::scene::format::LineDef> {
-    let text = std::fs::read_to_string(&opts.scene).ok()?;
-    format::parse(&text, "").ok()?.process
 }
