@@ -41,18 +41,7 @@ pub struct Outlet {
 pub fn outlets(scene: &SceneDef) -> Vec<Outlet> {
     let mut by_topic: Vec<Outlet> = Vec::new();
     for (i, (twin, sensor)) in scene.sensors().enumerate() {
-        let bound = sensor
-            .binding
-            .as_ref()
-            .map(|b| (b.topic.clone(), b.decode.clone()))
-            .or_else(|| {
-                scene
-                    .templates
-                    .iter()
-                    .find(|t| t.sensor == sensor.name)
-                    .map(|t| (t.topic.replace("{twin}", &twin.id), t.decode.clone()))
-            });
-        let Some((filter, decode)) = bound else {
+        let Some((filter, decode)) = scene.binding_of(twin, sensor) else {
             continue;
         };
         let topic: String = filter

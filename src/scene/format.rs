@@ -393,19 +393,25 @@ impl SceneDef {
     }
 
     /// Every sensor in scene order: (twin index, sensor index within the twin).
-    /// The topic that feeds a sensor: its binding (a topic or a filter), or
-    /// the template for its name, filled in with the twin's id.
-    pub fn topic_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<String> {
+    /// The topic (or filter) that feeds a sensor and how its payload is
+    /// decoded: its binding, or the template for its name with the twin's id
+    /// filled in.
+    pub fn binding_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<(String, Decode)> {
         sensor
             .binding
             .as_ref()
-            .map(|b| b.topic.clone())
+            .map(|b| (b.topic.clone(), b.decode.clone()))
             .or_else(|| {
                 self.templates
                     .iter()
                     .find(|t| t.sensor == sensor.name)
-                    .map(|t| t.topic.replace("{twin}", &twin.id))
+                    .map(|t| (t.topic.replace("{twin}", &twin.id), t.decode.clone()))
             })
+    }
+
+    /// The topic that feeds a sensor (see `binding_of`).
+    pub fn topic_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<String> {
+        self.binding_of(twin, sensor).map(|(topic, _)| topic)
     }
 
     pub fn sensors(&self) -> impl Iterator<Item = (&TwinDef, &SensorDef)> {
