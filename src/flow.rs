@@ -4,8 +4,6 @@
 //! bin where parts pile up. Physics steps at a fixed 1/60 s per frame, with or
 //! without a window.
 
-use std::collections::VecDeque;
-
 use bevy::prelude::*;
 use bevy_rapier3d::prelude::*;
 use serde::Serialize;
@@ -92,8 +90,6 @@ pub struct Flow {
     last_count: Option<f64>,
     #[serde(skip)]
     since_release: u32,
-    #[serde(skip)]
-    parts: VecDeque<Entity>,
 }
 
 /// The belt's frame: origin at `belt_from`, `axis` along it, `across` to its left.
@@ -309,7 +305,13 @@ pub fn part_body(h: f32) -> impl Bundle {
 
 /// Releases a part for every step up of the counter sensor, one every few frames.
 fn release_parts(mut commands: Commands, mut flow: ResMut<Flow>, values: Query<&SensorValue>) {
-    let Some(def) = flow.def.clone() else { return };
+    let Some(def) = &flow.def else { return };
+    let (belt, part_size, belt_speed, half_width) = (
+        BeltFrame::of(def),
+        def.part_size,
+        def.belt_speed,
+        def.belt_width / 2.0,
+    );
     // A counter entity that is gone (the scene was replaced) is looked up again.
     if flow.counter.is_some_and(|e| !values.contains(e)) {
         flow.counter = None;
@@ -333,28 +335,23 @@ fn release_parts(mut commands: Commands, mut flow: ResMut<Flow>, values: Query<&
     }
     flow.since_release = flow.since_release.saturating_add(1);
     // Parts leave one and a half part lengths apart, so none lands on another.
-    let every = (1.5 * def.part_size / def.belt_speed.max(0.05) / STEP_S).ceil() as u32;
+    let every = (1.5 * part_size / belt_speed.max(0.05) / STEP_S).ceil() as u32;
     if flow.pending == 0 || flow.since_release < every {
         return;
     }
     flow.pending -= 1;
     flow.since_release = 0;
     flow.released += 1;
-    let belt = BeltFrame::of(&def);
-    let h = def.part_size / 2.0;
+    let h = part_size / 2.0;
     // A little sideways scatter, the same every run.
-    let side = ((flow.released * 37 % 11) as f32 / 10.0 - 0.5) * (def.belt_width / 2.0 - h);
-    let part = commands
-        .spawn((
-            Part {
-                serial: flow.released,
-            },
-            part_body(h),
-            Transform::from_translation(belt.at(0.3 + h, side, h + 0.25))
-                .with_rotation(belt.rotation),
-        ))
-        .id();
-    flow.parts.push_back(part);
+    let side = ((flow.released * 37 % 11) as f32 / 10.0 - 0.5) * (half_width - h);
+    commands.spawn((
+        Part {
+            serial: flow.released,
+        },
+        part_body(h),
+        Transform::from_translation(belt.at(0.3 + h, side, h + 0.25)).with_rotation(belt.rotation),
+    ));
 }
 
 /// The belt carries what lies on it: like friction, each part's speed along
@@ -413,9 +410,13 @@ fn tally(
     mut flow: ResMut<Flow>,
     parts: Query<(Entity, &Transform), With<Part>>,
 ) {
-    let Some(def) = flow.def.clone() else { return };
-    let belt = BeltFrame::of(&def);
-    let (at, size) = (Vec3::from(def.bin_at), Vec3::from(def.bin_size));
+    let Some(def) = &flow.def else { return };
+    let (belt, at, size, holds) = (
+        BeltFrame::of(def),
+        Vec3::from(def.bin_at),
+        Vec3::from(def.bin_size),
+        def.bin_holds.max(1) as u64,
+    );
     let (mut in_bin, mut on_belt) = (0, 0);
     let mut binned = Vec::new();
     for (e, tf) in &parts {
@@ -438,11 +439,10 @@ fn tally(
             on_belt += 1;
         }
     }
-    if in_bin >= def.bin_holds.max(1) as u64 {
+    if in_bin >= holds {
         for e in binned {
             commands.entity(e).despawn();
         }
-        flow.parts.retain(|p| parts.contains(*p));
         flow.bins_swapped += 1;
         in_bin = 0;
     }
