@@ -74,7 +74,9 @@ pub struct Replay {
     pub fixed_frame_s: Option<f64>,
     /// Stop the app when the file is done (headless).
     pub exit_when_done: bool,
-    by_name: HashMap<(String, String), u32>,
+    /// For each row that names a twin and sensor, that sensor's number in
+    /// the running scene (`None`: no such sensor), found once per scene.
+    bound: Vec<Option<u32>>,
     router: Option<Router>,
 }
 
@@ -102,7 +104,7 @@ impl Replay {
             clock_ms,
             fixed_frame_s: None,
             exit_when_done: false,
-            by_name: HashMap::new(),
+            bound: Vec::new(),
             router: None,
         }
     }
@@ -175,10 +177,15 @@ pub fn bind_replay(mut spawned: MessageReader<SceneSpawned>, mut replay: ResMut<
     let Some(SceneSpawned { scene }) = spawned.read().last() else {
         return;
     };
-    replay.by_name = scene
+    let by_name: HashMap<(&str, &str), u32> = scene
         .sensors()
         .enumerate()
-        .map(|(i, (t, s))| ((t.id.clone(), s.name.clone()), i as u32))
+        .map(|(i, (t, s))| ((t.id.as_str(), s.name.as_str()), i as u32))
+        .collect();
+    replay.bound = replay
+        .rows
+        .iter()
+        .map(|r| by_name.get(&(r.twin.as_str(), r.sensor.as_str())).copied())
         .collect();
     replay.router = Some(Router::from_scene(scene));
 }
@@ -255,6 +262,7 @@ pub fn feed(
             if row.time_ms as f64 > until || sent == MAX_ROWS_PER_FRAME {
                 break;
             }
+            let bound = replay.bound.get(replay.next).copied().flatten();
             replay.next += 1;
             sent += 1;
             counters
@@ -270,8 +278,8 @@ pub fn feed(
                 }
             };
             if !row.twin.is_empty() && !row.sensor.is_empty() {
-                match replay.by_name.get(&(row.twin.clone(), row.sensor.clone())) {
-                    Some(&sensor) => match decode_number(row.value.as_bytes()) {
+                match bound {
+                    Some(sensor) => match decode_number(row.value.as_bytes()) {
                         Ok(value) => send(Sample {
                             sensor,
                             value,
