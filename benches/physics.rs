@@ -1,28 +1,138 @@
 //! Physics step time with 1,000, 5,000 and 10,000 parts, set up as the
-//! twin sets them up (`flow::physics`, `flow::part_body`): parts dropped in a
-//! loose grid into a bin sized for about three layers, stepped at 1/60 s.
-//! Reports frame times while the parts fall and land (frames 1–119: median
-//! and 95th percentile), while they pile up (120–239) and once the pile has
-//! settled and rapier has put it to sleep (600–659), and the worst frame.
-//! `cargo bench --bench physics`
+//! twin sets them up (`flow::physics`, `flow::part_body`, `flow::drive`),
+//! stepped at 1/60 s, in two workloads:
+//!
+//! - **travelling the line**: parts riding 0.8 m/s belts 50 m long, 100 to a
+//!   belt, spaced 1.5 part lengths apart as the twin releases them, until
+//!   they queue against the stop at the belt's end. Frame times while they
+//!   ride (frames 1–299) and while the queues build and press against the
+//!   stop (480–659; the first parts reach it at about frame 375).
+//! - **a pile**: all the parts dropped at once in a loose grid into a bin
+//!   sized for about three layers, the worst case: frame times while they
+//!   fall and land (1–119: median and 95th percentile), while they pile up
+//!   (120–239) and once the pile has settled and rapier has put it to sleep
+//!   (600–659).
+//!
+//! `cargo bench --bench physics [-- N ...]` (N: part counts; all three if none)
 
 use std::time::Instant;
 
 use bevy::prelude::*;
 use bevy_rapier3d::prelude::*;
-use twinscape::flow::{part_body, physics};
+use twinscape::flow::{BeltFrame, drive, part_body, physics};
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
 }
 
-fn run(n: usize) -> [f64; 5] {
+fn app() -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, bevy::transform::TransformPlugin));
     physics(&mut app);
     app.finish();
     app.cleanup();
+    app
+}
+
+fn frames(app: &mut App, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            app.update();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect()
+}
+
+const BELT_LEN: f32 = 50.0;
+const BELT_SPEED: f32 = 0.8;
+const BELT_HALF_W: f32 = 0.45;
+
+#[derive(Resource)]
+struct Belts(Vec<BeltFrame>);
+
+/// The twin's belt drive (`flow::drive`) on every part of every belt.
+fn drive_all(belts: Res<Belts>, mut parts: Query<(&Transform, &mut Velocity)>) {
+    for (tf, mut v) in &mut parts {
+        let lane = ((tf.translation.z / 1.5).round().max(0.0) as usize).min(belts.0.len() - 1);
+        drive(
+            &belts.0[lane],
+            BELT_HALF_W,
+            BELT_SPEED,
+            0.3,
+            tf.translation,
+            &mut v,
+        );
+    }
+}
+
+/// Parts riding belts: returns (median riding, p95 riding, median queueing,
+/// worst frame).
+fn run_belts(n: usize) -> [f64; 4] {
+    let mut app = app();
+    let h = 0.15;
+    let per_belt = 100;
+    let lanes = n.div_ceil(per_belt);
+    let mut belts = Vec::new();
+    let world = app.world_mut();
+    for lane in 0..lanes {
+        let z = lane as f32 * 1.5;
+        let belt = BeltFrame::between([0.0, 1.0, z], [BELT_LEN, 1.0, z]);
+        // Slab, rails and end stop, as the twin builds a buffer belt.
+        for (centre, half) in [
+            (
+                belt.at(BELT_LEN / 2.0, 0.0, -0.05),
+                Vec3::new(BELT_LEN / 2.0, 0.05, BELT_HALF_W),
+            ),
+            (
+                belt.at(BELT_LEN / 2.0, BELT_HALF_W + 0.03, 0.08),
+                Vec3::new(BELT_LEN / 2.0, 0.08, 0.03),
+            ),
+            (
+                belt.at(BELT_LEN / 2.0, -BELT_HALF_W - 0.03, 0.08),
+                Vec3::new(BELT_LEN / 2.0, 0.08, 0.03),
+            ),
+            (
+                belt.at(BELT_LEN + 0.03, 0.0, 0.1),
+                Vec3::new(0.03, 0.1, BELT_HALF_W + 0.06),
+            ),
+        ] {
+            world.spawn((
+                RigidBody::Fixed,
+                Collider::cuboid(half.x, half.y, half.z),
+                Friction {
+                    coefficient: 0.0,
+                    combine_rule: CoefficientCombineRule::Min,
+                },
+                Transform::from_translation(centre),
+            ));
+        }
+        for k in 0..per_belt.min(n - lane * per_belt) {
+            let along = BELT_LEN - 5.0 - k as f32 * 0.45;
+            let side = ((k * 37 % 11) as f32 / 10.0 - 0.5) * (BELT_HALF_W - h);
+            world.spawn((
+                part_body(h),
+                Transform::from_translation(belt.at(along, side, h + 0.005)),
+            ));
+        }
+        belts.push(belt);
+    }
+    app.insert_resource(Belts(belts))
+        .add_systems(Update, drive_all);
+    let times = frames(&mut app, 660);
+    let mut riding = times[1..300].to_vec();
+    riding.sort_by(f64::total_cmp);
+    [
+        median(times[1..300].to_vec()),
+        riding[riding.len() * 95 / 100],
+        median(times[480..660].to_vec()),
+        times[1..].iter().cloned().fold(0.0, f64::max),
+    ]
+}
+
+fn run(n: usize) -> [f64; 5] {
+    let mut app = app();
     let h = 0.15;
     // A square bin holding the parts in about three layers.
     let side = ((n as f32 / 3.0).sqrt() * 0.3 * 1.15).max(2.0);
@@ -57,12 +167,7 @@ fn run(n: usize) -> [f64; 5] {
             Transform::from_xyz(x, y, z).with_rotation(Quat::from_rotation_y(i as f32 * 0.7)),
         ));
     }
-    let mut times = Vec::new();
-    for _ in 0..660 {
-        let t = Instant::now();
-        app.update();
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-    }
+    let times = frames(&mut app, 660);
     let mut active = times[1..120].to_vec();
     active.sort_by(f64::total_cmp);
     let p95 = active[active.len() * 95 / 100];
@@ -76,12 +181,34 @@ fn run(n: usize) -> [f64; 5] {
 }
 
 fn main() {
-    println!("# physics step (rapier, 1/60 s, one step per frame), boxes of 0.3 m in a bin");
+    // `cargo bench --bench physics -- 5000` runs one size only.
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 5_000, 10_000]
+    } else {
+        sizes
+    };
+    println!(
+        "# physics step (rapier, 1/60 s, one step per frame), boxes of 0.3 m travelling the line: 100 to a 50 m belt at 0.8 m/s"
+    );
+    println!(
+        "| parts | riding (frames 1–299): median | p95 | queueing at the stop (480–659): median | worst frame |"
+    );
+    println!("|---|---|---|---|---|");
+    for &n in &sizes {
+        let [riding, p95, queueing, worst] = run_belts(n);
+        println!("| {n} | {riding:.2} ms | {p95:.2} ms | {queueing:.2} ms | {worst:.1} ms |");
+    }
+    println!();
+    println!("# the worst case: all the parts dropped at once into a bin");
     println!(
         "| parts | falling and landing (frames 1–119): median | p95 | piling (120–239): median | settled (600–659): median | worst frame |"
     );
     println!("|---|---|---|---|---|---|");
-    for n in [1_000, 5_000, 10_000] {
+    for n in sizes {
         let [active, p95, piling, settled, worst] = run(n);
         println!(
             "| {n} | {active:.2} ms | {p95:.2} ms | {piling:.2} ms | {settled:.2} ms | {worst:.1} ms |"

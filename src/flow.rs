@@ -1,8 +1,20 @@
-//! Parts as rigid bodies (bevy_rapier3d): every part the line reports made
-//! (its counter sensor, fed over MQTT by the process model) drops onto the
-//! outfeed belt, rides it past a photo-eye that counts it, and falls into a
-//! bin where parts pile up. Physics steps at a fixed 1/60 s per frame, with or
-//! without a window.
+//! Parts as rigid bodies (bevy_rapier3d), in step with the line's process
+//! model as the twin hears it over MQTT:
+//!
+//! - each buffer between two stations is an accumulating belt: parts ride to
+//!   its end and queue against a stop, as many as the buffer's level sensor
+//!   reports. When the level rises, a machine of the station before it puts
+//!   a part on (the part it was working on, or a new one for the first
+//!   station); when it falls, a machine of the next station takes the front
+//!   part off and holds it while it works on it.
+//! - every part the line ships (its counter sensor) goes from the last
+//!   station onto the outfeed belt, rides past a photo-eye that counts it and
+//!   falls into a bin where parts pile up.
+//!
+//! Transfers between belts and machines are kinematic carries (a pick and
+//! place arc, the part not colliding on its way); on belts and in the bin
+//! parts are dynamic bodies. Physics steps at a fixed 1/60 s per frame, with
+//! or without a window.
 
 use bevy::prelude::*;
 use bevy_rapier3d::prelude::*;
@@ -20,7 +32,15 @@ pub fn plugin(app: &mut App) {
     physics(app);
     app.init_resource::<Flow>().add_systems(
         Update,
-        (build_flow, release_parts, drive_belt, count_at_eye, tally)
+        (
+            build_flow,
+            release_parts,
+            follow_buffers,
+            carry_parts,
+            drive_belts,
+            count_at_eye,
+            tally,
+        )
             .chain()
             .in_set(TwinSet::Simulate),
     );
@@ -35,10 +55,45 @@ pub fn physics(app: &mut App) {
         });
 }
 
-/// A part on its way; `serial` orders them by release.
+/// A part on its way; `serial` orders them by when they were made.
 #[derive(Component, Debug)]
 pub struct Part {
     pub serial: u64,
+}
+
+/// Which belt a part is on, or is being carried to.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Riding {
+    /// The belt of the flow's `buffers[i]`.
+    Buffer(usize),
+    Outfeed,
+}
+
+/// A part being carried (kinematically) from one place to another.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Carry {
+    from: Vec3,
+    to: Vec3,
+    rotation: Quat,
+    elapsed: f32,
+    duration: f32,
+    then: Then,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Then {
+    /// Land on this belt and ride it.
+    Ride(Riding),
+    /// Stay in this machine (a twin) while it works.
+    Park(Entity),
+}
+
+/// A part a machine holds while working on it.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Parked {
+    /// The machine's twin.
+    pub machine: Entity,
+    order: u64,
 }
 
 /// The belt, rails, bin and photo-eye of the current scene.
@@ -82,14 +137,59 @@ pub struct Flow {
     pub pending: u64,
     /// Full bins swapped for empty ones.
     pub bins_swapped: u64,
+    /// The buffer belts, in the scene's order.
+    pub buffers: Vec<BufferTally>,
+    /// Parts carried between a belt and a machine so far.
+    pub transfers: u64,
+    /// Parts machines hold now (being worked on or waiting to go on).
+    pub at_machines: u64,
     #[serde(skip)]
     pub def: Option<FlowDef>,
+    #[serde(skip)]
+    belts: Vec<BufferBelt>,
+    /// Machines of the last station: shipped parts come from them.
+    #[serde(skip)]
+    shippers: Vec<String>,
+    /// Parts made so far (the next serial), and parts parked so far.
+    #[serde(skip)]
+    made: u64,
+    #[serde(skip)]
+    parked: u64,
     #[serde(skip)]
     counter: Option<Entity>,
     #[serde(skip)]
     last_count: Option<f64>,
     #[serde(skip)]
     since_release: u32,
+}
+
+/// One buffer belt, for the panels and the snapshot.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct BufferTally {
+    /// The station whose parts wait on it.
+    pub station: String,
+    /// The buffer's level sensor reading, once there is one.
+    pub level: Option<f64>,
+    /// Parts on the belt now, and being carried onto it.
+    pub on_belt: u64,
+    pub arriving: u64,
+}
+
+/// A buffer belt as the flow runs it.
+#[derive(Debug, Clone)]
+struct BufferBelt {
+    frame: BeltFrame,
+    half_width: f32,
+    speed: f32,
+    level_sensor: (String, String),
+    level: Option<Entity>,
+    /// Twin ids of the machines that put parts on it and take them off.
+    feeders: Vec<String>,
+    takers: Vec<String>,
+    /// Whether the level has been read once (the first reading fills it).
+    filled: bool,
+    since_feed: u32,
+    turn: usize,
 }
 
 /// The belt's frame: origin at `belt_from`, `axis` along it, `across` to its left.
@@ -103,8 +203,13 @@ pub struct BeltFrame {
 }
 
 impl BeltFrame {
+    /// The outfeed belt.
     pub fn of(def: &FlowDef) -> BeltFrame {
-        let (from, to) = (Vec3::from(def.belt_from), Vec3::from(def.belt_to));
+        BeltFrame::between(def.belt_from, def.belt_to)
+    }
+
+    pub fn between(from: [f32; 3], to: [f32; 3]) -> BeltFrame {
+        let (from, to) = (Vec3::from(from), Vec3::from(to));
         let flat = Vec3::new(to.x - from.x, 0.0, to.z - from.z);
         let length = flat.length();
         let axis = flat / length.max(f32::EPSILON);
@@ -131,6 +236,7 @@ fn fixed_box(
     rotation: Quat,
     half: Vec3,
     kind: LookKind,
+    drawn: bool,
 ) -> Entity {
     // The belt and its rails are slippery: `drive_belt` does the carrying
     // (a static slab with friction would hold parts back instead).
@@ -145,16 +251,50 @@ fn fixed_box(
         },
         _ => Friction::coefficient(0.8),
     };
-    commands
-        .spawn((
-            FlowFixture,
-            Look { half, kind },
-            RigidBody::Fixed,
-            Collider::cuboid(half.x, half.y, half.z),
-            friction,
-            Transform::from_translation(centre).with_rotation(rotation),
-        ))
-        .id()
+    let mut fixture = commands.spawn((
+        FlowFixture,
+        RigidBody::Fixed,
+        Collider::cuboid(half.x, half.y, half.z),
+        friction,
+        Transform::from_translation(centre).with_rotation(rotation),
+    ));
+    if drawn {
+        fixture.insert(Look { half, kind });
+    }
+    fixture.id()
+}
+
+/// A belt: a slab whose top is the belt surface, with low side rails, and a
+/// stop across its end if parts are to queue there.
+fn belt_fixture(commands: &mut Commands, belt: &BeltFrame, half_w: f32, drawn: bool, stop: bool) {
+    fixed_box(
+        commands,
+        belt.at(belt.length / 2.0, 0.0, -0.05),
+        belt.rotation,
+        Vec3::new(belt.length / 2.0, 0.05, half_w),
+        LookKind::Belt,
+        drawn,
+    );
+    for side in [-1.0, 1.0] {
+        fixed_box(
+            commands,
+            belt.at(belt.length / 2.0, side * (half_w + 0.03), 0.08),
+            belt.rotation,
+            Vec3::new(belt.length / 2.0, 0.08, 0.03),
+            LookKind::Rail,
+            drawn,
+        );
+    }
+    if stop {
+        fixed_box(
+            commands,
+            belt.at(belt.length + 0.03, 0.0, 0.1),
+            belt.rotation,
+            Vec3::new(0.03, 0.1, half_w + 0.06),
+            LookKind::Rail,
+            true,
+        );
+    }
 }
 
 /// Anything the flow spawned.
@@ -193,23 +333,38 @@ fn build_flow(
         Transform::default(),
     ));
     let half_w = def.belt_width / 2.0;
-    // The belt: a slab whose top is the belt surface, with low side rails.
-    fixed_box(
-        &mut commands,
-        belt.at(belt.length / 2.0, 0.0, -0.05),
-        belt.rotation,
-        Vec3::new(belt.length / 2.0, 0.05, half_w),
-        LookKind::Belt,
-    );
-    for side in [-1.0, 1.0] {
-        fixed_box(
-            &mut commands,
-            belt.at(belt.length / 2.0, side * (half_w + 0.03), 0.08),
-            belt.rotation,
-            Vec3::new(belt.length / 2.0, 0.08, 0.03),
-            LookKind::Rail,
-        );
+    belt_fixture(&mut commands, &belt, half_w, true, false);
+    // The buffers between stations, each fed by one station and emptied by
+    // the next (validation made sure both exist).
+    let stations = scene.process.as_ref().map_or(&[][..], |p| &p.stations[..]);
+    for b in &def.buffers {
+        let Some(k) = stations.iter().position(|s| s.name == b.station) else {
+            continue;
+        };
+        let (Some(sensor), Some(next)) = (&stations[k].buffer_sensor, stations.get(k + 1)) else {
+            continue;
+        };
+        let frame = BeltFrame::between(b.from, b.to);
+        let half_width = b.width.unwrap_or(def.belt_width) / 2.0;
+        belt_fixture(&mut commands, &frame, half_width, b.draw, true);
+        flow.buffers.push(BufferTally {
+            station: b.station.clone(),
+            ..BufferTally::default()
+        });
+        flow.belts.push(BufferBelt {
+            frame,
+            half_width,
+            speed: b.speed.unwrap_or(def.belt_speed),
+            level_sensor: sensor.clone(),
+            level: None,
+            feeders: stations[k].machines.clone(),
+            takers: next.machines.clone(),
+            filled: false,
+            since_feed: u32::MAX,
+            turn: 0,
+        });
     }
+    flow.shippers = stations.last().map_or(Vec::new(), |s| s.machines.clone());
     // The photo-eye: a thin beam across the belt near its end.
     commands.spawn((
         FlowFixture,
@@ -239,6 +394,7 @@ fn build_flow(
         chute_rot,
         Vec3::new(chute_len / 2.0, 0.03, half_w),
         LookKind::Chute,
+        true,
     );
     for side in [-1.0, 1.0] {
         fixed_box(
@@ -247,6 +403,7 @@ fn build_flow(
             chute_rot,
             Vec3::new(chute_len / 2.0, 0.08, 0.03),
             LookKind::Rail,
+            true,
         );
     }
     let t = 0.06;
@@ -256,6 +413,7 @@ fn build_flow(
         Quat::IDENTITY,
         Vec3::new(size.x / 2.0 + t, t, size.z / 2.0 + t),
         LookKind::Bin,
+        true,
     );
     for (dx, dz, hx, hz) in [
         (size.x / 2.0 + t, 0.0, t, size.z / 2.0 + t),
@@ -269,6 +427,7 @@ fn build_flow(
             Quat::IDENTITY,
             Vec3::new(hx, size.y / 2.0, hz),
             LookKind::Bin,
+            true,
         );
     }
     flow.counter = find_counter(&flow, &sensors, &twins);
@@ -279,8 +438,14 @@ fn find_counter(
     sensors: &Query<(Entity, &Sensor, &SensorOf)>,
     twins: &Query<&Twin>,
 ) -> Option<Entity> {
-    let def = flow.def.as_ref()?;
-    let (twin, name) = &def.counter;
+    find_sensor(&flow.def.as_ref()?.counter, sensors, twins)
+}
+
+fn find_sensor(
+    (twin, name): &(String, String),
+    sensors: &Query<(Entity, &Sensor, &SensorOf)>,
+    twins: &Query<&Twin>,
+) -> Option<Entity> {
     sensors
         .iter()
         .find(|(_, s, of)| &s.name == name && twins.get(of.0).is_ok_and(|t| &t.id == twin))
@@ -303,8 +468,57 @@ pub fn part_body(h: f32) -> impl Bundle {
     )
 }
 
-/// Releases a part for every step up of the counter sensor, one every few frames.
-fn release_parts(mut commands: Commands, mut flow: ResMut<Flow>, values: Query<&SensorValue>) {
+/// How fast a carried part moves between a belt and a machine (m/s).
+const CARRY_SPEED: f32 = 4.0;
+
+impl Carry {
+    fn new(from: Vec3, to: Vec3, rotation: Quat, then: Then) -> Carry {
+        Carry {
+            from,
+            to,
+            rotation,
+            elapsed: 0.0,
+            duration: (from.distance(to) / CARRY_SPEED).clamp(0.5, 3.0),
+            then,
+        }
+    }
+}
+
+/// What makes a part carried: moved by hand, through everything.
+fn lifted(carry: Carry) -> impl Bundle {
+    (carry, RigidBody::KinematicPositionBased, ColliderDisabled)
+}
+
+impl Flow {
+    fn next_serial(&mut self) -> u64 {
+        self.made += 1;
+        self.made
+    }
+}
+
+/// Parts not being carried: on a belt, in the bin or wherever they fell.
+type Settled = (With<Part>, Without<Carry>);
+
+/// The twins' entities and places, for finding machines by id.
+type Machines<'w, 's> = Query<'w, 's, (Entity, &'static Twin, &'static GlobalTransform)>;
+
+fn machine(twins: &Machines, id: &str) -> Option<(Entity, Vec3)> {
+    twins
+        .iter()
+        .find(|(_, t, _)| t.id == id)
+        .map(|(e, _, tf)| (e, tf.translation()))
+}
+
+/// Releases a part onto the outfeed for every step up of the counter
+/// sensor, one every few frames: the part a machine of the last station
+/// holds, if one does, else a new part dropped on the belt.
+fn release_parts(
+    mut commands: Commands,
+    mut flow: ResMut<Flow>,
+    values: Query<&SensorValue>,
+    parked: Query<(Entity, &Parked, &Transform)>,
+    twins: Machines,
+) {
     let Some(def) = &flow.def else { return };
     let (belt, part_size, belt_speed, half_width) = (
         BeltFrame::of(def),
@@ -345,37 +559,272 @@ fn release_parts(mut commands: Commands, mut flow: ResMut<Flow>, values: Query<&
     let h = part_size / 2.0;
     // A little sideways scatter, the same every run.
     let side = ((flow.released * 37 % 11) as f32 / 10.0 - 0.5) * (half_width - h);
+    let shippers: Vec<Entity> = flow
+        .shippers
+        .iter()
+        .filter_map(|id| machine(&twins, id).map(|(e, _)| e))
+        .collect();
+    let held = parked
+        .iter()
+        .filter(|(_, p, _)| shippers.contains(&p.machine))
+        .min_by_key(|(_, p, _)| p.order);
+    if let Some((part, _, tf)) = held {
+        let to = belt.at(0.3 + h, side, h + 0.05);
+        commands.entity(part).remove::<Parked>().insert(Carry::new(
+            tf.translation,
+            to,
+            belt.rotation,
+            Then::Ride(Riding::Outfeed),
+        ));
+        flow.transfers += 1;
+        return;
+    }
+    let serial = flow.next_serial();
     commands.spawn((
-        Part {
-            serial: flow.released,
-        },
+        Part { serial },
+        Riding::Outfeed,
         part_body(h),
         Transform::from_translation(belt.at(0.3 + h, side, h + 0.25)).with_rotation(belt.rotation),
     ));
 }
 
-/// The belt carries what lies on it: like friction, each part's speed along
-/// the belt is pulled towards the belt's and its sideways drift damped.
-fn drive_belt(flow: Res<Flow>, mut parts: Query<(&Transform, &mut Velocity), With<Part>>) {
+/// Keeps each buffer belt holding as many parts as its level sensor
+/// reports: the station before it puts parts on, the one after takes the
+/// front part off.
+#[allow(clippy::too_many_arguments)]
+fn follow_buffers(
+    mut commands: Commands,
+    mut flow: ResMut<Flow>,
+    values: Query<&SensorValue>,
+    sensors: Query<(Entity, &Sensor, &SensorOf)>,
+    twin_ids: Query<&Twin>,
+    twins: Machines,
+    riding: Query<(Entity, &Riding, &Transform), Settled>,
+    carried: Query<&Carry>,
+    parked: Query<(Entity, &Parked, &Transform)>,
+) {
     let Some(def) = &flow.def else { return };
-    let belt = BeltFrame::of(def);
-    let half_w = def.belt_width / 2.0;
-    for (tf, mut v) in &mut parts {
-        let rel = tf.translation - belt.from;
-        let along = rel.dot(belt.axis);
-        let side = rel.dot(belt.across);
-        let up = rel.y;
-        let on_belt = (0.0..=belt.length).contains(&along)
-            && side.abs() <= half_w
-            && (0.0..def.part_size * 1.2).contains(&up);
-        if !on_belt {
+    let (part_size, park_height) = (def.part_size, def.park_height);
+    let h = part_size / 2.0;
+    // Machines the process reports down (state 3) get no parts.
+    let down: Vec<Entity> = sensors
+        .iter()
+        .filter(|(e, s, _)| {
+            s.name == "state"
+                && values
+                    .get(*e)
+                    .ok()
+                    .and_then(|v| v.value)
+                    .is_some_and(|v| v > 2.5)
+        })
+        .map(|(_, _, of)| of.0)
+        .collect();
+    // How many parts a machine holds or is about to.
+    let load = |m: Entity| {
+        parked.iter().filter(|(_, p, _)| p.machine == m).count()
+            + carried
+                .iter()
+                .filter(|c| matches!(c.then, Then::Park(x) if x == m))
+                .count()
+    };
+    let flow = flow.as_mut();
+    for i in 0..flow.belts.len() {
+        let belt = &mut flow.belts[i];
+        if belt.level.is_some_and(|e| !values.contains(e)) {
+            belt.level = None;
+        }
+        if belt.level.is_none() {
+            belt.level = find_sensor(&belt.level_sensor, &sensors, &twin_ids);
+        }
+        let reading = belt
+            .level
+            .and_then(|e| values.get(e).ok())
+            .and_then(|v| v.value)
+            .filter(|v| v.is_finite());
+        flow.buffers[i].level = reading;
+        let Some(level) = reading else { continue };
+        // No more than the belt can hold, whatever the sensor says.
+        let room = (belt.frame.length / (part_size * 1.15)).floor().max(0.0);
+        let target = level.round().clamp(0.0, f64::from(room)) as usize;
+        belt.since_feed = belt.since_feed.saturating_add(1);
+        let on: Vec<(Entity, f32)> = riding
+            .iter()
+            .filter(|(_, r, _)| **r == Riding::Buffer(i))
+            .map(|(e, _, tf)| (e, (tf.translation - belt.frame.from).dot(belt.frame.axis)))
+            .collect();
+        let arriving = carried
+            .iter()
+            .filter(|c| matches!(c.then, Then::Ride(Riding::Buffer(j)) if j == i))
+            .count();
+        let have = on.len() + arriving;
+        if !belt.filled {
+            // The first reading: the parts already waiting, queued at the end.
+            belt.filled = true;
+            for k in have..target {
+                let along = belt.frame.length - 0.02 - h - k as f32 * part_size * 1.1;
+                flow.made += 1;
+                commands.spawn((
+                    Part { serial: flow.made },
+                    Riding::Buffer(i),
+                    part_body(h),
+                    Transform::from_translation(belt.frame.at(along, 0.0, h + 0.01))
+                        .with_rotation(belt.frame.rotation),
+                ));
+            }
             continue;
         }
-        let grip = 0.25;
-        let along_v = v.linear.dot(belt.axis);
-        let side_v = v.linear.dot(belt.across);
-        v.linear += belt.axis * (def.belt_speed - along_v) * grip - belt.across * side_v * grip;
+        let every = (1.5 * part_size / belt.speed.max(0.05) / STEP_S).ceil() as u32;
+        if have < target && belt.since_feed >= every {
+            belt.since_feed = 0;
+            let landing = belt.frame.at(0.3 + h, 0.0, h + 0.05);
+            let then = Then::Ride(Riding::Buffer(i));
+            let feeders: Vec<Entity> = belt
+                .feeders
+                .iter()
+                .filter_map(|id| machine(&twins, id).map(|(e, _)| e))
+                .collect();
+            // The part a machine of the station before has finished, if
+            // any holds one; else (the first station) a new part from one.
+            let held = parked
+                .iter()
+                .filter(|(_, p, _)| feeders.contains(&p.machine))
+                .min_by_key(|(_, p, _)| p.order);
+            if let Some((part, _, tf)) = held {
+                commands.entity(part).remove::<Parked>().insert(Carry::new(
+                    tf.translation,
+                    landing,
+                    belt.frame.rotation,
+                    then,
+                ));
+            } else if let Some((_, at)) =
+                pick_machine(&belt.feeders, &mut belt.turn, &twins, &down, &|_| 0)
+            {
+                let from = at + Vec3::Y * park_height;
+                flow.made += 1;
+                commands
+                    .spawn((
+                        Part { serial: flow.made },
+                        part_body(h),
+                        Transform::from_translation(from),
+                    ))
+                    .insert(lifted(Carry::new(from, landing, belt.frame.rotation, then)));
+            }
+            flow.transfers += 1;
+        } else if have > target
+            && let Some(&(front, _)) = on.iter().max_by(|a, b| a.1.total_cmp(&b.1))
+            && let Some((m, at)) = pick_machine(&belt.takers, &mut belt.turn, &twins, &down, &load)
+            && let Ok((_, _, tf)) = riding.get(front)
+        {
+            commands
+                .entity(front)
+                .remove::<Riding>()
+                .insert(lifted(Carry::new(
+                    tf.translation,
+                    at + Vec3::Y * park_height,
+                    tf.rotation,
+                    Then::Park(m),
+                )));
+            flow.transfers += 1;
+        }
     }
+}
+
+/// The next machine to get a part, in turn among those named: one that is
+/// up before one that is down, the least loaded first.
+fn pick_machine(
+    ids: &[String],
+    turn: &mut usize,
+    twins: &Machines,
+    down: &[Entity],
+    load: &dyn Fn(Entity) -> usize,
+) -> Option<(Entity, Vec3)> {
+    let n = ids.len();
+    let best = (0..n)
+        .filter_map(|k| machine(twins, &ids[(*turn + k) % n]))
+        .min_by_key(|(e, _)| (down.contains(e), load(*e)))?;
+    *turn = turn.wrapping_add(1);
+    Some(best)
+}
+
+/// Moves carried parts along their arc; at its end a part lands on its belt
+/// (and becomes a dynamic body again) or stays in its machine.
+fn carry_parts(
+    mut commands: Commands,
+    mut flow: ResMut<Flow>,
+    mut parts: Query<(Entity, &mut Carry, &mut Transform, &mut Velocity)>,
+) {
+    for (part, mut carry, mut tf, mut v) in &mut parts {
+        carry.elapsed += STEP_S;
+        let s = (carry.elapsed / carry.duration).min(1.0);
+        let eased = s * s * (3.0 - 2.0 * s);
+        let peak = 0.4 + 0.1 * carry.from.distance(carry.to);
+        tf.translation =
+            carry.from.lerp(carry.to, eased) + Vec3::Y * peak * 4.0 * eased * (1.0 - eased);
+        tf.rotation = tf.rotation.slerp(carry.rotation, s);
+        if s < 1.0 {
+            continue;
+        }
+        let mut part = commands.entity(part);
+        part.remove::<Carry>();
+        match carry.then {
+            Then::Ride(route) => {
+                *v = Velocity::zero();
+                part.remove::<ColliderDisabled>()
+                    .insert((RigidBody::Dynamic, route));
+            }
+            Then::Park(machine) => {
+                flow.parked += 1;
+                part.insert(Parked {
+                    machine,
+                    order: flow.parked,
+                });
+            }
+        }
+    }
+}
+
+/// Belts carry what lies on them: like friction, each part's speed along
+/// its belt is pulled towards the belt's and its sideways drift damped.
+fn drive_belts(flow: Res<Flow>, mut parts: Query<(&Transform, &mut Velocity, &Riding), Settled>) {
+    let Some(def) = &flow.def else { return };
+    let outfeed = (BeltFrame::of(def), def.belt_width / 2.0, def.belt_speed);
+    for (tf, mut v, riding) in &mut parts {
+        let (belt, half_w, speed) = match riding {
+            Riding::Outfeed => (&outfeed.0, outfeed.1, outfeed.2),
+            Riding::Buffer(i) => match flow.belts.get(*i) {
+                Some(b) => (&b.frame, b.half_width, b.speed),
+                None => continue,
+            },
+        };
+        drive(belt, half_w, speed, def.part_size, tf.translation, &mut v);
+    }
+}
+
+/// One part on a belt: its speed along the belt pulled a quarter of the way
+/// towards the belt's, its sideways drift damped likewise (nothing happens
+/// to a part that is not lying on the belt).
+pub fn drive(
+    belt: &BeltFrame,
+    half_w: f32,
+    speed: f32,
+    part_size: f32,
+    at: Vec3,
+    v: &mut Velocity,
+) {
+    let rel = at - belt.from;
+    let along = rel.dot(belt.axis);
+    let side = rel.dot(belt.across);
+    let up = rel.y;
+    let on_belt = (0.0..=belt.length).contains(&along)
+        && side.abs() <= half_w
+        && (0.0..part_size * 1.2).contains(&up);
+    if !on_belt {
+        return;
+    }
+    let grip = 0.25;
+    let along_v = v.linear.dot(belt.axis);
+    let side_v = v.linear.dot(belt.across);
+    v.linear += belt.axis * (speed - along_v) * grip - belt.across * side_v * grip;
 }
 
 fn count_at_eye(
@@ -408,7 +857,9 @@ fn count_at_eye(
 fn tally(
     mut commands: Commands,
     mut flow: ResMut<Flow>,
-    parts: Query<(Entity, &Transform), With<Part>>,
+    parts: Query<(Entity, &Transform, &Riding), Settled>,
+    carried: Query<&Carry>,
+    parked: Query<(), With<Parked>>,
 ) {
     let Some(def) = &flow.def else { return };
     let (belt, at, size, holds) = (
@@ -419,7 +870,29 @@ fn tally(
     );
     let (mut in_bin, mut on_belt) = (0, 0);
     let mut binned = Vec::new();
-    for (e, tf) in &parts {
+    for tally in &mut flow.buffers {
+        (tally.on_belt, tally.arriving) = (0, 0);
+    }
+    let mut at_machines = parked.iter().count() as u64;
+    for c in &carried {
+        match c.then {
+            Then::Ride(Riding::Buffer(i)) => {
+                if let Some(t) = flow.buffers.get_mut(i) {
+                    t.arriving += 1;
+                }
+            }
+            Then::Park(_) => at_machines += 1,
+            Then::Ride(Riding::Outfeed) => {}
+        }
+    }
+    flow.at_machines = at_machines;
+    for (e, tf, riding) in &parts {
+        if let Riding::Buffer(i) = riding {
+            if let Some(t) = flow.buffers.get_mut(*i) {
+                t.on_belt += 1;
+            }
+            continue;
+        }
         let p = tf.translation;
         let d = p - at;
         // Inside the bin's walls, on its floor or on the pile.

@@ -6,9 +6,10 @@
 use bevy::prelude::*;
 use bevy_rapier3d::prelude::Velocity;
 use twinscape::app::{Options, stepped_headless_app};
-use twinscape::flow::{Flow, Part};
+use twinscape::flow::{Carry, Flow, Parked, Part, Riding};
 use twinscape::scene::format::parse;
 use twinscape::telemetry::{Sample, SampleChannel, TelemetrySource, now_ms};
+use twinscape::twin::Twin;
 
 mod common;
 
@@ -102,5 +103,172 @@ fn parts_ride_the_belt_past_the_photo_eye_and_pile_up_in_the_bin() {
         (flow.released, flow.counted, flow.bins_swapped, flow.in_bin),
         (14, 14, 1, 2),
         "{flow:?}"
+    );
+}
+
+/// Where a part is and what it is doing.
+fn find_part(app: &mut App, serial: u64) -> (Vec3, Option<Riding>, Option<Entity>) {
+    let world = app.world_mut();
+    let mut parts = world.query::<(
+        &Part,
+        &Transform,
+        Option<&Riding>,
+        Option<&Parked>,
+        Has<Carry>,
+    )>();
+    let (_, tf, riding, parked, carried) = parts
+        .iter(world)
+        .find(|(p, ..)| p.serial == serial)
+        .unwrap_or_else(|| panic!("part {serial} is gone"));
+    assert!(!carried, "part {serial} is still being carried");
+    (tf.translation, riding.copied(), parked.map(|p| p.machine))
+}
+
+fn twin_entity(app: &mut App, id: &str) -> Entity {
+    let world = app.world_mut();
+    let mut twins = world.query::<(Entity, &Twin)>();
+    twins.iter(world).find(|(_, t)| t.id == id).unwrap().0
+}
+
+/// The parts on one buffer belt: (serial, position, speed), front first.
+fn on_buffer(app: &mut App, i: usize) -> Vec<(u64, Vec3, f32)> {
+    let world = app.world_mut();
+    let mut parts = world.query::<(&Part, &Transform, &Velocity, &Riding)>();
+    let mut on: Vec<(u64, Vec3, f32)> = parts
+        .iter(world)
+        .filter(|(.., r)| **r == Riding::Buffer(i))
+        .map(|(p, tf, v, _)| (p.serial, tf.translation, v.linear.length()))
+        .collect();
+    on.sort_by(|a, b| b.1.x.total_cmp(&a.1.x));
+    on
+}
+
+#[test]
+fn parts_travel_the_line_in_step_with_the_buffer_levels() {
+    let path = common::factory_scene();
+    let scene = parse(&std::fs::read_to_string(&path).unwrap(), "factory").unwrap();
+    let sensor = |twin: &str, name: &str| {
+        scene
+            .sensors()
+            .position(|(t, s)| t.id == twin && s.name == name)
+            .unwrap_or_else(|| panic!("{twin}/{name} is a sensor")) as u32
+    };
+    let opts = Options {
+        scene: path.clone(),
+        source: TelemetrySource::Channel,
+        snapshot: None,
+        run_for: None,
+        unpaced: false,
+    };
+    let mut app = stepped_headless_app(&opts).expect("the factory loads");
+    frames(&mut app, 5);
+    let (milled, pressed, handled) = (
+        sensor("conv-1", "queue"),
+        sensor("conv-2", "queue"),
+        sensor("pack-1", "infeed_queue"),
+    );
+    let counter = sensor("pack-1", "shipped");
+    for (t, s) in scene.sensors() {
+        if s.name == "state" {
+            shipped(&mut app, sensor(&t.id, "state"), 1.0);
+        }
+    }
+    // First readings: two parts already wait after milling, none elsewhere.
+    shipped(&mut app, milled, 2.0);
+    shipped(&mut app, pressed, 0.0);
+    shipped(&mut app, handled, 0.0);
+    shipped(&mut app, counter, 100.0);
+    frames(&mut app, 4 * 60);
+    let on = on_buffer(&mut app, 0);
+    assert_eq!(on.len(), 2, "{on:?}");
+    // Queued against the stop at the infeed conveyor's end (x = -6.3), at rest.
+    for (_, at, speed) in &on {
+        assert!(at.x > -7.0 && at.x < -6.3, "{on:?}");
+        assert!((at.y - 1.13).abs() < 0.05, "on the belt: {on:?}");
+        assert!(*speed < 0.1, "at rest: {on:?}");
+    }
+    assert_eq!(app.world().resource::<Flow>().transfers, 0);
+
+    // A mill finishes a part: it is carried onto the belt and rides to the queue.
+    shipped(&mut app, milled, 3.0);
+    frames(&mut app, 30);
+    assert_eq!(app.world().resource::<Flow>().buffers[0].arriving, 1);
+    frames(&mut app, 15 * 60);
+    let on = on_buffer(&mut app, 0);
+    assert_eq!(on.len(), 3, "{on:?}");
+    assert!(
+        on.iter().all(|(_, at, v)| at.x > -7.4 && *v < 0.1),
+        "{on:?}"
+    );
+    let front = on[0].0;
+
+    // Press 2 is down: the front part goes to press 1, which holds it.
+    shipped(&mut app, sensor("press-2", "state"), 3.0);
+    shipped(&mut app, milled, 2.0);
+    frames(&mut app, 3 * 60);
+    let press1 = twin_entity(&mut app, "press-1");
+    let (at, riding, parked) = find_part(&mut app, front);
+    assert_eq!((riding, parked), (None, Some(press1)));
+    assert!(at.distance(Vec3::new(-1.0, 1.1, -4.8)) < 0.01, "{at}");
+    assert_eq!(on_buffer(&mut app, 0).len(), 2);
+
+    // Pressed: the same part goes onto the transfer conveyor, to its end.
+    shipped(&mut app, pressed, 1.0);
+    frames(&mut app, 15 * 60);
+    let (at, riding, _) = find_part(&mut app, front);
+    assert_eq!(riding, Some(Riding::Buffer(1)));
+    assert!(at.x > 5.2 && at.x < 5.7, "{at}");
+    // A robot takes it and puts it on the packer's infeed.
+    shipped(&mut app, pressed, 0.0);
+    frames(&mut app, 3 * 60);
+    let robots = [
+        twin_entity(&mut app, "robot-1"),
+        twin_entity(&mut app, "robot-2"),
+    ];
+    let (_, _, parked) = find_part(&mut app, front);
+    assert!(parked.is_some_and(|m| robots.contains(&m)), "{parked:?}");
+    shipped(&mut app, handled, 1.0);
+    frames(&mut app, 10 * 60);
+    let (at, riding, _) = find_part(&mut app, front);
+    assert_eq!(riding, Some(Riding::Buffer(2)));
+    assert!(at.x > 11.3 && at.x < 11.9, "{at}");
+    // The packer takes it, and ships it: onto the outfeed and into the bin.
+    shipped(&mut app, handled, 0.0);
+    frames(&mut app, 3 * 60);
+    let pack = twin_entity(&mut app, "pack-1");
+    assert_eq!(find_part(&mut app, front).2, Some(pack));
+    shipped(&mut app, counter, 101.0);
+    frames(&mut app, 15 * 60);
+    let (at, riding, _) = find_part(&mut app, front);
+    assert_eq!(riding, Some(Riding::Outfeed));
+    assert!(
+        at.distance(Vec3::new(13.5, 0.15, 7.3)) < 1.3,
+        "in the bin: {at}"
+    );
+    let flow = app.world().resource::<Flow>().clone();
+    assert_eq!(
+        (flow.released, flow.counted, flow.in_bin, flow.at_machines),
+        (1, 1, 1, 0),
+        "{flow:?}"
+    );
+    // Mill → belt, belt → press, press → belt, belt → robot, robot → belt,
+    // belt → packer, packer → outfeed.
+    assert_eq!(flow.transfers, 7, "{flow:?}");
+
+    // The snapshot reports each belt against its level sensor.
+    let snap = twinscape::snapshot::take(app.world_mut());
+    let f = snap.flow.expect("the factory has a flow");
+    let belts: Vec<(&str, Option<f64>, u64)> = f
+        .buffers
+        .iter()
+        .map(|b| (b.station.as_str(), b.level, b.on_belt))
+        .collect();
+    assert_eq!(
+        belts,
+        [
+            ("milling", Some(2.0), 2),
+            ("pressing", Some(0.0), 0),
+            ("handling", Some(0.0), 0)
+        ]
     );
 }

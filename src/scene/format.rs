@@ -84,6 +84,42 @@ pub struct FlowDef {
     /// empty one.
     #[serde(default = "keep_parts")]
     pub bin_holds: usize,
+    /// The buffers between the process's stations as accumulating belts:
+    /// parts ride to the end and queue there, as many as the buffer's level
+    /// sensor reports; machines take them off and put theirs on.
+    #[serde(default)]
+    pub buffers: Vec<BufferBeltDef>,
+    /// Where a part sits while a machine works on it: this high over the
+    /// machine's origin.
+    #[serde(default = "park_height")]
+    pub park_height: f32,
+}
+
+/// The belt for the buffer after one station of the process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BufferBeltDef {
+    /// The station whose finished parts wait on this belt (it needs a
+    /// `buffer_sensor`); the next station's machines take them.
+    pub station: String,
+    /// The belt's centre line on its top surface; parts queue at `to`.
+    pub from: [f32; 3],
+    pub to: [f32; 3],
+    /// Width and speed; the outfeed belt's if left out.
+    #[serde(default)]
+    pub width: Option<f32>,
+    #[serde(default)]
+    pub speed: Option<f32>,
+    /// Draw the belt (false where a conveyor twin already shows one).
+    #[serde(default = "yes")]
+    pub draw: bool,
+}
+
+fn park_height() -> f32 {
+    1.1
+}
+fn yes() -> bool {
+    true
 }
 
 fn belt_width() -> f32 {
@@ -641,6 +677,58 @@ fn validate(scene: &SceneDef, source: &str, file: &str) -> Result<(), SceneError
                 0,
                 "flow: bin_size and part_size must be positive, the belt wider than a part and of some length".into(),
             ));
+        }
+        for (i, belt) in flow.buffers.iter().enumerate() {
+            let at = format!("station: \"{}\"", belt.station);
+            let stations = scene.process.as_ref().map_or(&[][..], |p| &p.stations[..]);
+            let Some(k) = stations.iter().position(|s| s.name == belt.station) else {
+                return Err(err(
+                    &at,
+                    0,
+                    format!(
+                        "flow buffer {}: \"{}\" is not a station of the process",
+                        i + 1,
+                        belt.station
+                    ),
+                ));
+            };
+            if flow.buffers[..i].iter().any(|b| b.station == belt.station) {
+                return Err(err(
+                    &at,
+                    1,
+                    format!(
+                        "flow buffer {}: station \"{}\" already has a belt",
+                        i + 1,
+                        belt.station
+                    ),
+                ));
+            }
+            if k + 1 == stations.len() || stations[k].buffer_sensor.is_none() {
+                return Err(err(
+                    &at,
+                    0,
+                    format!(
+                        "flow buffer {}: station \"{}\" needs a buffer_sensor and a station after it",
+                        i + 1,
+                        belt.station
+                    ),
+                ));
+            }
+            let width = belt.width.unwrap_or(flow.belt_width);
+            let flat = |p: [f32; 3]| [p[0], p[2]];
+            if width <= flow.part_size
+                || belt.speed.unwrap_or(flow.belt_speed) < 0.0
+                || flat(belt.from) == flat(belt.to)
+            {
+                return Err(err(
+                    &at,
+                    0,
+                    format!(
+                        "flow buffer {}: the belt must be wider than a part, not run backwards and have some length",
+                        i + 1
+                    ),
+                ));
+            }
         }
     }
     Ok(())

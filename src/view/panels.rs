@@ -152,6 +152,21 @@ pub fn panels(
                     ))
                     .small(),
                 );
+                if !flow.buffers.is_empty() {
+                    let queued: Vec<String> = flow
+                        .buffers
+                        .iter()
+                        .map(|b| format!("{} {}", b.station, b.on_belt))
+                        .collect();
+                    ui.label(
+                        egui::RichText::new(format!(
+                            "waiting after {} · {} in machines",
+                            queued.join(" · "),
+                            flow.at_machines
+                        ))
+                        .small(),
+                    );
+                }
             }
             ui.separator();
             egui::ScrollArea::vertical()

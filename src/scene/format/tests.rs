@@ -236,3 +236,45 @@ fn locate_counts_lines_and_columns_from_one() {
     assert_eq!(locate("x x", "x", 1), Pos { line: 1, col: 3 });
     assert_eq!(locate("x", "y", 0), Pos { line: 1, col: 1 });
 }
+
+#[test]
+fn flow_buffers_must_name_a_station_with_a_buffer_and_a_next_station() {
+    let factory = include_str!("../../../scenes/factory.scene.ron");
+    let line_of =
+        |text: &str, needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() + 1;
+    let good = "(station: \"pressing\", from:";
+    assert!(factory.contains(good));
+    let unknown = factory.replace(good, "(station: \"polishing\", from:");
+    let e = err(&unknown);
+    assert!(
+        e.message
+            .contains("flow buffer 2: \"polishing\" is not a station of the process"),
+        "{e}"
+    );
+    assert_eq!(
+        e.pos.line,
+        line_of(&unknown, "station: \"polishing\""),
+        "{e}"
+    );
+    // The last station's parts are shipped, not buffered.
+    let last = factory.replace(good, "(station: \"packing\", from:");
+    let e = err(&last);
+    assert!(
+        e.message
+            .contains("station \"packing\" needs a buffer_sensor and a station after it"),
+        "{e}"
+    );
+    let twice = factory.replace(good, "(station: \"milling\", from:");
+    assert!(
+        err(&twice)
+            .message
+            .contains("flow buffer 2: station \"milling\" already has a belt")
+    );
+    let zero = factory.replace("to: (5.7, 0.98, 0.0)", "to: (0.2, 2.0, 0.0)");
+    assert!(err(&zero).message.contains("flow buffer 2: the belt must"));
+    let scene = parse(factory, "factory.scene.ron").unwrap();
+    let flow = scene.flow.unwrap();
+    assert_eq!(flow.buffers.len(), 3);
+    assert!(!flow.buffers[0].draw && flow.buffers[2].draw);
+    assert_eq!(flow.park_height, 1.1);
+}
