@@ -263,10 +263,16 @@ impl Line {
                 let output = buffers.get(si).cloned();
                 let (s, mm, crews2, shipped2) =
                     (sim.clone(), m.clone(), crews.clone(), shipped.clone());
-                let (mean, sd, repair_s) = (st.cycle_s, st.cycle_sd_s, st.repair_s);
+                let (mean, sd, repair_s, mtbf) =
+                    (st.cycle_s, st.cycle_sd_s, st.repair_s, st.mtbf_s);
                 let mut rng = Rng::stream(seed, 2 * i);
+                let mut wear = Rng::stream(seed, 2 * i + 1);
+                // Working time left before the machine breaks down: it
+                // wears only while it works, not while starved or blocked.
+                let mut life_of = move || mtbf.map_or(f64::INFINITY, |m| wear.exponential(m));
                 let pid = sim.spawn(async move {
                     let (s, m, crews) = (&s, &*mm, &crews2);
+                    let mut life = life_of();
                     if let Some(left) = down_for {
                         repair(s, m, crews, left).await;
                     }
@@ -282,14 +288,33 @@ impl Line {
                         let mut done_in = cycle(&mut rng, mean, sd);
                         while done_in > 0.0 {
                             let began = s.now();
-                            match s.timeout(done_in).await {
-                                Ok(()) => done_in = 0.0,
-                                Err(_) => {
-                                    done_in -= s.now() - began;
-                                    repair(s, m, crews, repair_s).await;
-                                    m.set(MachineState::Working, s.now());
+                            let step = done_in.min(life);
+                            // Worn out before the part is done, or broken
+                            // from outside (an interrupt): repaired, then
+                            // the part is finished.
+                            let broke = match s.timeout(step).await {
+                                Ok(()) => {
+                                    done_in -= step;
+                                    life -= step;
+                                    life <= 0.0 && done_in > 0.0
                                 }
+                                Err(_) => {
+                                    let worked = s.now() - began;
+                                    done_in -= worked;
+                                    life -= worked;
+                                    true
+                                }
+                            };
+                            if broke {
+                                repair(s, m, crews, repair_s).await;
+                                life = life_of();
+                                m.set(MachineState::Working, s.now());
                             }
+                        }
+                        if life <= 0.0 {
+                            // Worn out just as the part was done.
+                            repair(s, m, crews, repair_s).await;
+                            life = life_of();
                         }
                         m.set(MachineState::Blocked, s.now());
                         match &output {
@@ -305,18 +330,6 @@ impl Line {
                     }
                 });
                 m.pid.set(pid);
-                if let Some(mtbf) = st.mtbf_s {
-                    let (s, mm) = (sim.clone(), m.clone());
-                    let mut rng = Rng::stream(seed, 2 * i + 1);
-                    sim.spawn(async move {
-                        loop {
-                            let _ = s.timeout(rng.exponential(mtbf)).await;
-                            if mm.state.get() != MachineState::Down {
-                                s.interrupt(mm.pid.get(), Cause::Signal(1));
-                            }
-                        }
-                    });
-                }
                 machines.push(m);
             }
         }

@@ -201,3 +201,33 @@ fn buffers_start_where_their_sensors_say() {
     line.run_until(20.0);
     assert_eq!(line.shipped(), 1);
 }
+
+#[test]
+fn machines_wear_only_while_they_work() {
+    // A works 10 s of every 100 (B is the bottleneck; A is blocked the rest
+    // of the time). With a mean working time between failures of 1,000 s,
+    // 10^6 s of clock time is about 10^5 s of work: about 100 failures,
+    // not the 1,000 a clock-time failure process would give.
+    let mut a = station("a", &["a1"], 10.0, 1);
+    a.mtbf_s = Some(1000.0);
+    a.repair_s = 1.0;
+    let def = LineDef {
+        crews: 1,
+        stations: vec![a, station("b", &["b1"], 100.0, 1)],
+    };
+    let line = Line::new(&def, &Start::default(), 3);
+    line.run_until(1e6);
+    let r = line.report();
+    let failures = r.stations[0].failures;
+    // Poisson with mean ≈ 100: sd ≈ 10; allow 4 sd.
+    assert!(
+        (60.0..=140.0).contains(&failures),
+        "{failures} failures in about 1e5 s of work"
+    );
+    let working =
+        1.0 - r.stations[0].starved - r.stations[0].blocked - (1.0 - r.stations[0].availability);
+    assert!(
+        (working - 0.1).abs() < 0.01,
+        "A works {working:.3} of the time"
+    );
+}
