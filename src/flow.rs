@@ -186,6 +186,17 @@ struct BufferBelt {
     /// Twin ids of the machines that put parts on it and take them off.
     feeders: Vec<String>,
     takers: Vec<String>,
+    /// Each feeder's count of parts made: its sensor and last reading.
+    made: Vec<(Option<Entity>, Option<f64>)>,
+    /// Parts made and not yet put on the belt, by feeder (index into `feeders`).
+    to_put: std::collections::VecDeque<usize>,
+    /// Parts the next station has taken (made before, less waiting) when
+    /// all counts were first known, and taken off the belt since.
+    taken_base: Option<f64>,
+    taken: f64,
+    /// Frames a take has been owed (one frame may see a count change before
+    /// the level that goes with it).
+    owing: u32,
     /// Whether the level has been read once (the first reading fills it).
     filled: bool,
     since_feed: u32,
@@ -359,6 +370,11 @@ fn build_flow(
             level: None,
             feeders: stations[k].machines.clone(),
             takers: next.machines.clone(),
+            made: vec![(None, None); stations[k].machines.len()],
+            to_put: Default::default(),
+            taken_base: None,
+            taken: 0.0,
+            owing: 0,
             filled: false,
             since_feed: u32::MAX,
             turn: 0,
@@ -588,9 +604,11 @@ fn release_parts(
     ));
 }
 
-/// Keeps each buffer belt holding as many parts as its level sensor
-/// reports: the station before it puts parts on, the one after takes the
-/// front part off.
+/// Moves parts on and off the buffer belts as the line reports them made
+/// and taken. A machine's `made` count going up puts its part on the belt
+/// after it; the next station has taken as many parts as were made less
+/// those still waiting (the level sensor), and each one it took is the
+/// belt's front part, carried to one of its machines.
 #[allow(clippy::too_many_arguments)]
 fn follow_buffers(
     mut commands: Commands,
@@ -600,33 +618,41 @@ fn follow_buffers(
     twin_ids: Query<&Twin>,
     twins: Machines,
     riding: Query<(Entity, &Riding, &Transform), Settled>,
-    carried: Query<&Carry>,
+    mut carried: Query<(Entity, &mut Carry, &Transform)>,
     parked: Query<(Entity, &Parked, &Transform)>,
 ) {
     let Some(def) = &flow.def else { return };
-    let (part_size, park_height) = (def.part_size, def.park_height);
+    let (part_size, park_height, made_name) =
+        (def.part_size, def.park_height, def.made_sensor.clone());
     let h = part_size / 2.0;
+    let read = |e: Option<Entity>| {
+        e.and_then(|e| values.get(e).ok())
+            .and_then(|v| v.value)
+            .filter(|v| v.is_finite())
+    };
     // Machines the process reports down (state 3) get no parts.
     let down: Vec<Entity> = sensors
         .iter()
-        .filter(|(e, s, _)| {
-            s.name == "state"
-                && values
-                    .get(*e)
-                    .ok()
-                    .and_then(|v| v.value)
-                    .is_some_and(|v| v > 2.5)
-        })
+        .filter(|(e, s, _)| s.name == "state" && read(Some(*e)).is_some_and(|v| v > 2.5))
         .map(|(_, _, of)| of.0)
         .collect();
-    // How many parts a machine holds or is about to.
-    let load = |m: Entity| {
-        parked.iter().filter(|(_, p, _)| p.machine == m).count()
-            + carried
-                .iter()
-                .filter(|c| matches!(c.then, Then::Park(x) if x == m))
-                .count()
-    };
+    // How many parts each machine holds or is about to.
+    let mut load: Vec<(Entity, usize)> = Vec::new();
+    let add_load =
+        |load: &mut Vec<(Entity, usize)>, m: Entity| match load.iter_mut().find(|(e, _)| *e == m) {
+            Some((_, n)) => *n += 1,
+            None => load.push((m, 1)),
+        };
+    for (_, p, _) in &parked {
+        add_load(&mut load, p.machine);
+    }
+    for (_, c, _) in &carried {
+        if let Then::Park(m) = c.then {
+            add_load(&mut load, m);
+        }
+    }
+    // Parts already given a new place this frame.
+    let mut moved: Vec<Entity> = Vec::new();
     let flow = flow.as_mut();
     for i in 0..flow.belts.len() {
         let belt = &mut flow.belts[i];
@@ -636,31 +662,49 @@ fn follow_buffers(
         if belt.level.is_none() {
             belt.level = find_sensor(&belt.level_sensor, &sensors, &twin_ids);
         }
-        let reading = belt
-            .level
-            .and_then(|e| values.get(e).ok())
-            .and_then(|v| v.value)
-            .filter(|v| v.is_finite());
-        flow.buffers[i].level = reading;
-        let Some(level) = reading else { continue };
-        // No more than the belt can hold, whatever the sensor says.
+        let level = read(belt.level);
+        flow.buffers[i].level = level;
+        // Parts made since the last frame, by machine.
+        for (f, id) in belt.feeders.iter().enumerate() {
+            let (sensor, seen) = &mut belt.made[f];
+            if sensor.is_some_and(|e| !values.contains(e)) {
+                *sensor = None;
+            }
+            if sensor.is_none() {
+                *sensor = find_sensor(&(id.clone(), made_name.clone()), &sensors, &twin_ids);
+            }
+            let Some(now) = read(*sensor) else { continue };
+            match *seen {
+                Some(last) if now > last => {
+                    let n = (now - last).round().min(64.0) as usize;
+                    belt.to_put.extend(std::iter::repeat_n(f, n));
+                }
+                // A count that went back (a restarted plant) starts the
+                // accounting again.
+                Some(last) if now < last => {
+                    belt.taken_base = None;
+                    belt.taken = 0.0;
+                }
+                // The first reading only sets where counting starts.
+                _ => {}
+            }
+            *seen = Some(now);
+        }
+        let Some(level) = level else { continue };
         let room = (belt.frame.length / (part_size * 1.15)).floor().max(0.0);
-        let target = level.round().clamp(0.0, f64::from(room)) as usize;
-        belt.since_feed = belt.since_feed.saturating_add(1);
-        let on: Vec<(Entity, f32)> = riding
+        let on: Vec<(Entity, f32, Vec3, Quat)> = riding
             .iter()
-            .filter(|(_, r, _)| **r == Riding::Buffer(i))
-            .map(|(e, _, tf)| (e, (tf.translation - belt.frame.from).dot(belt.frame.axis)))
+            .filter(|(e, r, _)| **r == Riding::Buffer(i) && !moved.contains(e))
+            .map(|(e, _, tf)| {
+                let along = (tf.translation - belt.frame.from).dot(belt.frame.axis);
+                (e, along, tf.translation, tf.rotation)
+            })
             .collect();
-        let arriving = carried
-            .iter()
-            .filter(|c| matches!(c.then, Then::Ride(Riding::Buffer(j)) if j == i))
-            .count();
-        let have = on.len() + arriving;
         if !belt.filled {
             // The first reading: the parts already waiting, queued at the end.
             belt.filled = true;
-            for k in have..target {
+            let target = level.round().clamp(0.0, f64::from(room)) as usize;
+            for k in on.len()..target {
                 let along = belt.frame.length - 0.02 - h - k as f32 * part_size * 1.1;
                 flow.made += 1;
                 commands.spawn((
@@ -671,61 +715,139 @@ fn follow_buffers(
                         .with_rotation(belt.frame.rotation),
                 ));
             }
+        }
+        // Taken so far by the next station: made, less what still waits.
+        let made: Option<f64> = belt.made.iter().map(|(_, m)| *m).sum();
+        let owed = match (made, belt.taken_base) {
+            (Some(made), None) => {
+                belt.taken_base = Some(made - level);
+                0.0
+            }
+            (Some(made), Some(base)) => made - level - base - belt.taken,
+            (None, _) => 0.0,
+        };
+        belt.owing = if owed >= 0.5 { belt.owing + 1 } else { 0 };
+        let feeders: Vec<Entity> = belt
+            .feeders
+            .iter()
+            .filter_map(|id| machine(&twins, id).map(|(e, _)| e))
+            .collect();
+        // Where a part put on this belt comes from: the part its machine
+        // holds, or one another machine of the station holds (which took
+        // it was a guess), or a new one (the first station makes them).
+        let source = |f: usize, moved: &[Entity]| {
+            let own = feeders.get(f).copied();
+            parked
+                .iter()
+                .filter(|(e, p, _)| Some(p.machine) == own && !moved.contains(e))
+                .min_by_key(|(_, p, _)| p.order)
+                .or_else(|| {
+                    parked
+                        .iter()
+                        .filter(|(e, p, _)| feeders.contains(&p.machine) && !moved.contains(e))
+                        .min_by_key(|(_, p, _)| p.order)
+                })
+                .map(|(e, _, tf)| (e, tf.translation, tf.rotation))
+        };
+        if belt.owing >= 2 {
+            belt.taken += 1.0;
+            belt.owing = 0;
+            let load_of = |m: Entity| load.iter().find(|(e, _)| *e == m).map_or(0, |(_, n)| *n);
+            if let Some((m, at)) =
+                pick_machine(&belt.takers, &mut belt.turn, &twins, &down, &load_of)
+            {
+                let park = at + Vec3::Y * park_height;
+                // The front part on the belt; else one on its way to it;
+                // else the next one made, straight from its machine.
+                let front = on.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+                let arriving = carried
+                    .iter()
+                    .filter(|(e, c, _)| {
+                        matches!(c.then, Then::Ride(Riding::Buffer(j)) if j == i)
+                            && !moved.contains(e)
+                    })
+                    .max_by(|a, b| a.1.elapsed.total_cmp(&b.1.elapsed))
+                    .map(|(e, _, _)| e);
+                if let Some(&(part, _, at, rotation)) = front {
+                    commands
+                        .entity(part)
+                        .remove::<Riding>()
+                        .insert(lifted(Carry::new(at, park, rotation, Then::Park(m))));
+                    moved.push(part);
+                } else if let Some(part) = arriving
+                    && let Ok((_, mut carry, tf)) = carried.get_mut(part)
+                {
+                    *carry = Carry::new(tf.translation, park, tf.rotation, Then::Park(m));
+                    moved.push(part);
+                } else if let Some(f) = belt.to_put.pop_front() {
+                    if let Some((part, at, rotation)) = source(f, &moved) {
+                        commands.entity(part).remove::<Parked>().insert(Carry::new(
+                            at,
+                            park,
+                            rotation,
+                            Then::Park(m),
+                        ));
+                        moved.push(part);
+                    } else if let Some((_, from)) = feeders
+                        .get(f)
+                        .and_then(|e| twins.get(*e).ok().map(|(e, _, tf)| (e, tf.translation())))
+                    {
+                        let from = from + Vec3::Y * park_height;
+                        flow.made += 1;
+                        commands
+                            .spawn((
+                                Part { serial: flow.made },
+                                part_body(h),
+                                Transform::from_translation(from),
+                            ))
+                            .insert(lifted(Carry::new(
+                                from,
+                                park,
+                                Quat::IDENTITY,
+                                Then::Park(m),
+                            )));
+                    }
+                }
+                add_load(&mut load, m);
+                flow.transfers += 1;
+            }
+        }
+        // Parts made go onto the belt, one every 1.5 part lengths of travel.
+        belt.since_feed = belt.since_feed.saturating_add(1);
+        let every = (1.5 * part_size / belt.speed.max(0.05) / STEP_S).ceil() as u32;
+        if belt.since_feed < every {
             continue;
         }
-        let every = (1.5 * part_size / belt.speed.max(0.05) / STEP_S).ceil() as u32;
-        if have < target && belt.since_feed >= every {
-            belt.since_feed = 0;
-            let landing = belt.frame.at(0.3 + h, 0.0, h + 0.05);
-            let then = Then::Ride(Riding::Buffer(i));
-            let feeders: Vec<Entity> = belt
-                .feeders
-                .iter()
-                .filter_map(|id| machine(&twins, id).map(|(e, _)| e))
-                .collect();
-            // The part a machine of the station before has finished, if
-            // any holds one; else (the first station) a new part from one.
-            let held = parked
-                .iter()
-                .filter(|(_, p, _)| feeders.contains(&p.machine))
-                .min_by_key(|(_, p, _)| p.order);
-            if let Some((part, _, tf)) = held {
-                commands.entity(part).remove::<Parked>().insert(Carry::new(
-                    tf.translation,
-                    landing,
-                    belt.frame.rotation,
-                    then,
-                ));
-            } else if let Some((_, at)) =
-                pick_machine(&belt.feeders, &mut belt.turn, &twins, &down, &|_| 0)
-            {
-                let from = at + Vec3::Y * park_height;
-                flow.made += 1;
-                commands
-                    .spawn((
-                        Part { serial: flow.made },
-                        part_body(h),
-                        Transform::from_translation(from),
-                    ))
-                    .insert(lifted(Carry::new(from, landing, belt.frame.rotation, then)));
-            }
-            flow.transfers += 1;
-        } else if have > target
-            && let Some(&(front, _)) = on.iter().max_by(|a, b| a.1.total_cmp(&b.1))
-            && let Some((m, at)) = pick_machine(&belt.takers, &mut belt.turn, &twins, &down, &load)
-            && let Ok((_, _, tf)) = riding.get(front)
+        let Some(f) = belt.to_put.pop_front() else {
+            continue;
+        };
+        belt.since_feed = 0;
+        let landing = belt.frame.at(0.3 + h, 0.0, h + 0.05);
+        let then = Then::Ride(Riding::Buffer(i));
+        if let Some((part, at, _)) = source(f, &moved) {
+            commands.entity(part).remove::<Parked>().insert(Carry::new(
+                at,
+                landing,
+                belt.frame.rotation,
+                then,
+            ));
+            moved.push(part);
+        } else if let Some(from) = feeders
+            .get(f)
+            .and_then(|e| twins.get(*e).ok())
+            .map(|(_, _, tf)| tf.translation())
         {
+            let from = from + Vec3::Y * park_height;
+            flow.made += 1;
             commands
-                .entity(front)
-                .remove::<Riding>()
-                .insert(lifted(Carry::new(
-                    tf.translation,
-                    at + Vec3::Y * park_height,
-                    tf.rotation,
-                    Then::Park(m),
-                )));
-            flow.transfers += 1;
+                .spawn((
+                    Part { serial: flow.made },
+                    part_body(h),
+                    Transform::from_translation(from),
+                ))
+                .insert(lifted(Carry::new(from, landing, belt.frame.rotation, then)));
         }
+        flow.transfers += 1;
     }
 }
 

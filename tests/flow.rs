@@ -144,7 +144,7 @@ fn on_buffer(app: &mut App, i: usize) -> Vec<(u64, Vec3, f32)> {
 }
 
 #[test]
-fn parts_travel_the_line_in_step_with_the_buffer_levels() {
+fn parts_travel_the_line_in_step_with_the_machines_counts_and_buffer_levels() {
     let path = common::factory_scene();
     let scene = parse(&std::fs::read_to_string(&path).unwrap(), "factory").unwrap();
     let sensor = |twin: &str, name: &str| {
@@ -168,9 +168,12 @@ fn parts_travel_the_line_in_step_with_the_buffer_levels() {
         sensor("pack-1", "infeed_queue"),
     );
     let counter = sensor("pack-1", "shipped");
+    let made = |m: &str| sensor(m, "made");
     for (t, s) in scene.sensors() {
-        if s.name == "state" {
-            shipped(&mut app, sensor(&t.id, "state"), 1.0);
+        match s.name.as_str() {
+            "state" => shipped(&mut app, sensor(&t.id, "state"), 1.0),
+            "made" => shipped(&mut app, made(&t.id), 50.0),
+            _ => {}
         }
     }
     // First readings: two parts already wait after milling, none elsewhere.
@@ -189,7 +192,8 @@ fn parts_travel_the_line_in_step_with_the_buffer_levels() {
     }
     assert_eq!(app.world().resource::<Flow>().transfers, 0);
 
-    // A mill finishes a part: it is carried onto the belt and rides to the queue.
+    // Mill 2 finishes a part: it is carried onto the belt and rides to the queue.
+    shipped(&mut app, made("cnc-2"), 51.0);
     shipped(&mut app, milled, 3.0);
     frames(&mut app, 30);
     assert_eq!(app.world().resource::<Flow>().buffers[0].arriving, 1);
@@ -213,6 +217,7 @@ fn parts_travel_the_line_in_step_with_the_buffer_levels() {
     assert_eq!(on_buffer(&mut app, 0).len(), 2);
 
     // Pressed: the same part goes onto the transfer conveyor, to its end.
+    shipped(&mut app, made("press-1"), 51.0);
     shipped(&mut app, pressed, 1.0);
     frames(&mut app, 15 * 60);
     let (at, riding, _) = find_part(&mut app, front);
@@ -221,12 +226,11 @@ fn parts_travel_the_line_in_step_with_the_buffer_levels() {
     // A robot takes it and puts it on the packer's infeed.
     shipped(&mut app, pressed, 0.0);
     frames(&mut app, 3 * 60);
-    let robots = [
-        twin_entity(&mut app, "robot-1"),
-        twin_entity(&mut app, "robot-2"),
-    ];
-    let (_, _, parked) = find_part(&mut app, front);
-    assert!(parked.is_some_and(|m| robots.contains(&m)), "{parked:?}");
+    let robot = ["robot-1", "robot-2"]
+        .into_iter()
+        .find(|r| find_part(&mut app, front).2 == Some(twin_entity(&mut app, r)))
+        .expect("a robot holds the part");
+    shipped(&mut app, made(robot), 51.0);
     shipped(&mut app, handled, 1.0);
     frames(&mut app, 10 * 60);
     let (at, riding, _) = find_part(&mut app, front);
@@ -255,6 +259,28 @@ fn parts_travel_the_line_in_step_with_the_buffer_levels() {
     // belt → packer, packer → outfeed.
     assert_eq!(flow.transfers, 7, "{flow:?}");
 
+    // Faster than the readings: press 1 takes the next part, finishes it and
+    // a robot takes it between two readings, so the transfer conveyor's
+    // level never moves. The part goes from the press to a robot all the
+    // same (no part is left behind in the press).
+    let next = on_buffer(&mut app, 0)[0].0;
+    shipped(&mut app, milled, 1.0);
+    frames(&mut app, 3 * 60);
+    assert_eq!(find_part(&mut app, next).2, Some(press1));
+    shipped(&mut app, made("press-1"), 52.0);
+    frames(&mut app, 4 * 60);
+    let robots = [
+        twin_entity(&mut app, "robot-1"),
+        twin_entity(&mut app, "robot-2"),
+    ];
+    let (_, riding, parked) = find_part(&mut app, next);
+    assert!(
+        riding.is_none() && parked.is_some_and(|m| robots.contains(&m)),
+        "{riding:?} {parked:?}"
+    );
+    assert!(on_buffer(&mut app, 1).is_empty());
+    assert_eq!(app.world().resource::<Flow>().at_machines, 1);
+
     // The snapshot reports each belt against its level sensor.
     let snap = twinscape::snapshot::take(app.world_mut());
     let f = snap.flow.expect("the factory has a flow");
@@ -266,7 +292,7 @@ fn parts_travel_the_line_in_step_with_the_buffer_levels() {
     assert_eq!(
         belts,
         [
-            ("milling", Some(2.0), 2),
+            ("milling", Some(1.0), 1),
             ("pressing", Some(0.0), 0),
             ("handling", Some(0.0), 0)
         ]

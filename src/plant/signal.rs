@@ -20,6 +20,8 @@ enum Signal {
     State,
     /// Parts the line has shipped so far.
     Shipped,
+    /// Parts this machine has finished so far.
+    Made,
     /// Parts waiting in the buffer after this station of the line.
     Queue(usize),
     Other,
@@ -32,6 +34,8 @@ impl Signal {
             Signal::State
         } else if n == "shipped" {
             Signal::Shipped
+        } else if n == "made" {
+            Signal::Made
         } else if n.contains("speed") || n.contains("rpm") {
             Signal::Speed
         } else if n.contains("temp") {
@@ -51,7 +55,9 @@ impl Signal {
             Signal::Temperature => (0.3, 0.55, 25.0, 0.004),
             Signal::Vibration => (0.1, 0.4, 1.0, 0.03),
             Signal::Power => (0.12, 0.7, 0.8, 0.02),
-            Signal::State | Signal::Shipped | Signal::Queue(_) => (0.0, 0.0, 1.0, 0.0),
+            Signal::State | Signal::Shipped | Signal::Made | Signal::Queue(_) => {
+                (0.0, 0.0, 1.0, 0.0)
+            }
             Signal::Other => (0.35, 0.55, 5.0, 0.01),
         }
     }
@@ -271,6 +277,13 @@ impl Plant {
             }
             if r.signal == Signal::Shipped {
                 *out = self.line.as_ref().map_or(0.0, |l| l.shipped() as f64);
+                continue;
+            }
+            if r.signal == Signal::Made {
+                *out = match (&self.line, &self.in_line[r.machine]) {
+                    (Some(line), Some(id)) => line.made_by(id).unwrap_or(0) as f64,
+                    _ => 0.0,
+                };
                 continue;
             }
             if r.signal == Signal::State {

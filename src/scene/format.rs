@@ -93,6 +93,10 @@ pub struct FlowDef {
     /// machine's origin.
     #[serde(default = "park_height")]
     pub park_height: f32,
+    /// The sensor every machine of a buffered station has that counts the
+    /// parts it has finished: each increase puts one on the belt after it.
+    #[serde(default = "made_sensor")]
+    pub made_sensor: String,
 }
 
 /// The belt for the buffer after one station of the process.
@@ -115,6 +119,9 @@ pub struct BufferBeltDef {
     pub draw: bool,
 }
 
+fn made_sensor() -> String {
+    "made".into()
+}
 fn park_height() -> f32 {
     1.1
 }
@@ -711,6 +718,23 @@ fn validate(scene: &SceneDef, source: &str, file: &str) -> Result<(), SceneError
                         "flow buffer {}: station \"{}\" needs a buffer_sensor and a station after it",
                         i + 1,
                         belt.station
+                    ),
+                ));
+            }
+            if let Some(m) = stations[k].machines.iter().find(|m| {
+                !scene
+                    .twins
+                    .iter()
+                    .any(|t| &&t.id == m && t.sensors.iter().any(|s| s.name == flow.made_sensor))
+            }) {
+                return Err(err(
+                    &at,
+                    0,
+                    format!(
+                        "flow buffer {}: machine \"{m}\" of station \"{}\" has no \"{}\" sensor counting the parts it makes",
+                        i + 1,
+                        belt.station,
+                        flow.made_sensor
                     ),
                 ));
             }

@@ -398,6 +398,15 @@ impl Line {
         self.shipped.get()
     }
 
+    /// Parts a machine has finished and passed on (into the next buffer, or
+    /// shipped) so far.
+    pub fn made_by(&self, machine: &str) -> Option<u64> {
+        self.machines
+            .iter()
+            .find(|m| m.name == machine)
+            .map(|m| m.parts.get())
+    }
+
     /// What the line did from its start until now.
     pub fn report(&self) -> LineReport {
         let now = self.sim.now();

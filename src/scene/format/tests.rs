@@ -272,9 +272,22 @@ fn flow_buffers_must_name_a_station_with_a_buffer_and_a_next_station() {
     );
     let zero = factory.replace("to: (5.7, 0.98, 0.0)", "to: (0.2, 2.0, 0.0)");
     assert!(err(&zero).message.contains("flow buffer 2: the belt must"));
+    // Parts move on a machine's count of parts made: every machine of a
+    // buffered station needs one.
+    let press = factory.find("id: \"press-2\"").unwrap();
+    let made = "(name: \"made\", unit: \"parts\", range: (0.0, 5000.0)),";
+    let at = press + factory[press..].find(made).unwrap();
+    let uncounted = format!("{}{}", &factory[..at], &factory[at + made.len()..]);
+    let e = err(&uncounted);
+    assert!(
+        e.message.contains(
+            "flow buffer 2: machine \"press-2\" of station \"pressing\" has no \"made\" sensor"
+        ),
+        "{e}"
+    );
     let scene = parse(factory, "factory.scene.ron").unwrap();
     let flow = scene.flow.unwrap();
     assert_eq!(flow.buffers.len(), 3);
     assert!(!flow.buffers[0].draw && flow.buffers[2].draw);
-    assert_eq!(flow.park_height, 1.1);
+    assert_eq!((flow.park_height, flow.made_sensor.as_str()), (1.1, "made"));
 }
