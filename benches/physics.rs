@@ -4,7 +4,8 @@
 //!
 //! - **travelling the line**: parts riding 0.8 m/s belts 50 m long, 100 to a
 //!   belt, spaced 1.5 part lengths apart as the twin releases them, until
-//!   they queue against the stop at the belt's end. Frame times while they
+//!   they queue against the stop at the belt's end (the twin's
+//!   zero-pressure accumulation: queued parts are not pushed, and sleep). Frame times while they
 //!   ride (frames 1–299) and while the queues build and press against the
 //!   stop (480–659; the first parts reach it at about frame 375).
 //! - **a pile**: all the parts dropped at once in a loose grid into a bin
@@ -19,7 +20,7 @@ use std::time::Instant;
 
 use bevy::prelude::*;
 use bevy_rapier3d::prelude::*;
-use twinscape::flow::{BeltFrame, drive, part_body, physics};
+use twinscape::flow::{BeltFrame, drive_belt, part_body, physics};
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -52,18 +53,15 @@ const BELT_HALF_W: f32 = 0.45;
 #[derive(Resource)]
 struct Belts(Vec<BeltFrame>);
 
-/// The twin's belt drive (`flow::drive`) on every part of every belt.
+/// The twin's belt drive (`flow::drive_belt`, with its stop) on every belt.
 fn drive_all(belts: Res<Belts>, mut parts: Query<(&Transform, &mut Velocity)>) {
-    for (tf, mut v) in &mut parts {
+    let mut lanes: Vec<Vec<(Vec3, Mut<Velocity>)>> = belts.0.iter().map(|_| Vec::new()).collect();
+    for (tf, v) in &mut parts {
         let lane = ((tf.translation.z / 1.5).round().max(0.0) as usize).min(belts.0.len() - 1);
-        drive(
-            &belts.0[lane],
-            BELT_HALF_W,
-            BELT_SPEED,
-            0.3,
-            tf.translation,
-            &mut v,
-        );
+        lanes[lane].push((tf.translation, v));
+    }
+    for (belt, mut on) in belts.0.iter().zip(lanes) {
+        drive_belt(belt, (BELT_HALF_W, BELT_SPEED), 0.3, 1, true, &mut on);
     }
 }
 

@@ -46,13 +46,63 @@ pub fn plugin(app: &mut App) {
     );
 }
 
-/// Rapier at a fixed step of `STEP_S` per frame.
+/// Rapier at a fixed step of `STEP_S`, once per frame unless `keep_pace`
+/// says more.
 pub fn physics(app: &mut App) {
     app.add_plugins(RapierPhysicsPlugin::<NoUserData>::default())
+        .init_resource::<Steps>()
         .insert_resource(TimestepMode::Fixed {
             dt: STEP_S,
             substeps: 1,
         });
+}
+
+/// Physics steps of `STEP_S` this frame: one headless (so runs are the same
+/// frame for frame), in the viewer as many as the frame took.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct Steps(pub u32);
+
+impl Default for Steps {
+    fn default() -> Self {
+        Steps(1)
+    }
+}
+
+impl Steps {
+    /// Physics time this frame.
+    pub fn seconds(self) -> f32 {
+        self.0 as f32 * STEP_S
+    }
+}
+
+/// Most steps one frame catches up (half a second of physics).
+pub const MAX_STEPS: u32 = 30;
+
+/// Steps of `STEP_S` that make up a frame of `delta_s` seconds, at least
+/// one and at most `MAX_STEPS`.
+pub fn steps_for(delta_s: f32) -> u32 {
+    if !delta_s.is_finite() {
+        return 1;
+    }
+    (delta_s / STEP_S).round().clamp(1.0, MAX_STEPS as f32) as u32
+}
+
+/// For the viewer: step physics as long as the last frame took (up to
+/// `MAX_STEPS` steps of `STEP_S`), so parts keep pace with the plant and
+/// its clock when frames are slow (software rendering, a weak GPU).
+pub fn keep_pace(
+    time: Res<Time<bevy::time::Real>>,
+    mut steps: ResMut<Steps>,
+    mut mode: ResMut<TimestepMode>,
+) {
+    let n = steps_for(time.delta_secs());
+    if n != steps.0 {
+        steps.0 = n;
+        *mode = TimestepMode::Fixed {
+            dt: n as f32 * STEP_S,
+            substeps: n as usize,
+        };
+    }
 }
 
 /// A part on its way; `serial` orders them by when they were made.
@@ -530,6 +580,7 @@ fn machine(twins: &Machines, id: &str) -> Option<(Entity, Vec3)> {
 /// holds, if one does, else a new part dropped on the belt.
 fn release_parts(
     mut commands: Commands,
+    steps: Res<Steps>,
     mut flow: ResMut<Flow>,
     values: Query<&SensorValue>,
     parked: Query<(Entity, &Parked, &Transform)>,
@@ -563,7 +614,7 @@ fn release_parts(
             Some(_) => {}
         }
     }
-    flow.since_release = flow.since_release.saturating_add(1);
+    flow.since_release = flow.since_release.saturating_add(steps.0);
     // Parts leave one and a half part lengths apart, so none lands on another.
     let every = (1.5 * part_size / belt_speed.max(0.05) / STEP_S).ceil() as u32;
     if flow.pending == 0 || flow.since_release < every {
@@ -612,6 +663,7 @@ fn release_parts(
 #[allow(clippy::too_many_arguments)]
 fn follow_buffers(
     mut commands: Commands,
+    steps: Res<Steps>,
     mut flow: ResMut<Flow>,
     values: Query<&SensorValue>,
     sensors: Query<(Entity, &Sensor, &SensorOf)>,
@@ -813,7 +865,7 @@ fn follow_buffers(
             }
         }
         // Parts made go onto the belt, one every 1.5 part lengths of travel.
-        belt.since_feed = belt.since_feed.saturating_add(1);
+        belt.since_feed = belt.since_feed.saturating_add(steps.0);
         let every = (1.5 * part_size / belt.speed.max(0.05) / STEP_S).ceil() as u32;
         if belt.since_feed < every {
             continue;
@@ -872,11 +924,12 @@ fn pick_machine(
 /// (and becomes a dynamic body again) or stays in its machine.
 fn carry_parts(
     mut commands: Commands,
+    steps: Res<Steps>,
     mut flow: ResMut<Flow>,
     mut parts: Query<(Entity, &mut Carry, &mut Transform, &mut Velocity)>,
 ) {
     for (part, mut carry, mut tf, mut v) in &mut parts {
-        carry.elapsed += STEP_S;
+        carry.elapsed += steps.seconds();
         let s = (carry.elapsed / carry.duration).min(1.0);
         let eased = s * s * (3.0 - 2.0 * s);
         let peak = 0.4 + 0.1 * carry.from.distance(carry.to);
@@ -905,33 +958,85 @@ fn carry_parts(
     }
 }
 
-/// Belts carry what lies on them: like friction, each part's speed along
-/// its belt is pulled towards the belt's and its sideways drift damped.
-fn drive_belts(flow: Res<Flow>, mut parts: Query<(&Transform, &mut Velocity, &Riding), Settled>) {
+/// Belts carry what lies on them (`drive_belt` on each).
+fn drive_belts(
+    flow: Res<Flow>,
+    steps: Res<Steps>,
+    mut parts: Query<(&Transform, &mut Velocity, &Riding), Settled>,
+) {
     let Some(def) = &flow.def else { return };
-    let outfeed = (BeltFrame::of(def), def.belt_width / 2.0, def.belt_speed);
-    for (tf, mut v, riding) in &mut parts {
-        let (belt, half_w, speed) = match riding {
-            Riding::Outfeed => (&outfeed.0, outfeed.1, outfeed.2),
-            Riding::Buffer(i) => match flow.belts.get(*i) {
-                Some(b) => (&b.frame, b.half_width, b.speed),
-                None => continue,
-            },
-        };
-        drive(belt, half_w, speed, def.part_size, tf.translation, &mut v);
+    let mut outfeed = Vec::new();
+    let mut buffers: Vec<Vec<(Vec3, Mut<Velocity>)>> =
+        (0..flow.belts.len()).map(|_| Vec::new()).collect();
+    for (tf, v, riding) in &mut parts {
+        match riding {
+            Riding::Outfeed => outfeed.push((tf.translation, v)),
+            Riding::Buffer(i) => {
+                if let Some(on) = buffers.get_mut(*i) {
+                    on.push((tf.translation, v));
+                }
+            }
+        }
+    }
+    let belt = BeltFrame::of(def);
+    let size = def.part_size;
+    let outfeed_belt = (def.belt_width / 2.0, def.belt_speed);
+    drive_belt(&belt, outfeed_belt, size, steps.0, false, &mut outfeed);
+    for (b, mut on) in flow.belts.iter().zip(buffers) {
+        drive_belt(
+            &b.frame,
+            (b.half_width, b.speed),
+            size,
+            steps.0,
+            true,
+            &mut on,
+        );
     }
 }
 
-/// One part on a belt: its speed along the belt pulled a quarter of the way
-/// towards the belt's, its sideways drift damped likewise (nothing happens
-/// to a part that is not lying on the belt).
+/// The parts lying on one belt of (half width, speed), front first once
+/// sorted. Like a zero-pressure accumulating conveyor, a part right behind
+/// another (or, with `stop`, at the stop at the belt's end) is not driven:
+/// it coasts into the queue and stays there, without pushing it (so a queue
+/// comes to rest and rapier puts it to sleep); every other part is driven
+/// (`drive`).
+pub fn drive_belt(
+    belt: &BeltFrame,
+    (half_w, speed): (f32, f32),
+    part_size: f32,
+    steps: u32,
+    stop: bool,
+    parts: &mut [(Vec3, Mut<Velocity>)],
+) {
+    let along = |p: Vec3| (p - belt.from).dot(belt.axis);
+    parts.sort_by(|a, b| along(b.0).total_cmp(&along(a.0)));
+    let reach = part_size + 0.04;
+    let mut ahead = if stop {
+        belt.length + part_size / 2.0
+    } else {
+        f32::INFINITY
+    };
+    for (at, v) in parts.iter_mut() {
+        let here = along(*at);
+        let queued = ahead - here < reach;
+        ahead = here;
+        if !queued {
+            drive(belt, (half_w, speed), part_size, steps, *at, v);
+        }
+    }
+}
+
+/// One part on a belt of (half width, speed): its speed along the belt
+/// pulled a quarter of the way towards the belt's for each physics step this
+/// frame, its sideways drift damped likewise (nothing happens to a part that
+/// is not lying on the belt).
 pub fn drive(
     belt: &BeltFrame,
-    half_w: f32,
-    speed: f32,
+    (half_w, speed): (f32, f32),
     part_size: f32,
+    steps: u32,
     at: Vec3,
-    v: &mut Velocity,
+    v: &mut Mut<Velocity>,
 ) {
     let rel = at - belt.from;
     let along = rel.dot(belt.axis);
@@ -943,9 +1048,13 @@ pub fn drive(
     if !on_belt {
         return;
     }
-    let grip = 0.25;
+    let grip = 1.0 - 0.75f32.powi(steps.min(64) as i32);
     let along_v = v.linear.dot(belt.axis);
     let side_v = v.linear.dot(belt.across);
+    // Already at the belt's speed: left alone (and not marked changed).
+    if (speed - along_v).abs() < 1e-3 && side_v.abs() < 1e-3 {
+        return;
+    }
     v.linear += belt.axis * (speed - along_v) * grip - belt.across * side_v * grip;
 }
 
@@ -1043,4 +1152,59 @@ fn tally(
     }
     flow.in_bin = in_bin;
     flow.on_belt = on_belt;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_frames_take_more_steps_within_bounds() {
+        assert_eq!(steps_for(1.0 / 60.0), 1);
+        assert_eq!(steps_for(0.001), 1);
+        assert_eq!(steps_for(1.0 / 20.0), 3);
+        assert_eq!(steps_for(0.5), 30);
+        assert_eq!(steps_for(4.0), MAX_STEPS);
+        assert_eq!(steps_for(f32::NAN), 1);
+    }
+
+    #[test]
+    fn the_drive_pulls_harder_over_more_steps_and_leaves_queued_parts_alone() {
+        let belt = BeltFrame::between([0.0, 1.0, 0.0], [10.0, 1.0, 0.0]);
+        let mut world = World::new();
+        let ids: Vec<Entity> = [9.84f32, 9.52, 5.0, 2.0]
+            .iter()
+            .map(|x| {
+                world
+                    .spawn((Transform::from_xyz(*x, 1.15, 0.0), Velocity::zero()))
+                    .id()
+            })
+            .collect();
+        let mut q = world.query::<(&Transform, &mut Velocity)>();
+        let mut on: Vec<(Vec3, Mut<Velocity>)> = q
+            .iter_mut(&mut world)
+            .map(|(tf, v)| (tf.translation, v))
+            .collect();
+        // The first part sits at the stop, the second right behind it: a
+        // queue, left alone. The other two ride; one physics step pulls them
+        // a quarter of the way to 0.8 m/s.
+        drive_belt(&belt, (0.45, 0.8), 0.3, 1, true, &mut on);
+        drop(on);
+        let speed = |e: Entity| world.get::<Velocity>(e).unwrap().linear.x;
+        assert_eq!([speed(ids[0]), speed(ids[1])], [0.0, 0.0]);
+        assert!((speed(ids[2]) - 0.2).abs() < 1e-6, "{}", speed(ids[2]));
+        assert!((speed(ids[3]) - 0.2).abs() < 1e-6);
+        // Thirty steps in one frame pull nearly all the way.
+        let mut v = world.get_mut::<Velocity>(ids[3]).unwrap();
+        v.linear = Vec3::ZERO;
+        drive(
+            &belt,
+            (0.45, 0.8),
+            0.3,
+            30,
+            Vec3::new(2.0, 1.15, 0.0),
+            &mut v,
+        );
+        assert!(v.linear.x > 0.79 && v.linear.x <= 0.8, "{}", v.linear.x);
+    }
 }

@@ -45,6 +45,8 @@ pub fn plugin(app: &mut App) {
             Update,
             crate::whatif::run_requested.in_set(TwinSet::Simulate),
         )
+        // Slow frames step physics more, so parts keep pace with the plant.
+        .add_systems(PreUpdate, crate::flow::keep_pace)
         .init_resource::<panels::Rate>()
         .insert_resource(ClearColor(Color::srgb(0.055, 0.062, 0.075)))
         .add_systems(Startup, stage)
