@@ -996,10 +996,10 @@ fn drive_belts(
 
 /// The parts lying on one belt of (half width, speed), front first once
 /// sorted. Like a zero-pressure accumulating conveyor, a part right behind
-/// another (or, with `stop`, at the stop at the belt's end) is not driven:
-/// it coasts into the queue and stays there, without pushing it (so a queue
-/// comes to rest and rapier puts it to sleep); every other part is driven
-/// (`drive`).
+/// another (or, with `stop`, at the stop at the belt's end) sits on stopped
+/// rollers: it is driven towards standing still, so it stops against the
+/// queue without pushing it, the queue comes to rest and rapier puts it to
+/// sleep; every other part is driven at the belt's speed (`drive`).
 pub fn drive_belt(
     belt: &BeltFrame,
     (half_w, speed): (f32, f32),
@@ -1020,9 +1020,9 @@ pub fn drive_belt(
         let here = along(*at);
         let queued = ahead - here < reach;
         ahead = here;
-        if !queued {
-            drive(belt, (half_w, speed), part_size, steps, *at, v);
-        }
+        // A queued part sits on stopped rollers.
+        let speed = if queued { 0.0 } else { speed };
+        drive(belt, (half_w, speed), part_size, steps, *at, v);
     }
 }
 
@@ -1051,8 +1051,9 @@ pub fn drive(
     let grip = 1.0 - 0.75f32.powi(steps.min(64) as i32);
     let along_v = v.linear.dot(belt.axis);
     let side_v = v.linear.dot(belt.across);
-    // Already at the belt's speed: left alone (and not marked changed).
-    if (speed - along_v).abs() < 1e-3 && side_v.abs() < 1e-3 {
+    // Already at the belt's speed (within 1 cm/s): left alone, and not
+    // marked changed, so a part at rest can fall asleep.
+    if (speed - along_v).abs() < 0.01 && side_v.abs() < 0.01 {
         return;
     }
     v.linear += belt.axis * (speed - along_v) * grip - belt.across * side_v * grip;
