@@ -784,6 +784,11 @@ fn follow_buffers(
             .iter()
             .filter_map(|id| machine(&twins, id).map(|(e, _)| e))
             .collect();
+        // Where a machine holds its part.
+        let place_of = |m: Option<&Entity>| {
+            m.and_then(|e| twins.get(*e).ok())
+                .map(|(_, _, tf)| tf.translation() + Vec3::Y * park_height)
+        };
         // Where a part put on this belt comes from: the part its machine
         // holds, or one another machine of the station holds (which took
         // it was a guess), or a new one (the first station makes them).
@@ -832,33 +837,14 @@ fn follow_buffers(
                     *carry = Carry::new(tf.translation, park, tf.rotation, Then::Park(m));
                     moved.push(part);
                 } else if let Some(f) = belt.to_put.pop_front() {
-                    if let Some((part, at, rotation)) = source(f, &moved) {
-                        commands.entity(part).remove::<Parked>().insert(Carry::new(
-                            at,
-                            park,
-                            rotation,
-                            Then::Park(m),
-                        ));
-                        moved.push(part);
-                    } else if let Some((_, from)) = feeders
-                        .get(f)
-                        .and_then(|e| twins.get(*e).ok().map(|(e, _, tf)| (e, tf.translation())))
-                    {
-                        let from = from + Vec3::Y * park_height;
-                        flow.made += 1;
+                    let from = place_of(feeders.get(f));
+                    let part = send_made(&mut commands, &mut flow.made, source(f, &moved), from, h);
+                    moved.extend(part.map(|(part, at, rotation)| {
                         commands
-                            .spawn((
-                                Part { serial: flow.made },
-                                part_body(h),
-                                Transform::from_translation(from),
-                            ))
-                            .insert(lifted(Carry::new(
-                                from,
-                                park,
-                                Quat::IDENTITY,
-                                Then::Park(m),
-                            )));
-                    }
+                            .entity(part)
+                            .insert(Carry::new(at, park, rotation, Then::Park(m)));
+                        part
+                    }));
                 }
                 add_load(&mut load, m);
                 flow.transfers += 1;
@@ -876,31 +862,43 @@ fn follow_buffers(
         belt.since_feed = 0;
         let landing = belt.frame.at(0.3 + h, 0.0, h + 0.05);
         let then = Then::Ride(Riding::Buffer(i));
-        if let Some((part, at, _)) = source(f, &moved) {
-            commands.entity(part).remove::<Parked>().insert(Carry::new(
-                at,
-                landing,
-                belt.frame.rotation,
-                then,
-            ));
-            moved.push(part);
-        } else if let Some(from) = feeders
-            .get(f)
-            .and_then(|e| twins.get(*e).ok())
-            .map(|(_, _, tf)| tf.translation())
-        {
-            let from = from + Vec3::Y * park_height;
-            flow.made += 1;
-            commands
-                .spawn((
-                    Part { serial: flow.made },
-                    part_body(h),
-                    Transform::from_translation(from),
-                ))
-                .insert(lifted(Carry::new(from, landing, belt.frame.rotation, then)));
-        }
+        let from = place_of(feeders.get(f));
+        let part = send_made(&mut commands, &mut flow.made, source(f, &moved), from, h);
+        moved.extend(part.map(|(part, at, _)| {
+            let carry = Carry::new(at, landing, belt.frame.rotation, then);
+            commands.entity(part).insert(carry);
+            part
+        }));
         flow.transfers += 1;
     }
+}
+
+/// The part a machine finished, ready to be carried (its `Carry` still to
+/// be given): the one it holds (`held`), no longer parked; else a new part
+/// inside the machine at `from`. Returns the part, where it is and its
+/// rotation.
+fn send_made(
+    commands: &mut Commands,
+    made: &mut u64,
+    held: Option<(Entity, Vec3, Quat)>,
+    from: Option<Vec3>,
+    h: f32,
+) -> Option<(Entity, Vec3, Quat)> {
+    if let Some((part, at, rotation)) = held {
+        commands.entity(part).remove::<Parked>();
+        return Some((part, at, rotation));
+    }
+    let from = from?;
+    *made += 1;
+    let part = commands
+        .spawn((
+            Part { serial: *made },
+            part_body(h),
+            Transform::from_translation(from),
+        ))
+        .insert((RigidBody::KinematicPositionBased, ColliderDisabled))
+        .id();
+    Some((part, from, Quat::IDENTITY))
 }
 
 /// The next machine to get a part, in turn among those named: one that is
