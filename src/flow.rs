@@ -606,7 +606,9 @@ fn release_parts(
             // The first reading only sets where counting starts.
             None => flow.last_count = Some(count),
             Some(last) if count > last => {
-                flow.pending += (count - last).round() as u64;
+                // A jump of thousands is a bad reading or a reset plant, not
+                // parts to show: at most 64 at a time.
+                flow.pending += (count - last).round().min(64.0) as u64;
                 flow.last_count = Some(count);
             }
             // A counter that went back (a restarted plant) starts again.
