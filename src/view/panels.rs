@@ -102,6 +102,8 @@ fn state_word(value: Option<f64>) -> String {
 fn format_value(value: Option<f64>, unit: &str) -> String {
     match value {
         None => "—".into(),
+        // Counts (parts made, parts waiting) read as whole numbers.
+        Some(v) if unit == "parts" && v.fract() == 0.0 => format!("{v:.0} {unit}"),
         Some(v) if v.abs() >= 1000.0 => format!("{v:.0} {unit}"),
         Some(v) if v.abs() >= 100.0 => format!("{v:.1} {unit}"),
         Some(v) => format!("{v:.2} {unit}"),
@@ -810,4 +812,18 @@ fn what_if_table(ui: &mut egui::Ui, w: &crate::sim::line::WhatIf) {
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_value;
+
+    #[test]
+    fn counts_read_as_whole_numbers_and_measurements_keep_their_decimals() {
+        assert_eq!(format_value(Some(12.0), "parts"), "12 parts");
+        assert_eq!(format_value(Some(2.5), "parts"), "2.50 parts");
+        assert_eq!(format_value(Some(12.0), "°C"), "12.00 °C");
+        assert_eq!(format_value(Some(1234.4), "rpm"), "1234 rpm");
+        assert_eq!(format_value(None, "parts"), "—");
+    }
 }
