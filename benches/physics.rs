@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use bevy::prelude::*;
 use bevy_rapier3d::prelude::*;
-use twinscape::flow::{BeltFrame, drive_belt, part_body, physics};
+use twinscape::flow::{BeltFrame, drive_belt, on_buffer_belt, part_body, physics};
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -110,10 +110,13 @@ fn run_belts(n: usize) -> [f64; 4] {
         for k in 0..per_belt.min(n - lane * per_belt) {
             let along = BELT_LEN - 0.5 - k as f32 * 0.45;
             let side = ((k * 37 % 11) as f32 / 10.0 - 0.5) * (BELT_HALF_W - h);
-            world.spawn((
-                part_body(h),
-                Transform::from_translation(belt.at(along, side, h + 0.005)),
-            ));
+            // Solved as the twin solves parts on its buffer belts.
+            world
+                .spawn((
+                    part_body(h),
+                    Transform::from_translation(belt.at(along, side, h + 0.005)),
+                ))
+                .insert(on_buffer_belt());
         }
         belts.push(belt);
     }
