@@ -577,8 +577,8 @@ impl Carry {
 }
 
 /// What makes a part carried: moved by hand, through everything.
-fn lifted(carry: Carry) -> impl Bundle {
-    (carry, RigidBody::KinematicPositionBased, ColliderDisabled)
+fn lifted() -> impl Bundle {
+    (RigidBody::KinematicPositionBased, ColliderDisabled)
 }
 
 impl Flow {
@@ -859,7 +859,7 @@ fn follow_buffers(
                     commands
                         .entity(part)
                         .remove::<Riding>()
-                        .insert(lifted(Carry::new(at, park, rotation, Then::Park(m))));
+                        .insert((lifted(), Carry::new(at, park, rotation, Then::Park(m))));
                     moved.push(part);
                 } else if let Some(part) = arriving
                     && let Ok((_, mut carry, tf)) = carried.get_mut(part)
@@ -926,7 +926,7 @@ fn send_made(
             part_body(h),
             Transform::from_translation(from),
         ))
-        .insert((RigidBody::KinematicPositionBased, ColliderDisabled))
+        .insert(lifted())
         .id();
     Some((part, from, Quat::IDENTITY))
 }
