@@ -7,6 +7,22 @@ use std::thread;
 
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
 
+/// Bytes of messages the embedded broker keeps per topic in one segment of
+/// its in-memory log (rumqttd's minimum is 1 KiB).
+///
+/// rumqttd keeps every topic's messages in a commit log so that a slow
+/// subscriber can catch up; it frees the oldest segment only when the log
+/// holds `LOG_SEGMENTS` full ones. A broker inside a twin serves one
+/// subscriber on the same machine and only needs what is in flight: 16 KiB
+/// is several hundred readings of one sensor (a minute or more at the
+/// plant's rates), and memory stays flat at about
+/// `topics × LOG_SEGMENT_BYTES × (LOG_SEGMENTS + 1)` (≈ 4 MB for the
+/// factory's ~80 topics), where 16 MiB × 10 grew by 7–22 MB a minute.
+const LOG_SEGMENT_BYTES: usize = 16 << 10;
+
+/// Full segments kept per topic besides the one being written.
+const LOG_SEGMENTS: usize = 2;
+
 /// The first port from `preferred` upward (at most 50 tries) that 127.0.0.1
 /// can listen on.
 pub fn free_port(preferred: u16) -> Option<u16> {
@@ -39,8 +55,8 @@ pub fn start(preferred: u16) -> Result<u16, String> {
         router: RouterConfig {
             max_connections: 1_000,
             max_outgoing_packet_count: 1_000,
-            max_segment_size: 16 << 20,
-            max_segment_count: 10,
+            max_segment_size: LOG_SEGMENT_BYTES,
+            max_segment_count: LOG_SEGMENTS,
             custom_segment: None,
             initialized_filters: None,
             shared_subscriptions_strategy: Default::default(),
