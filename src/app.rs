@@ -90,28 +90,44 @@ pub fn headless_app(opts: &Options) -> App {
     app
 }
 
+/// How long `stepped_headless_app` waits for its scene to load and spawn
+/// (s): a scene that never loads fails the caller instead of hanging it.
+pub const SCENE_LOAD_DEADLINE_S: f64 = 60.0;
+
+/// Why a stepped headless app has no scene.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the scene failed to load: {0}")]
+    Scene(String),
+    #[error("the scene did not load within {SCENE_LOAD_DEADLINE_S} s")]
+    Timeout,
+}
+
 /// A headless app, driven by hand (`app.update()`), that has loaded and
-/// spawned its scene; `None` if the scene failed to load. For tests,
-/// benchmarks and tools that step the twin themselves.
-pub fn stepped_headless_app(opts: &Options) -> Option<App> {
+/// spawned its scene. For tests, benchmarks and tools that step the twin
+/// themselves.
+pub fn stepped_headless_app(opts: &Options) -> Result<App, AppError> {
     let mut app = headless_app(opts);
     app.finish();
     app.cleanup();
+    let started = web_time::Instant::now();
     loop {
         app.update();
-        if app
-            .world()
-            .get_resource::<crate::twin::SensorIndex>()
+        let world = app.world();
+        if world
+            .get_resource::<crate::scene::index::SceneIndex>()
             .is_some()
         {
-            return Some(app);
+            return Ok(app);
         }
-        if app
-            .world()
+        if let Some(error) = world
             .get_resource::<crate::scene::ActiveScene>()
-            .is_some_and(|a| a.error.is_some())
+            .and_then(|a| a.error.clone())
         {
-            return None;
+            return Err(AppError::Scene(error));
+        }
+        if started.elapsed().as_secs_f64() > SCENE_LOAD_DEADLINE_S {
+            return Err(AppError::Timeout);
         }
         std::thread::sleep(Duration::from_millis(1));
     }

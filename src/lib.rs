@@ -13,6 +13,7 @@ pub mod scene;
 pub mod sim;
 pub mod snapshot;
 pub mod telemetry;
+pub mod topic_filter;
 pub mod twin;
 pub mod whatif;
 

@@ -2,9 +2,9 @@
 //!
 //! A twin is an entity with `Twin` and a `Transform` (so twins can nest, a
 //! line holding its machines). Its sensors are entities of their own, related
-//! by `SensorOf`, each holding its latest `SensorValue`; `SensorIndex` maps the
-//! router's sensor numbers to those entities so applying a sample is one
-//! lookup.
+//! by `SensorOf`, each holding its latest `SensorValue`; the scene's
+//! `SceneIndex` maps the router's sensor numbers to those entities so
+//! applying a sample is one lookup.
 
 use bevy::prelude::*;
 
@@ -92,8 +92,12 @@ impl Default for History {
 
 impl History {
     pub fn new(predictor: Box<dyn Predictor>) -> Self {
+        History::with_config(predictor, SeriesConfig::default())
+    }
+
+    pub fn with_config(predictor: Box<dyn Predictor>, config: SeriesConfig) -> Self {
         History {
-            series: Series::new(SeriesConfig::default()),
+            series: Series::new(config),
             predictor,
             anomaly: 0.0,
         }
@@ -146,10 +150,6 @@ impl Health {
         }
     }
 }
-
-/// Sensor entities by the router's sensor number.
-#[derive(Resource, Debug, Default)]
-pub struct SensorIndex(pub Vec<Entity>);
 
 fn rate_sensors(mut sensors: Query<(&Sensor, &SensorValue, &mut Health), Changed<SensorValue>>) {
     for (sensor, value, mut health) in &mut sensors {

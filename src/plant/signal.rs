@@ -148,7 +148,7 @@ impl Plant {
                     p.stations.iter().position(|st| {
                         st.buffer_sensor
                             .as_ref()
-                            .is_some_and(|(t, n)| t == &twin.id && n == &s.name)
+                            .is_some_and(|r| r.twin == twin.id && r.sensor == s.name)
                     })
                 });
                 let signal = queue.map_or_else(|| Signal::of(s), Signal::Queue);

@@ -5,7 +5,7 @@
 //! and validation happen here so that the asset loader, the CLI and the tests
 //! all report the same `file:line:col: what was expected` errors.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,61 @@ pub struct SceneError {
     pub file: String,
     pub pos: Pos,
     pub message: String,
+}
+
+/// A sensor of the scene named by its twin's id and its own name, written
+/// `("press-1", "temperature")` in a scene file and `press-1/temperature`
+/// on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "(String, String)", into = "(String, String)")]
+pub struct SensorRef {
+    pub twin: String,
+    pub sensor: String,
+}
+
+impl SensorRef {
+    pub fn new(twin: impl Into<String>, sensor: impl Into<String>) -> SensorRef {
+        SensorRef {
+            twin: twin.into(),
+            sensor: sensor.into(),
+        }
+    }
+}
+
+impl From<(String, String)> for SensorRef {
+    fn from((twin, sensor): (String, String)) -> Self {
+        SensorRef { twin, sensor }
+    }
+}
+
+impl From<SensorRef> for (String, String) {
+    fn from(r: SensorRef) -> Self {
+        (r.twin, r.sensor)
+    }
+}
+
+impl fmt::Display for SensorRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.twin, self.sensor)
+    }
+}
+
+/// The name of the sensor through which every machine of the process model
+/// reports its state (`sim::line::MachineState` codes).
+pub const MACHINE_STATE_SENSOR: &str = "state";
+
+/// What a sensor means to the process model and the parts flow, beyond its
+/// number: found from the scene's `process` and `flow` sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SensorRole {
+    /// A process machine's state (`MACHINE_STATE_SENSOR`).
+    MachineState,
+    /// A machine's count of parts it has finished (`flow.made_sensor`).
+    Made,
+    /// The count of parts the line shipped (`flow.counter`).
+    Shipped,
+    /// How many parts wait in the buffer after a station (`buffer_sensor`).
+    BufferLevel,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +119,7 @@ pub struct SceneDef {
 pub struct FlowDef {
     /// (twin id, sensor name) of the count of parts made: each increase
     /// releases that many parts.
-    pub counter: (String, String),
+    pub counter: SensorRef,
     /// The belt's centre line on its top surface, from where parts land to
     /// where they fall off.
     pub belt_from: [f32; 3],
@@ -181,7 +236,7 @@ pub struct StationDef {
     /// The (twin id, sensor name) that reports how many parts wait in that
     /// buffer: the simulated plant publishes it, what-if runs start from it.
     #[serde(default)]
-    pub buffer_sensor: Option<(String, String)>,
+    pub buffer_sensor: Option<SensorRef>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -298,6 +353,11 @@ pub struct SensorDef {
     pub unit: String,
     /// The normal operating range, low to high; the colour ramp spans it.
     pub range: (f64, f64),
+    /// What the sensor can physically read, low to high (its measuring
+    /// range): a reading outside is flagged `out_of_range` (a broken probe
+    /// or a wrong unit). Unlimited if left out.
+    #[serde(default)]
+    pub physical: Option<(f64, f64)>,
     #[serde(default)]
     pub warn: Option<f64>,
     #[serde(default)]
@@ -462,6 +522,32 @@ impl SceneDef {
             .iter()
             .flat_map(|t| t.sensors.iter().map(move |s| (t, s)))
     }
+
+    /// The role of a twin's sensor in the process model or the flow, if any.
+    pub fn role_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<SensorRole> {
+        let named = |r: &SensorRef| r.twin == twin.id && r.sensor == sensor.name;
+        let stations = self.process.as_ref().map_or(&[][..], |p| &p.stations[..]);
+        let machine = stations.iter().any(|st| st.machines.contains(&twin.id));
+        if stations
+            .iter()
+            .any(|st| st.buffer_sensor.as_ref().is_some_and(named))
+        {
+            Some(SensorRole::BufferLevel)
+        } else if self.flow.as_ref().is_some_and(|f| named(&f.counter)) {
+            Some(SensorRole::Shipped)
+        } else if machine && sensor.name == MACHINE_STATE_SENSOR {
+            Some(SensorRole::MachineState)
+        } else if machine
+            && self
+                .flow
+                .as_ref()
+                .is_some_and(|f| f.made_sensor == sensor.name)
+        {
+            Some(SensorRole::Made)
+        } else {
+            None
+        }
+    }
 }
 
 /// Parses and validates a scene. `file` is only used in error messages.
@@ -477,7 +563,7 @@ pub fn parse(source: &str, file: &str) -> Result<SceneDef, SceneError> {
             },
             message: describe_ron_error(&e.code),
         })?;
-    validate(&scene, source, file)?;
+    super::validate::validate(&scene, source, file)?;
     Ok(scene)
 }
 
@@ -487,436 +573,15 @@ fn describe_ron_error(code: &ron::Error) -> String {
             Some(outer) => format!("missing field `{field}` in {outer}"),
             None => format!("missing field `{field}`"),
         },
-        other => other.to_string(),
-    }
-}
-
-/// Checks what the schema cannot: unique ids, known parents, prefabs and
-/// parts, sane ranges and thresholds, valid topics and colours.
-fn validate(scene: &SceneDef, source: &str, file: &str) -> Result<(), SceneError> {
-    let err = |needle: &str, nth: usize, message: String| SceneError {
-        file: file.to_string(),
-        pos: locate(source, needle, nth),
-        message,
-    };
-
-    let mut ids: HashMap<&str, usize> = HashMap::new();
-    for twin in &scene.twins {
-        let quoted = format!("\"{}\"", twin.id);
-        if twin.id.is_empty() || twin.id.contains(['/', '+', '#']) {
-            return Err(err(
-                &quoted,
-                0,
-                format!("twin id {quoted} must be non-empty and free of '/', '+' and '#'"),
-            ));
-        }
-        let seen = ids.entry(&twin.id).or_insert(0);
-        *seen += 1;
-        if *seen > 1 {
-            return Err(err(&quoted, 1, format!("duplicate twin id {quoted}")));
+        // ron says "Expected comma"; our messages start in lower case.
+        other => {
+            let text = other.to_string();
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map_or(text.clone(), |c| c.to_lowercase().chain(chars).collect())
         }
     }
-
-    for (name, parts) in &scene.prefabs {
-        check_parts(parts, &err, &format!("prefab \"{name}\""))?;
-    }
-
-    for twin in &scene.twins {
-        let id = &twin.id;
-        if let Some(parent) = &twin.parent {
-            if !ids.contains_key(parent.as_str()) {
-                return Err(err(
-                    &format!("parent: \"{parent}\""),
-                    0,
-                    format!("twin \"{id}\" has unknown parent \"{parent}\""),
-                ));
-            }
-            if parent_cycle(scene, twin) {
-                return Err(err(
-                    &format!("parent: \"{parent}\""),
-                    0,
-                    format!("twin \"{id}\" is its own ancestor"),
-                ));
-            }
-        }
-        match &twin.shape {
-            ShapeDef::Prefab(p) if !scene.prefabs.contains_key(p) => {
-                let known: Vec<&str> = scene.prefabs.keys().map(String::as_str).collect();
-                let known = if known.is_empty() {
-                    "no prefabs are defined".into()
-                } else {
-                    format!("known: {}", known.join(", "))
-                };
-                return Err(err(
-                    &format!("Prefab(\"{p}\")"),
-                    0,
-                    format!("twin \"{id}\" uses unknown prefab \"{p}\" ({known})"),
-                ));
-            }
-            ShapeDef::Parts(parts) => check_parts(parts, &err, &format!("twin \"{id}\""))?,
-            _ => {}
-        }
-        let part_names: HashSet<&str> = scene
-            .parts_of(twin)
-            .iter()
-            .filter_map(|p| p.name.as_deref())
-            .collect();
-
-        let mut sensor_names = HashSet::new();
-        for sensor in &twin.sensors {
-            let sname = &sensor.name;
-            let at = format!("name: \"{sname}\"");
-            if !sensor_names.insert(sname.as_str()) {
-                return Err(err(
-                    &at,
-                    1,
-                    format!("twin \"{id}\" has two sensors named \"{sname}\""),
-                ));
-            }
-            let (lo, hi) = sensor.range;
-            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                return Err(err(
-                    &at,
-                    0,
-                    format!(
-                        "sensor \"{id}/{sname}\": range ({lo}, {hi}) must be finite with low < high"
-                    ),
-                ));
-            }
-            if let (Some(w), Some(a)) = (sensor.warn, sensor.alarm)
-                && w >= a
-            {
-                return Err(err(
-                    &at,
-                    0,
-                    format!("sensor \"{id}/{sname}\": warn {w} must be below alarm {a}"),
-                ));
-            }
-            if let Some(binding) = &sensor.binding {
-                let quoted = format!("\"{}\"", binding.topic);
-                crate::telemetry::topic::validate_filter(&binding.topic).map_err(|why| {
-                    err(
-                        &quoted,
-                        0,
-                        format!("sensor \"{id}/{sname}\": topic {quoted}: {why}"),
-                    )
-                })?;
-                check_decode(&binding.decode)
-                    .map_err(|why| err(&quoted, 0, format!("sensor \"{id}/{sname}\": {why}")))?;
-            }
-            for show in &sensor.show {
-                let part = match show {
-                    ShowDef::Spin { part, .. }
-                    | ShowDef::Lift { part, .. }
-                    | ShowDef::Scale { part, .. }
-                    | ShowDef::Travel { part, .. } => part,
-                    ShowDef::Color | ShowDef::Label => continue,
-                };
-                if !part_names.contains(part.as_str()) {
-                    let mut known: Vec<&str> = part_names.iter().copied().collect();
-                    known.sort_unstable();
-                    return Err(err(
-                        &format!("part: \"{part}\""),
-                        0,
-                        format!(
-                            "sensor \"{id}/{sname}\" shows on unknown part \"{part}\" (twin parts: {})",
-                            known.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-
-    for template in &scene.templates {
-        let quoted = format!("\"{}\"", template.topic);
-        let levels: Vec<&str> = template.topic.split('/').collect();
-        if levels.iter().filter(|l| **l == "{twin}").count() != 1 {
-            return Err(err(
-                &quoted,
-                0,
-                format!("template topic {quoted} needs exactly one `{{twin}}` level"),
-            ));
-        }
-        let filter = template.topic.replace("{twin}", "+");
-        crate::telemetry::topic::validate_filter(&filter)
-            .map_err(|why| err(&quoted, 0, format!("template topic {quoted}: {why}")))?;
-        check_decode(&template.decode).map_err(|why| err(&quoted, 0, why))?;
-        if !scene
-            .twins
-            .iter()
-            .any(|t| t.sensors.iter().any(|s| s.name == template.sensor))
-        {
-            return Err(err(
-                &format!("sensor: \"{}\"", template.sensor),
-                0,
-                format!(
-                    "template {quoted} feeds sensor \"{}\", which no twin has",
-                    template.sensor
-                ),
-            ));
-        }
-    }
-    if let Some(line) = &scene.process {
-        check_line(line, &ids, &err)?;
-    }
-    if let Some(flow) = &scene.flow {
-        let (twin, sensor) = &flow.counter;
-        let has = scene
-            .twins
-            .iter()
-            .any(|t| &t.id == twin && t.sensors.iter().any(|s| &s.name == sensor));
-        if !has {
-            return Err(err(
-                "counter:",
-                0,
-                format!("flow counter \"{twin}\"/\"{sensor}\" is not a sensor of the scene"),
-            ));
-        }
-        let size_ok = flow.bin_size.iter().all(|v| *v > 0.0)
-            && flow.part_size > 0.0
-            && flow.belt_width > flow.part_size
-            && flow.belt_speed >= 0.0
-            && flow.belt_from != flow.belt_to;
-        if !size_ok {
-            return Err(err(
-                "flow:",
-                0,
-                "flow: bin_size and part_size must be positive, the belt wider than a part and of some length".into(),
-            ));
-        }
-        for (i, belt) in flow.buffers.iter().enumerate() {
-            let at = format!("station: \"{}\"", belt.station);
-            let stations = scene.process.as_ref().map_or(&[][..], |p| &p.stations[..]);
-            let Some(k) = stations.iter().position(|s| s.name == belt.station) else {
-                return Err(err(
-                    &at,
-                    0,
-                    format!(
-                        "flow buffer {}: \"{}\" is not a station of the process",
-                        i + 1,
-                        belt.station
-                    ),
-                ));
-            };
-            if flow.buffers[..i].iter().any(|b| b.station == belt.station) {
-                return Err(err(
-                    &at,
-                    1,
-                    format!(
-                        "flow buffer {}: station \"{}\" already has a belt",
-                        i + 1,
-                        belt.station
-                    ),
-                ));
-            }
-            if k + 1 == stations.len() || stations[k].buffer_sensor.is_none() {
-                return Err(err(
-                    &at,
-                    0,
-                    format!(
-                        "flow buffer {}: station \"{}\" needs a buffer_sensor and a station after it",
-                        i + 1,
-                        belt.station
-                    ),
-                ));
-            }
-            if let Some(m) = stations[k].machines.iter().find(|m| {
-                !scene
-                    .twins
-                    .iter()
-                    .any(|t| &&t.id == m && t.sensors.iter().any(|s| s.name == flow.made_sensor))
-            }) {
-                return Err(err(
-                    &at,
-                    0,
-                    format!(
-                        "flow buffer {}: machine \"{m}\" of station \"{}\" has no \"{}\" sensor counting the parts it makes",
-                        i + 1,
-                        belt.station,
-                        flow.made_sensor
-                    ),
-                ));
-            }
-            let width = belt.width.unwrap_or(flow.belt_width);
-            let flat = |p: [f32; 3]| [p[0], p[2]];
-            if width <= flow.part_size
-                || belt.speed.unwrap_or(flow.belt_speed) < 0.0
-                || flat(belt.from) == flat(belt.to)
-            {
-                return Err(err(
-                    &at,
-                    0,
-                    format!(
-                        "flow buffer {}: the belt must be wider than a part, not run backwards and have some length",
-                        i + 1
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn check_line(
-    line: &LineDef,
-    ids: &HashMap<&str, usize>,
-    err: &impl Fn(&str, usize, String) -> SceneError,
-) -> Result<(), SceneError> {
-    if line.stations.is_empty() {
-        return Err(err("process:", 0, "the process has no stations".into()));
-    }
-    if line.crews == 0 {
-        return Err(err(
-            "crews:",
-            0,
-            "the process needs at least one repair crew".into(),
-        ));
-    }
-    let mut seen: HashMap<&str, &str> = HashMap::new();
-    for st in &line.stations {
-        let name = format!("name: \"{}\"", st.name);
-        if st.machines.is_empty() {
-            return Err(err(
-                &name,
-                0,
-                format!("station \"{}\" has no machines", st.name),
-            ));
-        }
-        for m in &st.machines {
-            let quoted = format!("\"{m}\"");
-            if !ids.contains_key(m.as_str()) {
-                return Err(err(
-                    &name,
-                    0,
-                    format!(
-                        "station \"{}\" names machine {quoted}, which is not a twin",
-                        st.name
-                    ),
-                ));
-            }
-            if let Some(other) = seen.insert(m, &st.name) {
-                return Err(err(
-                    &name,
-                    0,
-                    format!(
-                        "machine {quoted} is in stations \"{other}\" and \"{}\"",
-                        st.name
-                    ),
-                ));
-            }
-        }
-        let positive = |v: f64| v.is_finite() && v > 0.0;
-        let not_negative = |v: f64| v.is_finite() && v >= 0.0;
-        let valid = positive(st.cycle_s)
-            && not_negative(st.cycle_sd_s)
-            && st.mtbf_s.is_none_or(positive)
-            && not_negative(st.repair_s);
-        if !valid {
-            return Err(err(
-                &name,
-                0,
-                format!(
-                    "station \"{}\": cycle_s and mtbf_s must be positive, cycle_sd_s and repair_s not negative",
-                    st.name
-                ),
-            ));
-        }
-        if let Some((twin, sensor)) = &st.buffer_sensor
-            && !ids.contains_key(twin.as_str())
-        {
-            return Err(err(
-                &name,
-                0,
-                format!(
-                    "station \"{}\": buffer_sensor names twin \"{twin}\" (sensor \"{sensor}\"), which is not in the scene",
-                    st.name
-                ),
-            ));
-        }
-        if st.buffer == 0 {
-            return Err(err(
-                &name,
-                0,
-                format!("station \"{}\": buffer must hold at least 1 part", st.name),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_parts(
-    parts: &[PartDef],
-    err: &impl Fn(&str, usize, String) -> SceneError,
-    owner: &str,
-) -> Result<(), SceneError> {
-    for (i, part) in parts.iter().enumerate() {
-        if let Some(parent) = &part.parent
-            && !parts[..i].iter().any(|p| p.name.as_ref() == Some(parent))
-        {
-            return Err(err(
-                &format!("parent: \"{parent}\""),
-                0,
-                format!("{owner}: part parent \"{parent}\" must name an earlier part"),
-            ));
-        }
-        if parse_hex_color(&part.color).is_none() {
-            let quoted = format!("\"{}\"", part.color);
-            return Err(err(
-                &quoted,
-                0,
-                format!("{owner}: colour {quoted} is not of the form \"#rrggbb\""),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_decode(decode: &Decode) -> Result<(), String> {
-    match decode {
-        Decode::Json(path) if path.is_empty() || path.split('.').any(str::is_empty) => {
-            Err(format!("JSON field path \"{path}\" has an empty segment"))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn parent_cycle(scene: &SceneDef, start: &TwinDef) -> bool {
-    let mut current = start.parent.as_deref();
-    for _ in 0..=scene.twins.len() {
-        match current {
-            None => return false,
-            Some(id) if id == start.id => return true,
-            Some(id) => {
-                current = scene
-                    .twins
-                    .iter()
-                    .find(|t| t.id == id)
-                    .and_then(|t| t.parent.as_deref())
-            }
-        }
-    }
-    true
-}
-
-/// The position of the `nth` occurrence of `needle` (0-based), or of the last
-/// one found, or 1:1. Serde keeps no spans for values, so validation errors
-/// point at the text that holds the offending value.
-pub fn locate(source: &str, needle: &str, nth: usize) -> Pos {
-    let mut found = None;
-    for (i, (offset, _)) in source.match_indices(needle).enumerate() {
-        found = Some(offset);
-        if i == nth {
-            break;
-        }
-    }
-    let Some(offset) = found else {
-        return Pos { line: 1, col: 1 };
-    };
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Pos { line, col }
 }
 
 /// `"#rrggbb"` → linear-free sRGB bytes.

@@ -7,14 +7,18 @@
 //! load is reported with its position; the last good scene stays.
 
 pub mod format;
+pub mod index;
+mod validate;
 
 use bevy::asset::io::Reader;
 use bevy::asset::{AssetLoadFailedEvent, AssetLoader, LoadContext};
 use bevy::prelude::*;
 
+use crate::analytics::SeriesConfig;
 use crate::analytics::predict::{Holt, LinearTrend};
-use crate::twin::{History, Sensor, SensorIndex, SensorOf, Twin};
+use crate::twin::{History, Sensor, SensorOf, Twin};
 use format::{PredictorDef, SceneDef, SceneError};
+use index::SceneIndex;
 
 pub fn plugin(app: &mut App) {
     app.init_asset::<SceneAsset>()
@@ -47,7 +51,8 @@ impl AssetLoader for SceneLoader {
         _: &(),
         ctx: &mut LoadContext<'_>,
     ) -> Result<SceneAsset, SceneLoadError> {
-        let file = ctx.path().to_string();
+        // The file as the user named it, without the asset source.
+        let file = ctx.path().path().display().to_string();
         let mut bytes = Vec::new();
         reader
             .read_to_end(&mut bytes)
@@ -116,8 +121,13 @@ fn report_load_failures(
 ) {
     let Some(mut active) = active else { return };
     for failure in failures.read() {
+        // Just what our loader said (`file:line:col: what`), without Bevy's
+        // wrapper text and backtrace.
         let message = match &failure.error {
-            bevy::asset::AssetLoadError::AssetLoaderError(e) => e.to_string(),
+            bevy::asset::AssetLoadError::AssetLoaderError(e) => e
+                .error()
+                .downcast_ref::<SceneLoadError>()
+                .map_or_else(|| e.to_string(), ToString::to_string),
             other => other.to_string(),
         };
         if active.spawned.is_some() {
@@ -171,7 +181,7 @@ fn spawn_loaded_scene(
 }
 
 /// Spawns every twin and sensor of `scene` and returns the sensor index.
-pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SensorIndex {
+pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SceneIndex {
     let root = commands
         .spawn((
             SceneRoot,
@@ -180,6 +190,7 @@ pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SensorIndex {
         ))
         .id();
     let mut twin_entities = std::collections::HashMap::new();
+    let mut twins = Vec::new();
     let mut index = Vec::new();
     for twin in &scene.twins {
         let t = &twin.transform;
@@ -198,6 +209,7 @@ pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SensorIndex {
             ))
             .id();
         twin_entities.insert(twin.id.as_str(), entity);
+        twins.push(entity);
         for sensor in &twin.sensors {
             let topic = scene.topic_of(twin, sensor);
             let e = commands
@@ -212,10 +224,16 @@ pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SensorIndex {
                         alarm: sensor.alarm,
                     },
                     SensorOf(entity),
-                    History::new(match sensor.predictor {
-                        PredictorDef::Linear => Box::new(LinearTrend),
-                        PredictorDef::Holt { alpha, beta } => Box::new(Holt::new(alpha, beta)),
-                    }),
+                    History::with_config(
+                        match sensor.predictor {
+                            PredictorDef::Linear => Box::new(LinearTrend),
+                            PredictorDef::Holt { alpha, beta } => Box::new(Holt::new(alpha, beta)),
+                        },
+                        SeriesConfig {
+                            physical: sensor.physical.unwrap_or(SeriesConfig::default().physical),
+                            ..SeriesConfig::default()
+                        },
+                    ),
                 ))
                 .id();
             index.push(e);
@@ -232,5 +250,5 @@ pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SensorIndex {
             .entity(twin_entities[twin.id.as_str()])
             .insert(ChildOf(parent));
     }
-    SensorIndex(index)
+    SceneIndex::new(scene, &twins, &index)
 }

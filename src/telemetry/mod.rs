@@ -28,7 +28,8 @@ pub use topic::Router;
 
 use crate::TwinSet;
 use crate::scene::SceneSpawned;
-use crate::twin::{History, SensorIndex, SensorValue};
+use crate::scene::index::SceneIndex;
+use crate::twin::{History, SensorValue};
 
 /// Samples waiting between the ingest thread and the next frame: room for a
 /// frame in which 100,000 sensors each report (about 8 MB, allocated once).
@@ -289,7 +290,7 @@ fn start_ingest(
 /// Drains every waiting sample into its sensor. Runs once per frame.
 pub fn apply_samples(
     channel: Res<SampleChannel>,
-    index: Option<Res<SensorIndex>>,
+    index: Option<Res<SceneIndex>>,
     ingest: Res<Ingest>,
     mut values: Query<(&mut SensorValue, &mut History)>,
     mut recorder: Option<ResMut<replay::RecorderRes>>,
@@ -297,11 +298,11 @@ pub fn apply_samples(
     let Some(index) = index else { return };
     let mut applied = 0u64;
     for sample in channel.rx.try_iter() {
-        let Some(&entity) = index.0.get(sample.sensor as usize) else {
+        let Some(entity) = index.entity(sample.sensor) else {
             ingest.counters.reject(format!(
                 "sample for sensor #{} outside the scene's {} sensors",
                 sample.sensor,
-                index.0.len()
+                index.len()
             ));
             continue;
         };

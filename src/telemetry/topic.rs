@@ -9,41 +9,7 @@
 use std::collections::HashMap;
 
 use crate::scene::format::{Decode, SceneDef};
-
-/// Checks a subscription filter against the MQTT rules.
-pub fn validate_filter(filter: &str) -> Result<(), String> {
-    if filter.is_empty() {
-        return Err("is empty".into());
-    }
-    let levels: Vec<&str> = filter.split('/').collect();
-    for (i, level) in levels.iter().enumerate() {
-        if level.contains('#') && (*level != "#" || i != levels.len() - 1) {
-            return Err("`#` must be a whole level and the last one".into());
-        }
-        if level.contains('+') && *level != "+" {
-            return Err("`+` must be a whole level".into());
-        }
-    }
-    Ok(())
-}
-
-/// Whether `topic` matches the subscription `filter` (MQTT 3.1.1 §4.7).
-pub fn matches(filter: &str, topic: &str) -> bool {
-    if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
-        return false;
-    }
-    let mut f = filter.split('/');
-    let mut t = topic.split('/');
-    loop {
-        match (f.next(), t.next()) {
-            (Some("#"), _) => return true,
-            (Some("+"), Some(_)) => {}
-            (Some(a), Some(b)) if a == b => {}
-            (None, None) => return true,
-            _ => return false,
-        }
-    }
-}
+pub use crate::topic_filter::matches;
 
 /// What a matching message feeds.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,17 +44,12 @@ pub struct Router {
     exact: HashMap<String, Vec<usize>>,
     wild: Node,
     filters: Vec<String>,
-    /// `twin/sensor` names, by sensor index.
-    pub sensor_names: Vec<String>,
 }
 
 impl Router {
     pub fn from_scene(scene: &SceneDef) -> Router {
         let mut router = Router::default();
-        for (index, (twin, sensor)) in scene.sensors().enumerate() {
-            router
-                .sensor_names
-                .push(format!("{}/{}", twin.id, sensor.name));
+        for (index, (_, sensor)) in scene.sensors().enumerate() {
             if let Some(b) = &sensor.binding {
                 router.add(
                     &b.topic,
@@ -156,10 +117,6 @@ impl Router {
     /// The distinct filters to subscribe to.
     pub fn filters(&self) -> &[String] {
         &self.filters
-    }
-
-    pub fn sensor_count(&self) -> usize {
-        self.sensor_names.len()
     }
 
     /// Calls `f` with every target the topic feeds; returns how many.
@@ -236,15 +193,6 @@ mod tests {
                 "filter {filter:?} against topic {topic:?}"
             );
         }
-    }
-
-    #[test]
-    fn bad_filters_are_refused_with_a_reason() {
-        assert!(validate_filter("a/#/b").unwrap_err().contains('#'));
-        assert!(validate_filter("a/b#").unwrap_err().contains('#'));
-        assert!(validate_filter("a/x+/b").unwrap_err().contains('+'));
-        assert!(validate_filter("").is_err());
-        assert!(validate_filter("a/+/#").is_ok());
     }
 
     fn router_for(filters: &[&str]) -> Router {

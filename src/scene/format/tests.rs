@@ -1,4 +1,6 @@
 use super::*;
+use crate::scene::validate::locate;
+use std::collections::HashSet;
 
 fn err(src: &str) -> SceneError {
     parse(src, "bad.scene.ron").expect_err("the scene should be refused")
@@ -290,4 +292,129 @@ fn flow_buffers_must_name_a_station_with_a_buffer_and_a_next_station() {
     assert_eq!(flow.buffers.len(), 3);
     assert!(!flow.buffers[0].draw && flow.buffers[2].draw);
     assert_eq!((flow.park_height, flow.made_sensor.as_str()), (1.1, "made"));
+}
+
+/// The factory scene with `from` replaced by `to` (which must be there).
+fn factory_with(from: &str, to: &str) -> String {
+    let factory = include_str!("../../../scenes/factory.scene.ron");
+    assert!(factory.contains(from), "the factory has {from:?}");
+    factory.replacen(from, to, 1)
+}
+
+/// The 1-based line of the first `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).unwrap()].matches('\n').count() + 1
+}
+
+#[test]
+fn duplicate_sensor_names_point_at_the_second() {
+    let e = err(
+        "(name: \"x\", twins: [\n (id: \"a\", name: \"A\", kind: \"k\", sensors: [\n  (name: \"t\", unit: \"C\", range: (0.0, 1.0)),\n  (name: \"t\", unit: \"C\", range: (0.0, 1.0)),\n ]),\n])",
+    );
+    assert_eq!((e.pos.line, e.pos.col), (4, 4), "{e}");
+    assert_eq!(e.message, "twin \"a\" has two sensors named \"t\"");
+}
+
+#[test]
+fn twin_ids_that_cannot_be_a_topic_level_are_refused() {
+    for id in ["", "a/b", "line+1", "#"] {
+        let e = err(&format!(
+            "(name: \"x\", twins: [\n (id: \"{id}\", name: \"A\", kind: \"k\"),\n])"
+        ));
+        assert_eq!(e.pos.line, 2, "{id:?}: {e}");
+        assert!(
+            e.message
+                .contains("must be non-empty and free of '/', '+' and '#'"),
+            "{id:?}: {e}"
+        );
+    }
+}
+
+#[test]
+fn process_errors_say_what_and_where() {
+    let cases = [
+        (
+            "(name: \"pressing\", machines: [\"press-1\", \"press-2\"]",
+            "(name: \"pressing\", machines: [\"press-1\", \"ghost\"]",
+            "station \"pressing\" names machine \"ghost\", which is not a twin",
+            "name: \"pressing\"",
+        ),
+        (
+            "(name: \"pressing\", machines: [\"press-1\", \"press-2\"]",
+            "(name: \"pressing\", machines: [\"press-1\", \"cnc-2\"]",
+            "machine \"cnc-2\" is in stations \"milling\" and \"pressing\"",
+            "name: \"pressing\"",
+        ),
+        (
+            "(name: \"pressing\", machines: [\"press-1\", \"press-2\"], cycle_s: 34.0",
+            "(name: \"pressing\", machines: [\"press-1\", \"press-2\"], cycle_s: 0.0",
+            "station \"pressing\": cycle_s and mtbf_s must be positive",
+            "name: \"pressing\"",
+        ),
+        (
+            "buffer_sensor: Some((\"conv-2\", \"queue\"))",
+            "buffer_sensor: Some((\"conv-9\", \"queue\"))",
+            "station \"pressing\": buffer_sensor names twin \"conv-9\" (sensor \"queue\"), which is not in the scene",
+            "name: \"pressing\"",
+        ),
+        (
+            "repair_s: 360.0, buffer: 6,",
+            "repair_s: 360.0, buffer: 0,",
+            "station \"pressing\": buffer must hold at least 1 part",
+            "name: \"pressing\"",
+        ),
+        (
+            "crews: 1,",
+            "crews: 0,",
+            "the process needs at least one repair crew",
+            "crews:",
+        ),
+        (
+            "counter: (\"pack-1\", \"shipped\")",
+            "counter: (\"pack-1\", \"sent\")",
+            "flow counter \"pack-1\"/\"sent\" is not a sensor of the scene",
+            "counter:",
+        ),
+        (
+            "belt_width: 0.9,",
+            "belt_width: 0.2,",
+            "flow: bin_size and part_size must be positive, the belt wider than a part",
+            "flow:",
+        ),
+    ];
+    for (from, to, message, at) in cases {
+        let text = factory_with(from, to);
+        let e = err(&text);
+        assert!(e.message.contains(message), "{to}: {e}");
+        assert_eq!(e.pos.line, line_of(&text, at), "{to}: {e}");
+        assert!(e.to_string().starts_with("bad.scene.ron:"), "{e}");
+    }
+    let e = err("(name: \"x\", twins: [],\n process: (stations: []))");
+    assert_eq!(
+        (e.pos.line, e.message.as_str()),
+        (2, "the process has no stations")
+    );
+}
+
+#[test]
+fn sensors_get_their_roles_from_the_process_and_the_flow() {
+    let scene = parse(
+        include_str!("../../../scenes/factory.scene.ron"),
+        "factory.scene.ron",
+    )
+    .unwrap();
+    let role = |twin: &str, sensor: &str| {
+        let t = scene.twins.iter().find(|t| t.id == twin).unwrap();
+        let s = t.sensors.iter().find(|s| s.name == sensor).unwrap();
+        scene.role_of(t, s)
+    };
+    assert_eq!(role("press-2", "state"), Some(SensorRole::MachineState));
+    assert_eq!(role("press-2", "made"), Some(SensorRole::Made));
+    assert_eq!(role("pack-1", "shipped"), Some(SensorRole::Shipped));
+    assert_eq!(role("conv-2", "queue"), Some(SensorRole::BufferLevel));
+    assert_eq!(
+        role("pack-1", "infeed_queue"),
+        Some(SensorRole::BufferLevel)
+    );
+    assert_eq!(role("press-2", "temperature"), None);
 }

@@ -1,0 +1,95 @@
+//! The scene index: built once when a scene spawns, it answers every
+//! "which sensor is this?" question the systems downstream ask — the
+//! router's sensor number ↔ (twin, sensor) ↔ entity, twins by id, and the
+//! sensors that play a role in the process model and the flow.
+
+use std::collections::HashMap;
+
+use bevy::prelude::*;
+
+use super::format::{SceneDef, SensorRef, SensorRole};
+
+/// One sensor of the scene, by its number (its place in scene order).
+#[derive(Debug, Clone)]
+pub struct IndexedSensor {
+    pub entity: Entity,
+    /// Its twin's entity.
+    pub twin: Entity,
+    pub name: SensorRef,
+    pub role: Option<SensorRole>,
+}
+
+/// Everything a system needs to find a sensor or a twin of the spawned scene.
+#[derive(Resource, Debug, Default)]
+pub struct SceneIndex {
+    sensors: Vec<IndexedSensor>,
+    by_name: HashMap<SensorRef, u32>,
+    twins: HashMap<String, Entity>,
+}
+
+impl SceneIndex {
+    /// The index of `scene` whose twins and sensors were spawned as
+    /// `twins` (by twin, in scene order) and `sensors` (in sensor order).
+    pub(crate) fn new(scene: &SceneDef, twins: &[Entity], sensors: &[Entity]) -> SceneIndex {
+        let mut index = SceneIndex::default();
+        let mut number = 0;
+        for (t, twin) in scene.twins.iter().enumerate() {
+            index.twins.insert(twin.id.clone(), twins[t]);
+            for sensor in &twin.sensors {
+                let name = SensorRef::new(&twin.id, &sensor.name);
+                index.by_name.insert(name.clone(), number as u32);
+                index.sensors.push(IndexedSensor {
+                    entity: sensors[number],
+                    twin: twins[t],
+                    name,
+                    role: scene.role_of(twin, sensor),
+                });
+                number += 1;
+            }
+        }
+        index
+    }
+
+    /// Sensors in the router's order.
+    pub fn sensors(&self) -> &[IndexedSensor] {
+        &self.sensors
+    }
+
+    /// The entity of sensor number `n`.
+    pub fn entity(&self, n: u32) -> Option<Entity> {
+        self.sensors.get(n as usize).map(|s| s.entity)
+    }
+
+    /// Sensor number `n`'s twin id and name.
+    pub fn name(&self, n: u32) -> Option<&SensorRef> {
+        self.sensors.get(n as usize).map(|s| &s.name)
+    }
+
+    /// The number of a sensor named by twin and sensor.
+    pub fn number(&self, name: &SensorRef) -> Option<u32> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The entity of a sensor named by twin and sensor.
+    pub fn sensor(&self, name: &SensorRef) -> Option<Entity> {
+        self.number(name).and_then(|n| self.entity(n))
+    }
+
+    /// A twin's entity by its id.
+    pub fn twin(&self, id: &str) -> Option<Entity> {
+        self.twins.get(id).copied()
+    }
+
+    /// The sensors with a role, with their twin.
+    pub fn with_role(&self, role: SensorRole) -> impl Iterator<Item = &IndexedSensor> {
+        self.sensors.iter().filter(move |s| s.role == Some(role))
+    }
+
+    pub fn len(&self) -> usize {
+        self.sensors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sensors.is_empty()
+    }
+}
