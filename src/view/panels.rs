@@ -744,7 +744,7 @@ pub fn what_if_panel(
                     ui.label("From the twin's live state: machines down now, and trends heading for alarm limits.");
                 }
                 Some(Err(e)) => {
-                    ui.colored_label(egui::Color32::LIGHT_RED, e);
+                    ui.colored_label(egui::Color32::LIGHT_RED, e.to_string());
                 }
                 Some(Ok(w)) => what_if_table(ui, w),
             }
