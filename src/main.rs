@@ -117,80 +117,119 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stdout(), "{line}");
 }
 
-fn main() -> ExitCode {
-    let Cli { mode, common } = Cli::parse();
-    let scene_path = common.scene.clone().unwrap_or_else(default_scene);
-    let scene = match std::fs::read_to_string(&scene_path) {
-        Ok(text) => match format::parse(&text, &scene_path.to_string_lossy()) {
-            Ok(scene) => scene,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        Err(e) => {
-            eprintln!("error: cannot read scene {}: {e}", scene_path.display());
-            return ExitCode::from(2);
-        }
-    };
+/// Why the command could not run; each says what went wrong and where.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("cannot read scene {path}: {source}")]
+    ReadScene {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Scene(#[from] format::SceneError),
+    #[error("--what-if: scene {0} has no process model (a `process:` section)")]
+    NoProcessModel(String),
+    #[error("--what-if {scenario}: {why}")]
+    Scenario { scenario: Scenario, why: String },
+    #[error("{0}")]
+    Replay(String),
+    #[error("{0}")]
+    Record(String),
+    #[error("could not start the embedded MQTT broker: {0}")]
+    Broker(String),
+    #[error("--select {given}: {why}")]
+    Select { given: String, why: String },
+}
 
-    if !common.what_if.is_empty() {
-        let Some(line) = &scene.process else {
-            eprintln!(
-                "error: --what-if: scene {} has no process model (a `process:` section)",
-                scene_path.display()
-            );
-            return ExitCode::from(2);
-        };
-        for scenario in &common.what_if {
-            if let Err(e) = scenario.apply(line, &Start::default()) {
-                eprintln!("error: --what-if {scenario}: {e}");
-                return ExitCode::from(2);
-            }
+impl CliError {
+    /// The exit status: 2 for what the user gave (as clap does for bad
+    /// flags), 1 for what failed on this machine.
+    fn status(&self) -> u8 {
+        match self {
+            CliError::Broker(_) => 1,
+            _ => 2,
         }
     }
-    let plan = twinscape::whatif::WhatIfPlan {
-        scenarios: common.what_if.clone(),
-        ..Default::default()
-    };
+}
 
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(AppExit::Success) => ExitCode::SUCCESS,
+        Ok(AppExit::Error(code)) => ExitCode::from(code.get()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.status())
+        }
+    }
+}
+
+/// Reads and checks the scene file before anything starts.
+fn read_scene(path: &Path) -> Result<format::SceneDef, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::ReadScene {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(format::parse(&text, &path.to_string_lossy())?)
+}
+
+/// Each `--what-if` scenario must make sense for the scene's line.
+fn check_what_ifs(
+    scene: &format::SceneDef,
+    path: &Path,
+    what_if: &[Scenario],
+) -> Result<(), CliError> {
+    if what_if.is_empty() {
+        return Ok(());
+    }
+    let line = scene
+        .process
+        .as_ref()
+        .ok_or_else(|| CliError::NoProcessModel(path.display().to_string()))?;
+    for scenario in what_if {
+        scenario
+            .apply(line, &Start::default())
+            .map_err(|why| CliError::Scenario {
+                scenario: scenario.clone(),
+                why,
+            })?;
+    }
+    Ok(())
+}
+
+/// `--replay` and `--record`, opened before the twin starts.
+fn open_recordings(common: &Common) -> Result<(Option<Replay>, Option<RecorderRes>), CliError> {
     let replay = match &common.replay {
-        Some(path) => match Replay::open(path, common.speed) {
-            Ok(replay) => {
-                let (a, b) = replay.span_ms();
-                say(&format!(
-                    "replaying {} rows from {} ({} to {}) at {}",
-                    replay.rows(),
-                    path.display(),
-                    twinscape::telemetry::record::format_time(a),
-                    twinscape::telemetry::record::format_time(b),
-                    common.speed
-                ));
-                Some(replay)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        },
+        Some(path) => {
+            let replay =
+                Replay::open(path, common.speed).map_err(|e| CliError::Replay(e.to_string()))?;
+            let (a, b) = replay.span_ms();
+            say(&format!(
+                "replaying {} rows from {} ({} to {}) at {}",
+                replay.rows(),
+                path.display(),
+                twinscape::telemetry::record::format_time(a),
+                twinscape::telemetry::record::format_time(b),
+                common.speed
+            ));
+            Some(replay)
+        }
         None => None,
     };
     let recorder = match &common.record {
-        Some(path) => match RecorderRes::create(path) {
-            Ok(r) => {
-                say(&format!("recording applied samples to {}", path.display()));
-                Some(r)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        },
+        Some(path) => {
+            let r = RecorderRes::create(path).map_err(|e| CliError::Record(e.to_string()))?;
+            say(&format!("recording applied samples to {}", path.display()));
+            Some(r)
+        }
         None => None,
     };
+    Ok((replay, recorder))
+}
 
-    let (source, simulate) = match common.broker.clone() {
-        _ if replay.is_some() => (TelemetrySource::Channel, false),
+/// Where the twin's data comes from, and whether the simulated plant runs.
+fn telemetry_source(common: &Common, replaying: bool) -> Result<(TelemetrySource, bool), CliError> {
+    Ok(match common.broker.clone() {
+        _ if replaying => (TelemetrySource::Channel, false),
         Some(mut url) => {
             if let Ok(user) = std::env::var("TWINSCAPE_MQTT_USERNAME") {
                 url.username = Some(user);
@@ -200,19 +239,53 @@ fn main() -> ExitCode {
             }
             (TelemetrySource::Mqtt(url), common.simulate)
         }
-        None => match broker::start(common.port) {
-            Ok(port) => {
-                say(&format!(
-                    "embedded MQTT broker listening on mqtt://127.0.0.1:{port}"
-                ));
-                (TelemetrySource::Mqtt(BrokerUrl::local(port)), true)
-            }
-            Err(e) => {
-                eprintln!("error: could not start the embedded MQTT broker: {e}");
-                return ExitCode::from(1);
-            }
-        },
+        None => {
+            let port = broker::start(common.port).map_err(CliError::Broker)?;
+            say(&format!(
+                "embedded MQTT broker listening on mqtt://127.0.0.1:{port}"
+            ));
+            (TelemetrySource::Mqtt(BrokerUrl::local(port)), true)
+        }
+    })
+}
+
+/// `--select TWIN_ID[/SENSOR]`, checked against the scene.
+fn parse_select(scene: &format::SceneDef, given: &str) -> Result<Selection, CliError> {
+    let (id, sensor) = given.split_once('/').unwrap_or((given, ""));
+    let bad = |why: String| CliError::Select {
+        given: given.to_string(),
+        why,
     };
+    let twin = scene
+        .twins
+        .iter()
+        .find(|t| t.id == id)
+        .ok_or_else(|| bad(format!("the scene has no twin with id \"{id}\"")))?;
+    if !sensor.is_empty() && !twin.sensors.iter().any(|s| s.name == sensor) {
+        return Err(bad(format!("twin \"{id}\" has no sensor \"{sensor}\"")));
+    }
+    Ok(Selection {
+        twin: id.to_string(),
+        sensor: (!sensor.is_empty()).then(|| sensor.to_string()),
+    })
+}
+
+/// A twin to select at start, and one of its sensors to plot.
+struct Selection {
+    twin: String,
+    sensor: Option<String>,
+}
+
+fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
+    let scene_path = common.scene.clone().unwrap_or_else(default_scene);
+    let scene = read_scene(&scene_path)?;
+    check_what_ifs(&scene, &scene_path, &common.what_if)?;
+    let plan = twinscape::whatif::WhatIfPlan {
+        scenarios: common.what_if.clone(),
+        ..Default::default()
+    };
+    let (replay, recorder) = open_recordings(&common)?;
+    let (source, simulate) = telemetry_source(&common, replay.is_some())?;
     let _plant = match (&source, simulate) {
         (TelemetrySource::Mqtt(broker), true) => Some({
             let fed: usize = twinscape::plant::outlets(&scene)
@@ -226,7 +299,6 @@ fn main() -> ExitCode {
         }),
         _ => None,
     };
-
     let mut opts = Options {
         scene: scene_path,
         source,
@@ -234,73 +306,52 @@ fn main() -> ExitCode {
         run_for: None,
         unpaced: false,
     };
-    let exit = match mode {
-        Some(Mode::Headless {
-            run_for, snapshot, ..
-        }) => {
+    let data = Data {
+        replay,
+        recorder,
+        plan,
+        line: scene.process.clone(),
+    };
+    Ok(match mode {
+        Some(Mode::Headless { run_for, snapshot }) => {
             opts.run_for = run_for;
             opts.snapshot = snapshot;
-            opts.unpaced = replay.as_ref().is_some_and(|r| r.speed == Speed::Max);
-            let mut app = headless_app(&opts);
-            app.insert_resource(plan);
-            if let Some(mut replay) = replay {
-                // Every headless frame is 1/60 s of replay time, however long
-                // it really takes, so a replay gives the same numbers anywhere.
-                replay.fixed_frame_s = Some(1.0 / 60.0);
-                replay.exit_when_done = run_for.is_none();
-                app.insert_resource(replay);
-            }
-            if let Some(recorder) = recorder {
-                app.insert_resource(recorder);
-            }
-            // Ctrl-C stops the run cleanly, so the snapshot is still written.
-            app.add_plugins(bevy::app::TerminalCtrlCHandlerPlugin);
-            app.add_plugins(bevy::log::LogPlugin {
-                filter: "info,rumqttd=off,rumqttc=warn".into(),
-                ..default()
-            });
-            app.run()
+            run_headless(opts, data)
         }
         Some(Mode::View {
             screenshot,
             frames,
             select,
         }) => {
-            if let Some(sel) = &select {
-                let (id, sensor) = sel.split_once('/').unwrap_or((sel, ""));
-                let Some(twin) = scene.twins.iter().find(|t| t.id == id) else {
-                    eprintln!("error: --select {sel}: the scene has no twin with id \"{id}\"");
-                    return ExitCode::from(2);
-                };
-                if !sensor.is_empty() && !twin.sensors.iter().any(|s| s.name == sensor) {
-                    eprintln!("error: --select {sel}: twin \"{id}\" has no sensor \"{sensor}\"");
-                    return ExitCode::from(2);
-                }
-            }
-            let data = Data {
-                replay,
-                recorder,
-                plan,
-                line: scene.process.clone(),
-            };
+            let select = select.map(|s| parse_select(&scene, &s)).transpose()?;
             run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data)
         }
-        None => run_viewer(
-            &opts,
-            None,
-            None,
-            Data {
-                replay,
-                recorder,
-                plan,
-                line: scene.process.clone(),
-            },
-        ),
-    };
-    match exit {
-        AppExit::Success => ExitCode::SUCCESS,
-        AppExit::Error(code) => ExitCode::from(code.get()),
+        None => run_viewer(&opts, None, None, data),
+    })
+}
+
+/// The twin without a window, until `--for` runs out, the replay ends or Ctrl-C.
+fn run_headless(mut opts: Options, data: Data) -> AppExit {
+    opts.unpaced = data.replay.as_ref().is_some_and(|r| r.speed == Speed::Max);
+    let mut app = headless_app(&opts);
+    app.insert_resource(data.plan);
+    if let Some(mut replay) = data.replay {
+        // Every headless frame is 1/60 s of replay time, however long
+        // it really takes, so a replay gives the same numbers anywhere.
+        replay.fixed_frame_s = Some(1.0 / 60.0);
+        replay.exit_when_done = opts.run_for.is_none();
+        app.insert_resource(replay);
     }
+    if let Some(recorder) = data.recorder {
+        app.insert_resource(recorder);
+    }
+    // Ctrl-C stops the run cleanly, so the snapshot is still written.
+    app.add_plugins(bevy::app::TerminalCtrlCHandlerPlugin);
+    app.add_plugins(bevy::log::LogPlugin {
+        filter: "info,rumqttd=off,rumqttc=warn".into(),
+        ..default()
+    });
+    app.run()
 }
 
 /// Where the viewer's data comes from besides the broker.
@@ -316,7 +367,7 @@ struct Data {
 fn run_viewer(
     opts: &Options,
     screenshot: Option<(PathBuf, u32)>,
-    select: Option<String>,
+    select: Option<Selection>,
     data: Data,
 ) -> AppExit {
     let plan = screenshot.map(|(path, frames)| {
@@ -327,7 +378,11 @@ fn run_viewer(
         }
     });
     let mut app = twinscape::view::viewer_app(opts, plan);
-    if let Some(id) = select {
+    if let Some(Selection { twin, sensor }) = select {
+        let id = match sensor {
+            Some(sensor) => format!("{twin}/{sensor}"),
+            None => twin,
+        };
         app.insert_resource(twinscape::view::InitialSelection(id));
     }
     if let Some(replay) = data.replay {
@@ -356,7 +411,7 @@ fn run_viewer(
 }
 
 #[cfg(not(feature = "viewer"))]
-fn run_viewer(_: &Options, _: Option<(PathBuf, u32)>, _: Option<String>, _: Data) -> AppExit {
+fn run_viewer(_: &Options, _: Option<(PathBuf, u32)>, _: Option<Selection>, _: Data) -> AppExit {
     eprintln!(
         "error: this build has no viewer (built without the `viewer` feature); use `twinscape headless`"
     );
