@@ -52,10 +52,11 @@ pub fn spawn(
     let (client, mut connection) = Client::new(options(broker, &client_id), 256);
     let stop = Arc::new(AtomicBool::new(false));
     let (stop2, client2) = (stop.clone(), client.clone());
-    let filters: Vec<SubscribeFilter> = router
-        .filters()
-        .iter()
-        .map(|f| SubscribeFilter::new(f.clone(), QoS::AtMostOnce))
+    // A filter another one covers is left out: brokers such as rumqttd
+    // deliver a message once per matching subscription.
+    let filters: Vec<SubscribeFilter> = crate::topic_filter::minimal(router.filters())
+        .into_iter()
+        .map(|f| SubscribeFilter::new(f, QoS::AtMostOnce))
         .collect();
     thread::Builder::new()
         .name("mqtt-ingest".into())
