@@ -6,8 +6,9 @@
 //! Machines run duty cycles (busy, then idle), readings carry noise and lag,
 //! one machine wears and drifts towards its alarm limit until it fails and is
 //! repaired, and any machine can have a short fault. A topic that someone
-//! else publishes to (a tutorial publisher on `sensor/temperature`, say) is
-//! left to them for 30 seconds.
+//! else publishes to (a tutorial publisher on `sensor/temperature`, or a
+//! device sending JSON to `factory/cnc-2/telemetry`) is left to them for
+//! 30 seconds after their last message.
 
 mod signal;
 
@@ -25,8 +26,12 @@ use crate::telemetry::BrokerUrl;
 use crate::telemetry::mqtt::options;
 pub use signal::{Plant, Rng};
 
-/// How long a topic is left to an outside publisher.
+/// How long a topic is left to an outside publisher after its last message.
 const YIELD_FOR: Duration = Duration::from_secs(30);
+
+/// Payloads the plant remembers per topic to recognise its own messages
+/// when the broker sends them back.
+const RECENT_PAYLOADS: usize = 32;
 
 /// One topic the plant publishes and the sensors it carries.
 #[derive(Debug, Clone)]
@@ -130,11 +135,8 @@ pub fn spawn(scene: &SceneDef, broker: &BrokerUrl, seed: u64, rate_hz: f64) -> P
         1024,
     );
     let yielded = Arc::new(Mutex::new(Yielded::default()));
-    let plain: Vec<String> = outlets
-        .iter()
-        .filter(|o| plain_topic(o))
-        .map(|o| o.topic.clone())
-        .collect();
+    // Every topic it publishes, to notice someone else publishing there.
+    let watched: Vec<String> = outlets.iter().map(|o| o.topic.clone()).collect();
 
     let (stop_rx, watch, sub_client) = (stop.clone(), yielded.clone(), client.clone());
     let _ = thread::Builder::new()
@@ -147,7 +149,7 @@ pub fn spawn(scene: &SceneDef, broker: &BrokerUrl, seed: u64, rate_hz: f64) -> P
                 }
                 match event {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                        for topic in &plain {
+                        for topic in &watched {
                             let _ = sub_client.try_subscribe(topic.clone(), QoS::AtMostOnce);
                         }
                     }
@@ -186,12 +188,10 @@ pub fn spawn(scene: &SceneDef, broker: &BrokerUrl, seed: u64, rate_hz: f64) -> P
                     {
                         continue;
                     }
-                    if plain_topic(outlet) {
-                        let recent = y.recent.entry(outlet.topic.clone()).or_default();
-                        recent.push_back(payload.clone());
-                        if recent.len() > 32 {
-                            recent.pop_front();
-                        }
+                    let recent = y.recent.entry(outlet.topic.clone()).or_default();
+                    recent.push_back(payload.clone());
+                    if recent.len() > RECENT_PAYLOADS {
+                        recent.pop_front();
                     }
                 }
                 if client
@@ -211,8 +211,4 @@ pub fn spawn(scene: &SceneDef, broker: &BrokerUrl, seed: u64, rate_hz: f64) -> P
         }
     });
     PlantHandle { stop }
-}
-
-fn plain_topic(outlet: &Outlet) -> bool {
-    matches!(outlet.fields[..], [(_, Decode::Number)])
 }
