@@ -117,3 +117,121 @@ fn an_alarm_is_raised_acknowledged_and_cleared() {
     assert!(hh.cleared_ms.unwrap() >= hh.acknowledged_ms.unwrap());
     assert!(hh.acknowledged_ms.unwrap() >= hh.raised_ms);
 }
+
+/// Replays `csv` (time,topic,value) through `scene` at ten times real time
+/// and returns the snapshot.
+fn replay_through(scene: &str, csv: &str, name: &str) -> serde_json::Value {
+    let (scene_path, csv_path, out) = (
+        tmp(&format!("{name}.scene.ron")),
+        tmp(&format!("{name}.csv")),
+        tmp(&format!("{name}.json")),
+    );
+    std::fs::write(&scene_path, scene).unwrap();
+    std::fs::write(&csv_path, csv).unwrap();
+    succeed(
+        twinscape()
+            .args(["headless", "--speed", "10", "--scene"])
+            .arg(&scene_path)
+            .arg("--replay")
+            .arg(&csv_path)
+            .arg("--snapshot")
+            .arg(&out),
+    );
+    read_snapshot(&out)
+}
+
+#[test]
+fn rate_of_change_and_forecast_alarms_follow_a_holt_predictor_chosen_in_the_scene() {
+    // CNC mill 1's temperature with Holt(alpha 1, beta 1): the level is the
+    // last value and the trend the last step per second, so the rate and
+    // the time to the alarm limit (85 °C) can be worked out by hand.
+    let scene = std::fs::read_to_string(factory_scene()).unwrap().replacen(
+        "binding: (topic: \"sensor/temperature\"), show: [Color, Label]),",
+        "binding: (topic: \"sensor/temperature\"), show: [Color, Label],\n \
+         predictor: Holt(alpha: 1.0, beta: 1.0),\n \
+         alarms: (max_rate: Some(0.5), forecast_horizon_s: Some(30.0))),",
+        1,
+    );
+    // 40 °C until t = 10, then 1 °C/s (41 °C at t = 11) up to 60 °C at
+    // t = 30, then flat.
+    let t0 = 1_700_000_000u64;
+    let mut csv = String::from("time,topic,value\n");
+    for t in 0..=40u64 {
+        let v = 40.0 + (t.saturating_sub(10).min(20)) as f64;
+        csv.push_str(&format!("{},sensor/temperature,{v}\n", t0 + t));
+    }
+    let snap = replay_through(&scene, &csv, "rate-forecast");
+    let alarms: Vec<&serde_json::Value> = snap["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["twin"] == "cnc-1" && a["sensor"] == "temperature")
+        .collect();
+    let find = |rule: &str| {
+        let found: Vec<_> = alarms.iter().filter(|a| a["rule"] == rule).collect();
+        assert_eq!(found.len(), 1, "one {rule} alarm: {alarms:?}");
+        found[0]
+    };
+    let secs =
+        |a: &serde_json::Value, key: &str| (a[key].as_u64().unwrap() - t0 * 1000) as f64 / 1000.0;
+    // The rate (1 °C/s) passes 0.5 °C/s from t = 11; after the 2 s minimum
+    // duration the warning is raised at t = 13 (at 42–43 °C), and it clears
+    // when the ramp stops at t = 31.
+    let rate = find("rate_of_change");
+    assert_eq!(
+        (rate["level"].as_str(), rate["state"].as_str()),
+        (Some("warn"), Some("cleared"))
+    );
+    assert!((12.8..=13.4).contains(&secs(rate, "raised_ms")), "{rate}");
+    assert!(
+        (42.0..=43.0).contains(&rate["value"].as_f64().unwrap()),
+        "{rate}"
+    );
+    assert!((30.8..=31.4).contains(&secs(rate, "cleared_ms")), "{rate}");
+    // At 1 °C/s the alarm limit is 30 s away once the value reaches 55 °C
+    // (t = 25): raised 2 s later at 57 °C, cleared when the trend goes flat.
+    let forecast = find("forecast");
+    assert!(
+        (26.8..=27.4).contains(&secs(forecast, "raised_ms")),
+        "{forecast}"
+    );
+    assert!(
+        (56.0..=57.0).contains(&forecast["value"].as_f64().unwrap()),
+        "{forecast}"
+    );
+    assert!(
+        (30.8..=31.4).contains(&secs(forecast, "cleared_ms")),
+        "{forecast}"
+    );
+    // 60 °C never reaches the warn limit (75).
+    assert!(alarms.iter().all(|a| a["rule"] != "high"), "{alarms:?}");
+    let temp = sensor_json(twin_json(&snap, "cnc-1"), "temperature");
+    assert_eq!(temp["forecast"]["predictor"], "holt", "{temp}");
+}
+
+#[test]
+fn a_reading_outside_the_physical_range_is_flagged() {
+    // The factory's CNC mill 1 thermometer reads -40 to 400 °C (`physical`).
+    let scene = std::fs::read_to_string(factory_scene()).unwrap();
+    assert!(scene.contains("physical: Some((-40.0, 400.0))"));
+    let quality = |values: &[f64], name: &str| {
+        let mut csv = String::from("time,topic,value\n");
+        for (i, v) in values.iter().enumerate() {
+            csv.push_str(&format!("{},sensor/temperature,{v}\n", 1_700_000_000 + i));
+        }
+        let snap = replay_through(&scene, &csv, name);
+        sensor_json(twin_json(&snap, "cnc-1"), "temperature")["quality"].clone()
+    };
+    assert_eq!(
+        quality(&[50.0, 60.0, 399.0], "physical-in")["out_of_range"],
+        false
+    );
+    assert_eq!(
+        quality(&[50.0, 60.0, 850.0], "physical-out")["out_of_range"],
+        true
+    );
+    assert_eq!(
+        quality(&[50.0, -41.0], "physical-low")["out_of_range"],
+        true
+    );
+}

@@ -11,15 +11,21 @@ use std::time::Duration;
 use common::*;
 
 /// Lets the last messages land, then stops a headless run with Ctrl-C (it
-/// writes its snapshot on the way out) and waits for it.
-fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
+/// writes its snapshot on the way out), waits for it and checks that it
+/// exited as interrupted programs do, with status 130.
+fn interrupt(child: &mut std::process::Child) {
     thread::sleep(Duration::from_millis(1000));
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success(), "could not send SIGINT");
-    child.wait().unwrap()
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "Ctrl-C exits with 130, got {status}"
+    );
 }
 
 /// The port in "embedded MQTT broker listening on mqtt://127.0.0.1:PORT".

@@ -199,6 +199,51 @@ mod tests {
     }
 
     #[test]
+    fn holt_follows_its_recurrence_step_by_step_on_noisy_uneven_samples() {
+        // alpha 0.5, beta 0.4; samples (t, v): (0, 10) (1, 12) (2, 11)
+        // (3, 15) (5, 14). Worked by hand from the recurrence
+        //   level' = a v + (1 - a)(level + trend dt)
+        //   trend' = b (level' - level) / dt + (1 - b) trend:
+        // start from the line through the first two: level 12, trend 2;
+        // t=2: level 0.5*11 + 0.5*(12 + 2) = 12.5, trend 0.4*0.5 + 0.6*2 = 1.4;
+        // t=3: level 7.5 + 0.5*13.9 = 14.45, trend 0.4*1.95 + 0.6*1.4 = 1.62;
+        // t=5 (dt 2): level 7 + 0.5*(14.45 + 3.24) = 15.845,
+        //   trend 0.4*1.395/2 + 0.6*1.62 = 1.251.
+        let mut s = Series::new(SeriesConfig::default());
+        let mut h = Holt::new(0.5, 0.4);
+        let steps = [
+            (1.0, 12.0, 2.0),
+            (2.0, 12.5, 1.4),
+            (3.0, 14.45, 1.62),
+            (5.0, 15.845, 1.251),
+        ];
+        feed(&mut h, &mut s, std::iter::once((0.0, 10.0)));
+        for (t, level, trend) in steps {
+            let v = [(1.0, 12.0), (2.0, 11.0), (3.0, 15.0), (5.0, 14.0)]
+                .iter()
+                .find(|p| p.0 == t)
+                .unwrap()
+                .1;
+            feed(&mut h, &mut s, std::iter::once((t, v)));
+            let p = h.project(&s).unwrap();
+            assert_eq!(p.time, t);
+            assert!(
+                (p.value - level).abs() < 1e-9,
+                "level at {t}: {} not {level}",
+                p.value
+            );
+            assert!(
+                (p.slope - trend).abs() < 1e-9,
+                "trend at {t}: {} not {trend}",
+                p.slope
+            );
+        }
+        // Three seconds on: 15.845 + 3 * 1.251.
+        let p = h.project(&s).unwrap();
+        assert!((p.at(8.0) - 19.598).abs() < 1e-9, "{}", p.at(8.0));
+    }
+
+    #[test]
     fn one_sample_projects_nothing() {
         let mut s = Series::new(SeriesConfig::default());
         let mut h = Holt::new(0.5, 0.5);

@@ -192,3 +192,27 @@ fn anomalies_are_the_samples_far_from_those_before_them() {
     }
     assert!(flat.anomalies().is_empty());
 }
+
+#[test]
+fn the_prediction_interval_matches_the_textbook_formula_on_a_worked_example() {
+    // x = 1..5, y = 2, 4, 5, 4, 5 (a common textbook table): by hand,
+    // mean x 3, Sxx 10, Sxy 6, slope 0.6, intercept 2.2 at x = 0; fitted
+    // 2.8 3.4 4.0 4.6 5.2, residuals -0.8 0.6 1.0 -0.6 -0.2, SSE 2.4,
+    // s = sqrt(2.4 / 3). At x0 = 6 the half-width for one new value is
+    // 1.96 s sqrt(1 + 1/n + (x0 - mean x)^2 / Sxx) = 1.96 s sqrt(2.1)
+    // = 2.540450353775881 (dropping the leverage term gives 1.92, dropping
+    // 1/n gives 2.42).
+    let mut s = series(600);
+    for (x, y) in [(1.0, 2.0), (2.0, 4.0), (3.0, 5.0), (4.0, 4.0), (5.0, 5.0)] {
+        s.push(1_700_000_000.0 + x, y);
+    }
+    let trend = s.trend().unwrap();
+    assert!(close(trend.slope, 0.6, 1e-9), "{}", trend.slope);
+    assert!(close(trend.at(1_700_000_006.0), 2.2 + 0.6 * 6.0, 1e-9));
+    assert!(close(trend.residual_std, (2.4f64 / 3.0).sqrt(), 1e-9));
+    let half = trend.prediction_half_width(1_700_000_006.0);
+    assert!(close(half, 2.540450353775881, 1e-6), "{half}");
+    // At the mean of x only the 1 + 1/n terms remain: 1.96 s sqrt(1.2).
+    let at_mean = trend.prediction_half_width(1_700_000_003.0);
+    assert!(close(at_mean, 1.9203999583420113, 1e-6), "{at_mean}");
+}

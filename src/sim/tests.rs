@@ -279,6 +279,15 @@ fn a_store_buffers_between_a_fast_producer_and_a_slow_consumer() {
     );
     assert_eq!(buffer.taken(), 4);
     assert!(buffer.is_empty());
+    // The time-weighted level, from the log: 1 part over [0, 1), 2 over
+    // [1, 11), 1 over [11, 14), none until the consumer's last wait ends at
+    // 17: (1 + 20 + 3) / 17.
+    assert_eq!(sim.now(), 17.0);
+    assert!(
+        (buffer.mean_level() - 24.0 / 17.0).abs() < 1e-12,
+        "{}",
+        buffer.mean_level()
+    );
 }
 
 /// A small random model, run twice per seed.

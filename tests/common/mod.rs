@@ -35,12 +35,25 @@ impl Mosquitto {
     }
 
     pub fn start_on(port: u16) -> Mosquitto {
+        Self::launch(port, &["-p", &port.to_string()])
+    }
+
+    /// A mosquitto on a free port of 127.0.0.1 with these configuration
+    /// lines (mosquitto.conf syntax) after its listener.
+    pub fn start_with(config: &str) -> Mosquitto {
+        let port = free_port();
+        let path = tmp(&format!("mosquitto-{port}.conf"));
+        std::fs::write(&path, format!("listener {port} 127.0.0.1\n{config}\n")).unwrap();
+        Self::launch(port, &["-c", &path.to_string_lossy()])
+    }
+
+    fn launch(port: u16, args: &[&str]) -> Mosquitto {
         let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "mosquitto"]
             .into_iter()
             .find(|b| !b.starts_with('/') || std::path::Path::new(b).exists())
             .unwrap();
         let child = Command::new(bin)
-            .args(["-p", &port.to_string()])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -77,8 +90,16 @@ pub struct Publisher {
 
 impl Publisher {
     pub fn connect(port: u16) -> Publisher {
+        Self::connect_as(port, None)
+    }
+
+    /// A publisher that logs in with (username, password).
+    pub fn connect_as(port: u16, login: Option<(&str, &str)>) -> Publisher {
         let mut opts = MqttOptions::new(format!("test-pub-{}", free_port()), "127.0.0.1", port);
         opts.set_keep_alive(Duration::from_secs(5));
+        if let Some((user, pass)) = login {
+            opts.set_credentials(user, pass);
+        }
         let (client, mut connection) = Client::new(opts, 64);
         let (tx, acks) = mpsc::channel();
         thread::spawn(move || {
