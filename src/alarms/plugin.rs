@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use super::{AlarmBook, Reading, Rules, Watch};
 use crate::TwinSet;
 use crate::scene::SceneSpawned;
+use crate::scene::format::SensorRef;
 use crate::telemetry::TwinClock;
 use crate::twin::{History, Sensor, SensorValue};
 
@@ -23,15 +24,16 @@ pub fn plugin(app: &mut App) {
 #[derive(Resource, Default, Debug)]
 pub struct Alarms {
     pub book: AlarmBook,
-    /// (twin id, sensor name) by sensor number.
-    pub names: Vec<(String, String)>,
+    /// Sensors by number: the scene's, then those of earlier scenes that
+    /// still have alarms in the book.
+    pub names: Vec<SensorRef>,
 }
 
 impl Alarms {
     pub fn name_of(&self, sensor: u32) -> (&str, &str) {
         self.names
             .get(sensor as usize)
-            .map_or(("?", "?"), |(t, s)| (t.as_str(), s.as_str()))
+            .map_or(("?", "?"), |r| (r.twin.as_str(), r.sensor.as_str()))
     }
 }
 
@@ -62,9 +64,9 @@ fn watch_sensors(
     // A reloaded scene keeps its alarm history: alarms follow their sensor
     // by (twin, sensor) name; those of sensors that are gone keep their names
     // at numbers past the scene's sensors.
-    let mut names: Vec<(String, String)> = defs
+    let mut names: Vec<SensorRef> = defs
         .iter()
-        .map(|(t, s)| (t.id.clone(), s.name.clone()))
+        .map(|(t, s)| SensorRef::new(&t.id, &s.name))
         .collect();
     let old = std::mem::take(&mut alarms.names);
     let renumbered: Vec<u32> = old
