@@ -2,10 +2,11 @@
 //! broker line, and value labels floating over the machines.
 
 use bevy::prelude::*;
-use bevy_egui::{EguiContexts, egui};
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
-use super::Selected;
+use super::selection::Selected;
 use super::shapes::{Bounds, Labelled, status_color};
+use crate::TwinSet;
 use crate::alarms::{Alarms, Level, Rule, State};
 use crate::scene::ActiveScene;
 use crate::telemetry::TwinClock;
@@ -13,6 +14,16 @@ use crate::telemetry::record::format_time;
 use crate::telemetry::replay::{Replay, Speed};
 use crate::telemetry::{Ingest, LinkState, TelemetrySource};
 use crate::twin::{Health, History, Sensor, SensorOf, SensorValue, Sensors, Twin};
+
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<PlotSensor>()
+        .init_resource::<Rate>()
+        .add_systems(Update, measure_rate.in_set(TwinSet::Present))
+        .add_systems(
+            EguiPrimaryContextPass,
+            (panels, plot_panel, alarm_panel, replay_panel, what_if_panel),
+        );
+}
 
 /// Messages per second, smoothed over about a second.
 #[derive(Resource, Default)]
