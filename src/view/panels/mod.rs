@@ -7,6 +7,7 @@
 mod alarms;
 mod labels;
 mod plot;
+mod plot_series;
 mod replay;
 mod status;
 mod twins;
