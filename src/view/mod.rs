@@ -35,7 +35,8 @@ pub(crate) fn plugin(app: &mut App) {
         // TODO(reshape): registered by flow/whatif
         // Slow frames step physics more, so parts keep pace with the plant.
         .add_systems(PreUpdate, crate::flow::keep_pace)
-        // In the order their systems always ran within TwinSet::Present.
+        // Registration order decides where Bevy places systems with no order
+        // between them; this one keeps the executable order of before the split.
         .add_plugins((
             stage::plugin,
             shapes::plugin,
