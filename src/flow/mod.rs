@@ -36,8 +36,8 @@ pub use belts::{BeltFrame, drive, drive_belt};
 pub use carry::{Carry, Parked};
 pub use fixtures::{FlowFixture, Look, LookKind, PhotoEye};
 pub use physics::{
-    LOOSE_EXTRA_ITERATIONS, MAX_STEPS, SOLVER_ITERATIONS, STEP_S, Steps, keep_pace, on_buffer_belt,
-    part_body, physics, steps_for,
+    KeepPace, LOOSE_EXTRA_ITERATIONS, MAX_STEPS, SOLVER_ITERATIONS, STEP_S, Steps, keep_pace,
+    on_buffer_belt, part_body, physics, steps_for,
 };
 
 pub fn plugin(app: &mut App) {

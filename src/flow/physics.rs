@@ -41,6 +41,7 @@ pub fn physics(app: &mut App) {
         ),
     )
     .init_resource::<Steps>()
+    .add_systems(PreUpdate, keep_pace.run_if(resource_exists::<KeepPace>))
     .insert_resource(TimestepMode::Fixed {
         dt: STEP_S,
         substeps: 1,
@@ -73,6 +74,11 @@ pub fn steps_for(delta_s: f32) -> u32 {
     }
     (delta_s / STEP_S).round().clamp(1.0, MAX_STEPS as f32) as u32
 }
+
+/// Present where frames are slow and uneven (the viewer): physics steps as
+/// long as each frame took instead of once per frame.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct KeepPace;
 
 /// For the viewer: step physics as long as the last frame took (up to
 /// `MAX_STEPS` steps of `STEP_S`), so parts keep pace with the plant and

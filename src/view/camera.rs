@@ -4,8 +4,14 @@ use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseSc
 use bevy::prelude::*;
 use bevy_egui::input::EguiWantsInput;
 
+use crate::TwinSet;
+
+pub(crate) fn plugin(app: &mut App) {
+    app.add_systems(Update, orbit.in_set(TwinSet::Present));
+}
+
 #[derive(Component, Debug, Clone, Copy)]
-pub struct OrbitCamera {
+pub(crate) struct OrbitCamera {
     pub focus: Vec3,
     pub distance: f32,
     pub yaw: f32,
@@ -13,14 +19,14 @@ pub struct OrbitCamera {
 }
 
 impl OrbitCamera {
-    pub fn transform(&self) -> Transform {
+    pub(crate) fn transform(&self) -> Transform {
         let rotation = Quat::from_euler(EulerRot::YXZ, self.yaw, -self.pitch, 0.0);
         let eye = self.focus + rotation * Vec3::new(0.0, 0.0, self.distance);
         Transform::from_translation(eye).looking_at(self.focus, Vec3::Y)
     }
 }
 
-pub fn orbit(
+pub(crate) fn orbit(
     buttons: Res<ButtonInput<MouseButton>>,
     motion: Res<AccumulatedMouseMotion>,
     scroll: Res<AccumulatedMouseScroll>,

@@ -6,44 +6,58 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use bevy::world_serialization::WorldAssetRoot;
 
+use crate::TwinSet;
 use crate::scene::SceneSpawned;
 use crate::scene::format::{Axis, PartDef, Prim, ShapeDef, ShowDef, parse_hex_color};
 use crate::twin::{Health, Sensor, SensorValue, Sensors, Twin};
 
+pub(crate) fn plugin(app: &mut App) {
+    app.add_systems(
+        Update,
+        (
+            // A new scene's twins are drawn, then the camera frames it.
+            (draw_twins, super::stage::frame_scene).chain(),
+            tint_by_value,
+            move_by_value,
+        )
+            .in_set(TwinSet::Present),
+    );
+}
+
 /// A drawn part of a twin; clicking it selects the twin.
 #[derive(Component, Debug)]
-pub struct PartOf(pub Entity);
+pub(crate) struct PartOf(pub Entity);
 
 /// A part that takes its twin's status colour.
 #[derive(Component, Debug)]
-pub struct Tinted {
+pub(crate) struct Tinted {
     pub twin: Entity,
 }
 
 /// The sensor whose value sets a twin's colour.
 #[derive(Component, Debug)]
-pub struct ColorSource(pub Entity);
+pub(crate) struct ColorSource(pub Entity);
 
 /// A twin's drawn extent, for the selection box and labels.
 #[derive(Component, Debug, Clone, Copy)]
-pub struct Bounds {
+pub(crate) struct Bounds {
     pub center: Vec3,
     pub half: Vec3,
 }
 
 /// A sensor whose value shows as a floating label.
 #[derive(Component, Debug)]
-pub struct Labelled;
+pub(crate) struct Labelled;
 
 #[derive(Component, Debug)]
-pub struct Spin {
+pub(crate) struct Spin {
     pub sensor: Entity,
     pub axis: Vec3,
     pub max_rps: f32,
 }
 
 #[derive(Component, Debug)]
-pub struct Lift {
+pub(crate) struct Lift {
     pub sensor: Entity,
     pub axis: Vec3,
     pub distance: f32,
@@ -51,7 +65,7 @@ pub struct Lift {
 }
 
 #[derive(Component, Debug)]
-pub struct Travel {
+pub(crate) struct Travel {
     pub sensor: Entity,
     pub axis: Vec3,
     pub length: f32,
@@ -59,7 +73,7 @@ pub struct Travel {
 }
 
 #[derive(Component, Debug)]
-pub struct Stretch {
+pub(crate) struct Stretch {
     pub sensor: Entity,
     pub axis: Vec3,
     pub min: f32,
@@ -109,7 +123,7 @@ fn srgb(hex: &str) -> Color {
 /// Builds the meshes of every twin in a freshly spawned scene and attaches
 /// the value effects its sensors ask for.
 #[allow(clippy::too_many_arguments)]
-pub fn draw_twins(
+pub(crate) fn draw_twins(
     mut commands: Commands,
     mut spawned: MessageReader<SceneSpawned>,
     twins: Query<(Entity, &Twin, Option<&Sensors>)>,
@@ -322,7 +336,11 @@ fn apply_show(
 /// The colour of a value: cool blue at the bottom of the normal range,
 /// green in the middle, amber at the top; orange at warn, red at alarm
 /// (pulsing); grey before any data.
-pub fn status_color(sensor: Option<(&Sensor, &SensorValue)>, health: Health, t: f32) -> Color {
+pub(crate) fn status_color(
+    sensor: Option<(&Sensor, &SensorValue)>,
+    health: Health,
+    t: f32,
+) -> Color {
     match health {
         Health::Alarm => {
             let pulse = 0.5 + 0.5 * (t * 6.0).sin();
@@ -348,7 +366,7 @@ pub fn status_color(sensor: Option<(&Sensor, &SensorValue)>, health: Health, t: 
     }
 }
 
-pub fn tint_by_value(
+pub(crate) fn tint_by_value(
     time: Res<Time>,
     twins: Query<(&Health, Option<&ColorSource>), With<Twin>>,
     sensors: Query<(&Sensor, &SensorValue)>,
@@ -390,7 +408,7 @@ fn fraction(sensors: &Query<(&Sensor, &SensorValue)>, sensor: Entity) -> f32 {
 }
 
 #[allow(clippy::type_complexity)]
-pub fn move_by_value(
+pub(crate) fn move_by_value(
     time: Res<Time>,
     sensors: Query<(&Sensor, &SensorValue)>,
     mut spins: Query<(&Spin, &mut Transform), (Without<Lift>, Without<Stretch>)>,

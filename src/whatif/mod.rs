@@ -19,7 +19,14 @@ pub use panel::{WhatIfPanel, offered, run_requested};
 pub fn plugin(app: &mut App) {
     app.init_resource::<LineModel>()
         .init_resource::<WhatIfPlan>()
-        .add_systems(Update, keep_line_model.in_set(crate::TwinSet::Simulate));
+        .add_systems(Update, keep_line_model.in_set(crate::TwinSet::Simulate))
+        // The viewer's what-if window asks for runs; headless has none.
+        .add_systems(
+            Update,
+            run_requested
+                .run_if(resource_exists::<WhatIfPanel>)
+                .in_set(crate::TwinSet::Simulate),
+        );
 }
 
 /// Why a what-if could not run.

@@ -1,0 +1,88 @@
+//! Which twin the user picked: a click on any of its parts selects it,
+//! `--select ID[/SENSOR]` picks one (and the sensor to plot) at start once it
+//! exists, and the selected twin gets a cyan box around its drawn extent.
+
+use bevy::prelude::*;
+
+use super::panels::PlotSensor;
+use super::shapes::{Bounds, PartOf};
+use crate::TwinSet;
+use crate::twin::{Sensor, Sensors, Twin};
+
+/// The selection box: this much larger than the twin's extent (metres), in cyan.
+const OUTLINE_MARGIN_M: f32 = 0.3;
+const OUTLINE_COLOUR: Color = Color::srgb(0.3, 0.85, 1.0);
+
+/// The twin the user picked.
+#[derive(Resource, Default, Debug)]
+pub(crate) struct Selected(pub(crate) Option<Entity>);
+
+/// `--select ID[/SENSOR]`: the twin selected (and the sensor plotted) at
+/// start, once it exists.
+#[derive(Resource, Debug, Clone)]
+pub struct InitialSelection(pub String);
+
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<Selected>()
+        .add_systems(
+            Update,
+            (select_initial, outline_selected)
+                .chain()
+                .in_set(TwinSet::Present),
+        )
+        .add_observer(select_on_click);
+}
+
+fn select_initial(
+    mut commands: Commands,
+    initial: Option<Res<InitialSelection>>,
+    twins: Query<(Entity, &Twin, Option<&Sensors>), With<Bounds>>,
+    sensors: Query<&Sensor>,
+    mut selected: ResMut<Selected>,
+    mut plot: ResMut<PlotSensor>,
+) {
+    let Some(initial) = initial else { return };
+    let (id, sensor) = initial.0.split_once('/').unwrap_or((&initial.0, ""));
+    if let Some((entity, _, list)) = twins.iter().find(|(_, t, _)| t.id == id) {
+        selected.0 = Some(entity);
+        plot.0 = list.and_then(|l| {
+            l.entities()
+                .iter()
+                .copied()
+                .find(|&e| sensors.get(e).is_ok_and(|s| s.name == sensor))
+        });
+        commands.remove_resource::<InitialSelection>();
+    }
+}
+
+fn select_on_click(
+    click: On<Pointer<Click>>,
+    parts: Query<&PartOf>,
+    mut selected: ResMut<Selected>,
+) {
+    if click.button != PointerButton::Primary {
+        return;
+    }
+    if let Ok(part) = parts.get(click.entity) {
+        selected.0 = Some(part.0);
+    }
+}
+
+fn outline_selected(
+    selected: Res<Selected>,
+    twins: Query<(&GlobalTransform, &Bounds)>,
+    mut gizmos: Gizmos,
+) {
+    let Some((tf, b)) = selected.0.and_then(|e| twins.get(e).ok()) else {
+        return;
+    };
+    let (scale, rotation, translation) = tf.to_scale_rotation_translation();
+    let center = translation + rotation * (b.center * scale);
+    let size = (b.half * 2.0 + Vec3::splat(OUTLINE_MARGIN_M)) * scale;
+    gizmos.cube(
+        Transform::from_translation(center)
+            .with_rotation(rotation)
+            .with_scale(size),
+        OUTLINE_COLOUR,
+    );
+}

@@ -1,0 +1,98 @@
+//! The stage the twins stand on: the clear colour, the camera at its start
+//! pose, the lights, the hall floor with its painted walkways, and pointing
+//! the camera at the scene's own view once a scene is spawned.
+
+use bevy::prelude::*;
+
+use super::camera::OrbitCamera;
+use crate::scene::SceneSpawned;
+
+/// The dark blue-grey behind everything.
+const CLEAR_COLOUR: Color = Color::srgb(0.055, 0.062, 0.075);
+/// Where the camera starts, before a scene says otherwise: 40 m out, yaw
+/// and pitch in radians.
+const START_VIEW: OrbitCamera = OrbitCamera {
+    focus: Vec3::ZERO,
+    distance: 40.0,
+    yaw: 0.6,
+    pitch: 0.6,
+};
+/// The sun, in lux, and the sky's fill light (cd/m², bluish).
+const SUN_LUX: f32 = 9_000.0;
+const AMBIENT_BRIGHTNESS: f32 = 350.0;
+/// The floor's side, in metres.
+const FLOOR_SIZE_M: f32 = 160.0;
+/// The two painted walkway lines: length and width in metres, and where
+/// they run (z, metres).
+const STRIPE_LENGTH_M: f32 = 70.0;
+const STRIPE_WIDTH_M: f32 = 0.18;
+const STRIPES_AT_Z_M: [f32; 2] = [-6.0, 6.0];
+
+pub(crate) fn plugin(app: &mut App) {
+    // `frame_scene` runs right after the twins are drawn: the shapes' plugin
+    // registers the two together.
+    app.insert_resource(ClearColor(CLEAR_COLOUR))
+        .add_systems(Startup, stage);
+}
+
+fn stage(
+    mut commands: Commands,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let orbit = START_VIEW;
+    commands.spawn((Camera3d::default(), orbit.transform(), orbit, Msaa::Sample4));
+    commands.insert_resource(GlobalAmbientLight {
+        color: Color::srgb(0.75, 0.8, 1.0),
+        brightness: AMBIENT_BRIGHTNESS,
+        ..default()
+    });
+    commands.spawn((
+        DirectionalLight {
+            illuminance: SUN_LUX,
+            shadow_maps_enabled: true,
+            ..default()
+        },
+        Transform::from_xyz(-20.0, 40.0, 25.0).looking_at(Vec3::ZERO, Vec3::Y),
+    ));
+    // The hall floor and its painted walkways.
+    commands.spawn((
+        Mesh3d(meshes.add(Plane3d::default().mesh().size(FLOOR_SIZE_M, FLOOR_SIZE_M))),
+        MeshMaterial3d(materials.add(StandardMaterial {
+            base_color: Color::srgb(0.17, 0.18, 0.2),
+            perceptual_roughness: 0.9,
+            ..default()
+        })),
+        Transform::from_xyz(0.0, -0.01, 0.0),
+    ));
+    let paint = materials.add(StandardMaterial {
+        base_color: Color::srgb(0.85, 0.7, 0.1),
+        perceptual_roughness: 0.7,
+        ..default()
+    });
+    let stripe = meshes.add(Cuboid::new(STRIPE_LENGTH_M, 0.02, STRIPE_WIDTH_M));
+    for z in STRIPES_AT_Z_M {
+        commands.spawn((
+            Mesh3d(stripe.clone()),
+            MeshMaterial3d(paint.clone()),
+            Transform::from_xyz(0.0, 0.0, z),
+        ));
+    }
+}
+
+/// Points the camera at the scene's own view, or at its twins' centre.
+pub(super) fn frame_scene(
+    mut spawned: MessageReader<SceneSpawned>,
+    mut cameras: Query<&mut OrbitCamera>,
+) {
+    let Some(SceneSpawned { scene }) = spawned.read().last() else {
+        return;
+    };
+    let Some(def) = &scene.camera else { return };
+    for mut orbit in &mut cameras {
+        orbit.focus = Vec3::from(def.focus);
+        orbit.distance = def.distance;
+        orbit.yaw = def.yaw_deg.to_radians();
+        orbit.pitch = def.pitch_deg.to_radians();
+    }
+}
