@@ -126,6 +126,7 @@ mod tests {
         assert!(!covers("factory/conv-1/telemetry", "factory/+/telemetry"));
         assert!(!covers("a/+", "a/b/c"));
         assert!(!covers("a/+", "a"));
+        assert!(!covers("a/+", "a/#"), "`+` is one level, `#` any number");
         assert!(covers("a/#", "a"), "`#` also matches the parent level");
     }
 
