@@ -178,6 +178,7 @@ fn twin_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>, samples_per_round: 
     publisher.join().unwrap();
     let received = c.get(&c.received);
     assert_eq!(c.get(&c.rejected), 0, "{:?}", c.last_reject());
+    assert_eq!(c.get(&c.dropped), 0, "samples dropped by a full channel");
     (received as f64 / elapsed, received)
 }
 
