@@ -72,11 +72,9 @@ pub fn covers(general: &str, specific: &str) -> bool {
 pub fn minimal(filters: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (i, f) in filters.iter().enumerate() {
-        let covered = filters
-            .iter()
-            .enumerate()
-            .any(|(j, g)| j != i && covers(g, f) && (g != f && !covers(f, g) || j < i));
-        if !covered {
+        let repeated = filters[..i].contains(f);
+        let covered = filters.iter().any(|g| g != f && covers(g, f));
+        if !repeated && !covered {
             out.push(f.clone());
         }
     }
