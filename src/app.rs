@@ -27,7 +27,7 @@ pub struct Options {
 
 /// Registers an asset source named `scene` rooted at the scene file's folder
 /// and returns the asset path of the scene in it. Must run before `AssetPlugin`.
-pub fn register_scene_source(app: &mut App, scene: &Path) -> String {
+pub(crate) fn register_scene_source(app: &mut App, scene: &Path) -> String {
     let dir = scene
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -46,7 +46,7 @@ pub fn register_scene_source(app: &mut App, scene: &Path) -> String {
 }
 
 /// The folder Bevy reads `assets/` from: the crate's, when run from a checkout.
-pub fn assets_dir() -> String {
+pub(crate) fn assets_dir() -> String {
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     if here.is_dir() {
         here.to_string_lossy().into_owned()
@@ -56,7 +56,7 @@ pub fn assets_dir() -> String {
 }
 
 /// Adds what every mode needs once the base plugins are in.
-pub fn add_twin(app: &mut App, opts: &Options, scene_asset: String) {
+pub(crate) fn add_twin(app: &mut App, opts: &Options, scene_asset: String) {
     app.add_plugins(crate::twin_plugin)
         .insert_resource(opts.source.clone())
         .insert_resource(ScenePath(scene_asset));
@@ -92,7 +92,7 @@ pub fn headless_app(opts: &Options) -> App {
 
 /// How long `stepped_headless_app` waits for its scene to load and spawn
 /// (s): a scene that never loads fails the caller instead of hanging it.
-pub const SCENE_LOAD_DEADLINE_S: f64 = 60.0;
+pub(crate) const SCENE_LOAD_DEADLINE_S: f64 = 60.0;
 
 /// Why a stepped headless app has no scene.
 #[derive(Debug, thiserror::Error)]

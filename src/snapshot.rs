@@ -16,13 +16,13 @@ use crate::telemetry::{Ingest, LinkState};
 use crate::telemetry::{TwinClock, now_s};
 use crate::twin::{Health, History, Sensor, SensorValue, Sensors, Twin};
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     app.add_systems(Last, write_snapshot_on_exit);
 }
 
 /// Where to write the snapshot when the app exits.
 #[derive(Resource, Debug, Clone)]
-pub struct SnapshotPath(pub PathBuf);
+pub(crate) struct SnapshotPath(pub PathBuf);
 
 #[derive(Serialize, Debug, Clone)]
 pub struct Snapshot {
@@ -101,7 +101,7 @@ pub struct Forecast {
 }
 
 /// How far ahead the snapshot's forecast looks.
-pub const FORECAST_HORIZON_S: f64 = 60.0;
+pub(crate) const FORECAST_HORIZON_S: f64 = 60.0;
 
 #[derive(Serialize, Debug, Clone)]
 pub struct IngestState {
@@ -246,7 +246,7 @@ fn sensor_state(s: &Sensor, v: &SensorValue, hist: &History, h: Health, now: f64
 }
 
 /// Writes the snapshot to `path` through a temporary file, so a reader never sees half of one.
-pub fn write(snapshot: &Snapshot, path: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn write(snapshot: &Snapshot, path: &std::path::Path) -> std::io::Result<()> {
     let json = serde_json::to_string_pretty(snapshot).map_err(std::io::Error::other)?;
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, json)?;

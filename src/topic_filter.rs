@@ -5,7 +5,7 @@
 
 /// Why a subscription filter is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FilterError {
+pub(crate) enum FilterError {
     #[error("is empty")]
     Empty,
     #[error("`#` must be a whole level and the last one")]
@@ -15,7 +15,7 @@ pub enum FilterError {
 }
 
 /// Checks a subscription filter against the MQTT rules.
-pub fn validate_filter(filter: &str) -> Result<(), FilterError> {
+pub(crate) fn validate_filter(filter: &str) -> Result<(), FilterError> {
     if filter.is_empty() {
         return Err(FilterError::Empty);
     }
@@ -31,8 +31,10 @@ pub fn validate_filter(filter: &str) -> Result<(), FilterError> {
     Ok(())
 }
 
-/// Whether `topic` matches the subscription `filter` (MQTT 3.1.1 §4.7).
-pub fn matches(filter: &str, topic: &str) -> bool {
+/// Whether `topic` matches the subscription `filter` (MQTT 3.1.1 §4.7):
+/// the reference the router's trie is tested against.
+#[cfg(test)]
+pub(crate) fn matches(filter: &str, topic: &str) -> bool {
     if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
         return false;
     }
@@ -51,7 +53,7 @@ pub fn matches(filter: &str, topic: &str) -> bool {
 
 /// Whether every topic that matches `specific` also matches `general`
 /// (both valid filters).
-pub fn covers(general: &str, specific: &str) -> bool {
+pub(crate) fn covers(general: &str, specific: &str) -> bool {
     let mut g = general.split('/');
     let mut s = specific.split('/');
     loop {
@@ -69,7 +71,7 @@ pub fn covers(general: &str, specific: &str) -> bool {
 /// broker may send a message once per matching subscription (rumqttd
 /// does), so a filter that another one already covers is left out.
 /// Duplicates are kept once; order is kept.
-pub fn minimal(filters: &[String]) -> Vec<String> {
+pub(crate) fn minimal(filters: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (i, f) in filters.iter().enumerate() {
         let repeated = filters[..i].contains(f);

@@ -12,7 +12,7 @@ use crate::TwinSet;
 use crate::analytics::predict::{LinearTrend, Predictor, Projection};
 use crate::analytics::{Series, SeriesConfig};
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     app.add_systems(
         Update,
         (rate_sensors, rate_twins).chain().in_set(TwinSet::Analyze),
@@ -29,7 +29,7 @@ pub struct Twin {
 
 #[derive(Component, Debug, Clone)]
 #[require(SensorValue, History, Health)]
-pub struct Sensor {
+pub(crate) struct Sensor {
     /// The router's number for this sensor (its place in scene order).
     pub index: u32,
     pub name: String,
@@ -43,11 +43,11 @@ pub struct Sensor {
 
 impl Sensor {
     /// Where `value` sits in the normal range, 0 at the low end and 1 at the high end (unclamped).
-    pub fn fraction(&self, value: f64) -> f64 {
+    pub(crate) fn fraction(&self, value: f64) -> f64 {
         (value - self.range.0) / (self.range.1 - self.range.0)
     }
 
-    pub fn rate(&self, value: Option<f64>) -> Health {
+    pub(crate) fn rate(&self, value: Option<f64>) -> Health {
         match value {
             None => Health::NoData,
             Some(v) if self.alarm.is_some_and(|a| v >= a) => Health::Alarm,
@@ -68,7 +68,7 @@ pub struct SensorValue {
 }
 
 impl SensorValue {
-    pub fn record(&mut self, value: f64, time_ms: u64) {
+    pub(crate) fn record(&mut self, value: f64, time_ms: u64) {
         self.value = Some(value);
         self.updated_ms = Some(time_ms);
         self.samples += 1;
@@ -91,11 +91,11 @@ impl Default for History {
 }
 
 impl History {
-    pub fn new(predictor: Box<dyn Predictor>) -> Self {
+    pub(crate) fn new(predictor: Box<dyn Predictor>) -> Self {
         History::with_config(predictor, SeriesConfig::default())
     }
 
-    pub fn with_config(predictor: Box<dyn Predictor>, config: SeriesConfig) -> Self {
+    pub(crate) fn with_config(predictor: Box<dyn Predictor>, config: SeriesConfig) -> Self {
         History {
             series: Series::new(config),
             predictor,
@@ -103,28 +103,28 @@ impl History {
         }
     }
 
-    pub fn record(&mut self, value: f64, time_ms: u64) {
+    pub(crate) fn record(&mut self, value: f64, time_ms: u64) {
         let t = time_ms as f64 / 1000.0;
         self.anomaly = self.series.push(t, value);
         self.predictor.observe(t, value);
     }
 
     /// Where the sensor is heading, by its predictor.
-    pub fn projection(&self) -> Option<Projection> {
+    pub(crate) fn projection(&self) -> Option<Projection> {
         self.predictor.project(&self.series)
     }
 }
 
 #[derive(Component, Debug)]
 #[relationship(relationship_target = Sensors)]
-pub struct SensorOf(pub Entity);
+pub(crate) struct SensorOf(pub Entity);
 
 #[derive(Component, Debug, Default)]
 #[relationship_target(relationship = SensorOf, linked_spawn)]
-pub struct Sensors(Vec<Entity>);
+pub(crate) struct Sensors(Vec<Entity>);
 
 impl Sensors {
-    pub fn entities(&self) -> &[Entity] {
+    pub(crate) fn entities(&self) -> &[Entity] {
         &self.0
     }
 }
@@ -132,7 +132,7 @@ impl Sensors {
 /// A sensor's or a twin's state, ordered from best to worst; a twin takes
 /// the worst of its sensors.
 #[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Health {
+pub(crate) enum Health {
     #[default]
     NoData,
     Normal,
@@ -141,7 +141,7 @@ pub enum Health {
 }
 
 impl Health {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Health::NoData => "no data",
             Health::Normal => "normal",

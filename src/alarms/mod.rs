@@ -42,7 +42,7 @@ impl Rule {
         Rule::Forecast,
     ];
 
-    pub fn level(self) -> Level {
+    pub(crate) fn level(self) -> Level {
         match self {
             Rule::HighHigh => Level::Alarm,
             Rule::High | Rule::RateOfChange | Rule::Forecast => Level::Warn,
@@ -86,7 +86,7 @@ pub struct Reading {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Alarm {
+pub(crate) struct Alarm {
     pub id: u64,
     /// The router's sensor number.
     pub sensor: u32,
@@ -188,7 +188,7 @@ impl AlarmBook {
 
     /// Gives every alarm a new sensor number (a reloaded scene may number
     /// its sensors differently).
-    pub fn renumber(&mut self, new_number: impl Fn(u32) -> u32) {
+    pub(crate) fn renumber(&mut self, new_number: impl Fn(u32) -> u32) {
         for a in &mut self.alarms {
             a.sensor = new_number(a.sensor);
         }
@@ -197,7 +197,7 @@ impl AlarmBook {
     /// The rules' memory for a sensor, rebuilt from its open alarms: after a
     /// scene reload, an alarm still open is cleared by its sensor's next
     /// good reading rather than raised a second time.
-    pub fn watch_for(&self, sensor: u32) -> Watch {
+    pub(crate) fn watch_for(&self, sensor: u32) -> Watch {
         let mut watch = Watch::default();
         for (i, rule) in Rule::ALL.into_iter().enumerate() {
             if let Some(a) = self
@@ -226,12 +226,12 @@ impl AlarmBook {
     }
 
     /// Every alarm, newest first.
-    pub fn newest_first(&self) -> impl Iterator<Item = &Alarm> {
+    pub(crate) fn newest_first(&self) -> impl Iterator<Item = &Alarm> {
         self.alarms.iter().rev()
     }
 
     /// Alarms not yet cleared.
-    pub fn open(&self) -> impl Iterator<Item = &Alarm> {
+    pub(crate) fn open(&self) -> impl Iterator<Item = &Alarm> {
         self.alarms.iter().filter(|a| a.state != State::Cleared)
     }
 
@@ -239,7 +239,7 @@ impl AlarmBook {
         self.alarms.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.alarms.is_empty()
     }
 }

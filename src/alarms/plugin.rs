@@ -11,7 +11,7 @@ use crate::scene::format::SensorRef;
 use crate::telemetry::TwinClock;
 use crate::twin::{History, Sensor, SensorValue};
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Alarms>().add_systems(
         Update,
         (watch_sensors, raise_alarms)
@@ -30,7 +30,7 @@ pub struct Alarms {
 }
 
 impl Alarms {
-    pub fn name_of(&self, sensor: u32) -> (&str, &str) {
+    pub(crate) fn name_of(&self, sensor: u32) -> (&str, &str) {
         self.names
             .get(sensor as usize)
             .map_or(("?", "?"), |r| (r.twin.as_str(), r.sensor.as_str()))
@@ -40,11 +40,11 @@ impl Alarms {
 /// A limit alarm clears this far below its limit, as a share of the
 /// sensor's range, unless the scene says otherwise: wide enough that noise
 /// and duty cycles around a limit do not raise an alarm every few seconds.
-pub const DEFAULT_HYSTERESIS: f64 = 0.05;
+pub(crate) const DEFAULT_HYSTERESIS: f64 = 0.05;
 
 /// A sensor's rules and their memory.
 #[derive(Component, Debug, Clone)]
-pub struct AlarmWatch {
+pub(crate) struct AlarmWatch {
     pub rules: Rules,
     pub watch: Watch,
 }

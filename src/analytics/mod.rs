@@ -42,13 +42,13 @@ pub struct Trend {
 }
 
 impl Trend {
-    pub fn at(&self, t: f64) -> f64 {
+    pub(crate) fn at(&self, t: f64) -> f64 {
         self.intercept + self.slope * (t - self.t_ref)
     }
 
     /// Half-width of the ~95% prediction interval for one new value at `t`
     /// (normal approximation, z = 1.96).
-    pub fn prediction_half_width(&self, t: f64) -> f64 {
+    pub(crate) fn prediction_half_width(&self, t: f64) -> f64 {
         let x = t - self.t_ref - self.mean_t;
         let leverage = if self.sxx > 0.0 {
             x * x / self.sxx
@@ -140,25 +140,21 @@ impl Series {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.samples.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }
 
-    pub fn last(&self) -> Option<(f64, f64)> {
+    pub(crate) fn last(&self) -> Option<(f64, f64)> {
         self.samples.back().copied()
     }
 
-    pub fn samples(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+    pub(crate) fn samples(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
         self.samples.iter().copied()
     }
 
     /// The z-score of `value` against the window before it is added
     /// (0 with fewer than 3 samples or no spread).
-    pub fn z_score(&self, value: f64) -> f64 {
+    pub(crate) fn z_score(&self, value: f64) -> f64 {
         let n = self.samples.len() as f64;
         if n < 3.0 {
             return 0.0;
@@ -227,12 +223,13 @@ impl Series {
         self.since_rebuild = 0;
     }
 
-    pub fn mean(&self) -> Option<f64> {
+    #[cfg(test)]
+    pub(crate) fn mean(&self) -> Option<f64> {
         (!self.samples.is_empty()).then(|| self.sv / self.samples.len() as f64)
     }
 
     /// The window's statistics, or `None` when it is empty.
-    pub fn describe(&self) -> Option<Describe> {
+    pub(crate) fn describe(&self) -> Option<Describe> {
         let n = self.samples.len();
         if n == 0 {
             return None;
@@ -293,7 +290,7 @@ impl Series {
     /// The samples in the window whose z-score against the samples before
     /// them (at least `ANOMALY_MIN_BEFORE`) reaches `ANOMALY_Z`: (time, value, z).
     /// One pass with running sums, for plotting.
-    pub fn anomalies(&self) -> Vec<(f64, f64, f64)> {
+    pub(crate) fn anomalies(&self) -> Vec<(f64, f64, f64)> {
         let (mut n, mut sum, mut sum_sq) = (0.0f64, 0.0f64, 0.0f64);
         let mut out = Vec::new();
         // Values relative to the first, so the sums keep their precision.
@@ -318,7 +315,7 @@ impl Series {
     }
 
     /// Seconds from the last change of value to `now` (0 when empty).
-    pub fn unchanged_for(&self, now: f64) -> f64 {
+    pub(crate) fn unchanged_for(&self, now: f64) -> f64 {
         if self.samples.is_empty() {
             0.0
         } else {
@@ -326,7 +323,7 @@ impl Series {
         }
     }
 
-    pub fn quality(&self, now: f64) -> Quality {
+    pub(crate) fn quality(&self, now: f64) -> Quality {
         let Some((t, v)) = self.last() else {
             return Quality {
                 stale: true,
@@ -342,12 +339,12 @@ impl Series {
 }
 
 /// A sample this many standard deviations from the window's mean is an anomaly.
-pub const ANOMALY_Z: f64 = 3.0;
+pub(crate) const ANOMALY_Z: f64 = 3.0;
 /// Samples needed before a z-score means anything.
-pub const ANOMALY_MIN_BEFORE: usize = 10;
+pub(crate) const ANOMALY_MIN_BEFORE: usize = 10;
 
 /// Linear interpolation between closest ranks (pandas' and numpy's default).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;

@@ -15,12 +15,12 @@ pub struct Projection {
 }
 
 impl Projection {
-    pub fn at(&self, t: f64) -> f64 {
+    pub(crate) fn at(&self, t: f64) -> f64 {
         self.value + self.slope * (t - self.time)
     }
 
     /// Seconds after `self.time` until the line reaches `limit`, if it is heading there.
-    pub fn time_to(&self, limit: f64) -> Option<f64> {
+    pub(crate) fn time_to(&self, limit: f64) -> Option<f64> {
         let ahead = limit - self.value;
         (self.slope != 0.0 && ahead.signum() == self.slope.signum()).then(|| ahead / self.slope)
     }
@@ -40,7 +40,7 @@ pub trait Predictor: Send + Sync + std::fmt::Debug {
 
 /// Ordinary least squares over the series' window (the default).
 #[derive(Debug, Default, Clone)]
-pub struct LinearTrend;
+pub(crate) struct LinearTrend;
 
 impl Predictor for LinearTrend {
     fn observe(&mut self, _: f64, _: f64) {}
@@ -68,7 +68,7 @@ impl Predictor for LinearTrend {
 /// `level` follows the value with weight `alpha`, `trend` (per second) follows
 /// the level's change with weight `beta`.
 #[derive(Debug, Clone)]
-pub struct Holt {
+pub(crate) struct Holt {
     pub alpha: f64,
     pub beta: f64,
     state: Option<(f64, f64, f64)>,
@@ -76,7 +76,7 @@ pub struct Holt {
 }
 
 impl Holt {
-    pub fn new(alpha: f64, beta: f64) -> Holt {
+    pub(crate) fn new(alpha: f64, beta: f64) -> Holt {
         Holt {
             alpha: alpha.clamp(0.0, 1.0),
             beta: beta.clamp(0.0, 1.0),

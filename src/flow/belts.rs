@@ -36,7 +36,7 @@ pub struct BeltFrame {
 
 impl BeltFrame {
     /// The outfeed belt.
-    pub fn of(def: &FlowDef) -> BeltFrame {
+    pub(crate) fn of(def: &FlowDef) -> BeltFrame {
         BeltFrame::between(def.belt_from, def.belt_to)
     }
 
@@ -62,7 +62,7 @@ impl BeltFrame {
     }
 
     /// How far along the belt a point is.
-    pub fn along(&self, p: Vec3) -> f32 {
+    pub(crate) fn along(&self, p: Vec3) -> f32 {
         (p - self.from).dot(self.axis)
     }
 }

@@ -40,7 +40,7 @@ pub use physics::{
     on_buffer_belt, part_body, physics, steps_for,
 };
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     physics(app);
     app.init_resource::<Flow>().add_systems(
         Update,

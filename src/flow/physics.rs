@@ -61,7 +61,7 @@ impl Default for Steps {
 
 impl Steps {
     /// Physics time this frame (s).
-    pub fn seconds(self) -> f32 {
+    pub(crate) fn seconds(self) -> f32 {
         self.0 as f32 * STEP_S
     }
 }

@@ -104,9 +104,9 @@ pub struct Plant {
 }
 
 /// Seconds for the wearing machine to go from new to its alarm limit.
-pub const WEAR_TO_ALARM_S: f64 = 480.0;
+pub(crate) const WEAR_TO_ALARM_S: f64 = 480.0;
 /// Seconds a failed machine is down for repair.
-pub const REPAIR_S: f64 = 45.0;
+pub(crate) const REPAIR_S: f64 = 45.0;
 
 impl Plant {
     pub fn new(scene: &SceneDef, seed: u64) -> Plant {
@@ -192,14 +192,16 @@ impl Plant {
         }
     }
 
+    #[cfg(test)]
     /// The line model's state of twin `i`, if the line has that machine.
-    pub fn line_state(&self, i: usize) -> Option<MachineState> {
+    pub(crate) fn line_state(&self, i: usize) -> Option<MachineState> {
         let id = self.in_line.get(i)?.as_ref()?;
         self.line.as_ref()?.state_of(id)
     }
 
+    #[cfg(test)]
     /// Parts the line has shipped so far (0 without a process model).
-    pub fn shipped(&self) -> u64 {
+    pub(crate) fn shipped(&self) -> u64 {
         self.line.as_ref().map_or(0, |l| l.shipped())
     }
 
@@ -318,8 +320,9 @@ impl Plant {
         &self.values
     }
 
+    #[cfg(test)]
     /// Whether machine `i` is down for repair.
-    pub fn is_down(&self, i: usize) -> bool {
+    pub(crate) fn is_down(&self, i: usize) -> bool {
         self.machines[i].repair_left > 0.0
     }
 }

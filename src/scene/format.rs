@@ -37,7 +37,7 @@ pub struct SensorRef {
 }
 
 impl SensorRef {
-    pub fn new(twin: impl Into<String>, sensor: impl Into<String>) -> SensorRef {
+    pub(crate) fn new(twin: impl Into<String>, sensor: impl Into<String>) -> SensorRef {
         SensorRef {
             twin: twin.into(),
             sensor: sensor.into(),
@@ -65,12 +65,12 @@ impl fmt::Display for SensorRef {
 
 /// The name of the sensor through which every machine of the process model
 /// reports its state (`sim::line::MachineState` codes).
-pub const MACHINE_STATE_SENSOR: &str = "state";
+pub(crate) const MACHINE_STATE_SENSOR: &str = "state";
 
 /// What a sensor means to the process model and the parts flow, beyond its
 /// number: found from the scene's `process` and `flow` sections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SensorRole {
+pub(crate) enum SensorRole {
     /// A process machine's state (`MACHINE_STATE_SENSOR`).
     MachineState,
     /// A machine's count of parts it has finished (`flow.made_sensor`).
@@ -487,7 +487,7 @@ pub enum ShowDef {
 
 impl SceneDef {
     /// The parts a twin is drawn with: its own, or its prefab's.
-    pub fn parts_of<'a>(&'a self, twin: &'a TwinDef) -> &'a [PartDef] {
+    pub(crate) fn parts_of<'a>(&'a self, twin: &'a TwinDef) -> &'a [PartDef] {
         match &twin.shape {
             ShapeDef::Parts(parts) => parts,
             ShapeDef::Prefab(name) => self.prefabs.get(name).map(Vec::as_slice).unwrap_or(&[]),
@@ -499,7 +499,11 @@ impl SceneDef {
     /// The topic (or filter) that feeds a sensor and how its payload is
     /// decoded: its binding, or the template for its name with the twin's id
     /// filled in.
-    pub fn binding_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<(String, Decode)> {
+    pub(crate) fn binding_of(
+        &self,
+        twin: &TwinDef,
+        sensor: &SensorDef,
+    ) -> Option<(String, Decode)> {
         sensor
             .binding
             .as_ref()
@@ -513,7 +517,7 @@ impl SceneDef {
     }
 
     /// The topic that feeds a sensor (see `binding_of`).
-    pub fn topic_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<String> {
+    pub(crate) fn topic_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<String> {
         self.binding_of(twin, sensor).map(|(topic, _)| topic)
     }
 
@@ -524,7 +528,7 @@ impl SceneDef {
     }
 
     /// The role of a twin's sensor in the process model or the flow, if any.
-    pub fn role_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<SensorRole> {
+    pub(crate) fn role_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<SensorRole> {
         let named = |r: &SensorRef| r.twin == twin.id && r.sensor == sensor.name;
         let stations = self.process.as_ref().map_or(&[][..], |p| &p.stations[..]);
         let machine = stations.iter().any(|st| st.machines.contains(&twin.id));
@@ -585,7 +589,7 @@ fn describe_ron_error(code: &ron::Error) -> String {
 }
 
 /// `"#rrggbb"` → linear-free sRGB bytes.
-pub fn parse_hex_color(s: &str) -> Option<[u8; 3]> {
+pub(crate) fn parse_hex_color(s: &str) -> Option<[u8; 3]> {
     let hex = s.strip_prefix('#')?;
     if hex.len() != 6 || !hex.is_ascii() {
         return None;

@@ -11,7 +11,7 @@ use super::format::{SceneDef, SensorRef, SensorRole};
 
 /// One sensor of the scene, by its number (its place in scene order).
 #[derive(Debug, Clone)]
-pub struct IndexedSensor {
+pub(crate) struct IndexedSensor {
     pub entity: Entity,
     /// Its twin's entity.
     pub twin: Entity,
@@ -51,45 +51,45 @@ impl SceneIndex {
     }
 
     /// Sensors in the router's order.
-    pub fn sensors(&self) -> &[IndexedSensor] {
+    pub(crate) fn sensors(&self) -> &[IndexedSensor] {
         &self.sensors
     }
 
     /// The entity of sensor number `n`.
-    pub fn entity(&self, n: u32) -> Option<Entity> {
+    pub(crate) fn entity(&self, n: u32) -> Option<Entity> {
         self.sensors.get(n as usize).map(|s| s.entity)
     }
 
     /// Sensor number `n`'s twin id and name.
-    pub fn name(&self, n: u32) -> Option<&SensorRef> {
+    pub(crate) fn name(&self, n: u32) -> Option<&SensorRef> {
         self.sensors.get(n as usize).map(|s| &s.name)
     }
 
     /// The number of a sensor named by twin and sensor.
-    pub fn number(&self, name: &SensorRef) -> Option<u32> {
+    pub(crate) fn number(&self, name: &SensorRef) -> Option<u32> {
         self.by_name.get(name).copied()
     }
 
     /// The entity of a sensor named by twin and sensor.
-    pub fn sensor(&self, name: &SensorRef) -> Option<Entity> {
+    pub(crate) fn sensor(&self, name: &SensorRef) -> Option<Entity> {
         self.number(name).and_then(|n| self.entity(n))
     }
 
     /// A twin's entity by its id.
-    pub fn twin(&self, id: &str) -> Option<Entity> {
+    pub(crate) fn twin(&self, id: &str) -> Option<Entity> {
         self.twins.get(id).copied()
     }
 
     /// The sensors with a role, with their twin.
-    pub fn with_role(&self, role: SensorRole) -> impl Iterator<Item = &IndexedSensor> {
+    pub(crate) fn with_role(&self, role: SensorRole) -> impl Iterator<Item = &IndexedSensor> {
         self.sensors.iter().filter(move |s| s.role == Some(role))
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.sensors.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.sensors.is_empty()
     }
 }

@@ -20,7 +20,7 @@ use crate::twin::{History, Sensor, SensorOf, Twin};
 use format::{PredictorDef, SceneDef, SceneError};
 use index::SceneIndex;
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     app.init_asset::<SceneAsset>()
         .register_asset_loader(SceneLoader)
         .add_message::<SceneSpawned>()
@@ -35,10 +35,10 @@ pub fn plugin(app: &mut App) {
 
 /// A loaded `*.scene.ron`.
 #[derive(Asset, TypePath, Debug, Clone)]
-pub struct SceneAsset(pub SceneDef);
+pub(crate) struct SceneAsset(pub SceneDef);
 
 #[derive(TypePath, Default)]
-pub struct SceneLoader;
+pub(crate) struct SceneLoader;
 
 impl AssetLoader for SceneLoader {
     type Asset = SceneAsset;
@@ -69,7 +69,7 @@ impl AssetLoader for SceneLoader {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SceneLoadError {
+pub(crate) enum SceneLoadError {
     #[error("{0}")]
     Io(String),
     #[error(transparent)]
@@ -78,13 +78,12 @@ pub enum SceneLoadError {
 
 /// Which scene to show: an asset path such as `scene://factory.scene.ron`.
 #[derive(Resource, Debug, Clone)]
-pub struct ScenePath(pub String);
+pub(crate) struct ScenePath(pub String);
 
 /// The scene on screen now.
 #[derive(Resource, Debug, Clone)]
-pub struct ActiveScene {
+pub(crate) struct ActiveScene {
     pub handle: Handle<SceneAsset>,
-    pub path: String,
     /// The name of the scene last spawned, if any.
     pub spawned: Option<String>,
     /// Why the last load or reload failed, until a good one arrives.
@@ -100,13 +99,12 @@ pub struct SceneSpawned {
 
 /// The root entity that all of a scene's twins hang under.
 #[derive(Component)]
-pub struct SceneRoot;
+pub(crate) struct SceneRoot;
 
 fn load_scene(mut commands: Commands, path: Option<Res<ScenePath>>, server: Res<AssetServer>) {
     let Some(path) = path else { return };
     commands.insert_resource(ActiveScene {
         handle: server.load(path.0.clone()),
-        path: path.0.clone(),
         spawned: None,
         error: None,
     });
@@ -181,7 +179,7 @@ fn spawn_loaded_scene(
 }
 
 /// Spawns every twin and sensor of `scene` and returns the sensor index.
-pub fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SceneIndex {
+pub(crate) fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SceneIndex {
     let root = commands
         .spawn((
             SceneRoot,

@@ -492,7 +492,7 @@ fn parent_cycle(scene: &SceneDef, start: &TwinDef) -> bool {
 /// The position of the `nth` occurrence of `needle` (0-based), or of the last
 /// one found, or 1:1. Serde keeps no spans for values, so validation errors
 /// point at the text that holds the offending value.
-pub fn locate(source: &str, needle: &str, nth: usize) -> Pos {
+pub(crate) fn locate(source: &str, needle: &str, nth: usize) -> Pos {
     let mut found = None;
     for (i, (offset, _)) in source.match_indices(needle).enumerate() {
         found = Some(offset);

@@ -16,7 +16,7 @@ use crate::scene::format::LineDef;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
-pub enum MachineState {
+pub(crate) enum MachineState {
     /// Waiting for a part.
     Starved = 0,
     Working = 1,
@@ -28,11 +28,11 @@ pub enum MachineState {
 
 impl MachineState {
     /// The number the plant publishes and the twin reads back.
-    pub fn code(self) -> f64 {
+    pub(crate) fn code(self) -> f64 {
         self as u8 as f64
     }
 
-    pub fn from_code(v: f64) -> Option<MachineState> {
+    pub(crate) fn from_code(v: f64) -> Option<MachineState> {
         match v.round() as i64 {
             0 => Some(MachineState::Starved),
             1 => Some(MachineState::Working),
@@ -360,16 +360,7 @@ impl Line {
         self.sim.run_until(t);
     }
 
-    pub fn now(&self) -> f64 {
-        self.sim.now()
-    }
-
-    /// The machines, in station order.
-    pub fn machine_names(&self) -> impl Iterator<Item = &str> {
-        self.machines.iter().map(|m| m.name.as_str())
-    }
-
-    pub fn state_of(&self, machine: &str) -> Option<MachineState> {
+    pub(crate) fn state_of(&self, machine: &str) -> Option<MachineState> {
         self.machines
             .iter()
             .find(|m| m.name == machine)
@@ -378,7 +369,7 @@ impl Line {
 
     /// Breaks a machine now (unless it is already down); false if the line
     /// has no such machine.
-    pub fn fail(&self, machine: &str) -> bool {
+    pub(crate) fn fail(&self, machine: &str) -> bool {
         let Some(m) = self.machines.iter().find(|m| m.name == machine) else {
             return false;
         };
@@ -389,7 +380,7 @@ impl Line {
     }
 
     /// Parts waiting in the buffer after station `station` (none after the last).
-    pub fn buffer_level(&self, station: usize) -> Option<usize> {
+    pub(crate) fn buffer_level(&self, station: usize) -> Option<usize> {
         self.buffers.get(station).map(|b| b.len())
     }
 
@@ -400,7 +391,7 @@ impl Line {
 
     /// Parts a machine has finished and passed on (into the next buffer, or
     /// shipped) so far.
-    pub fn made_by(&self, machine: &str) -> Option<u64> {
+    pub(crate) fn made_by(&self, machine: &str) -> Option<u64> {
         self.machines
             .iter()
             .find(|m| m.name == machine)
@@ -408,7 +399,7 @@ impl Line {
     }
 
     /// What the line did from its start until now.
-    pub fn report(&self) -> LineReport {
+    pub(crate) fn report(&self) -> LineReport {
         let now = self.sim.now();
         let span = (now - self.start_time).max(f64::MIN_POSITIVE);
         let hours = span / 3600.0;
@@ -486,7 +477,7 @@ pub struct LineReport {
 
 impl LineReport {
     /// The mean of several runs' reports (same line, same horizon).
-    pub fn mean(reports: &[LineReport]) -> LineReport {
+    pub(crate) fn mean(reports: &[LineReport]) -> LineReport {
         let n = reports.len().max(1) as f64;
         let first = &reports[0];
         let avg = |f: &dyn Fn(&LineReport) -> f64| reports.iter().map(f).sum::<f64>() / n;

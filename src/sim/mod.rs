@@ -53,16 +53,16 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 /// A process's number, in the order processes were spawned.
-pub type Pid = usize;
+pub(crate) type Pid = usize;
 
 /// Why a wait ended early.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Interrupt {
+pub(crate) struct Interrupt {
     pub cause: Cause,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cause {
+pub(crate) enum Cause {
     /// A higher-priority request took the resource this process was using.
     Preempted { by: Pid, usage_since: f64 },
     /// `Sim::interrupt` with a model-defined code.
@@ -200,7 +200,7 @@ impl Default for Sim {
 }
 
 impl Sim {
-    pub fn new() -> Sim {
+    pub(crate) fn new() -> Sim {
         Sim {
             inner: Rc::new(Inner {
                 state: RefCell::new(State::default()),
@@ -214,7 +214,7 @@ impl Sim {
     }
 
     /// The simulation clock.
-    pub fn now(&self) -> f64 {
+    pub(crate) fn now(&self) -> f64 {
         self.inner.state.borrow().now
     }
 
@@ -223,13 +223,8 @@ impl Sim {
         self.inner.state.borrow().events
     }
 
-    /// The running process (inside a process).
-    pub fn current(&self) -> Pid {
-        self.inner.state.borrow().current()
-    }
-
     /// Starts a process now (it runs once the running one waits).
-    pub fn spawn(&self, process: impl Future<Output = ()> + 'static) -> Pid {
+    pub(crate) fn spawn(&self, process: impl Future<Output = ()> + 'static) -> Pid {
         let mut tasks = self.inner.tasks.borrow_mut();
         let pid = tasks.len();
         tasks.push(Some(Box::pin(process)));
@@ -239,7 +234,8 @@ impl Sim {
         pid
     }
 
-    pub fn is_done(&self, pid: Pid) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_done(&self, pid: Pid) -> bool {
         self.inner
             .state
             .borrow()
@@ -250,7 +246,7 @@ impl Sim {
 
     /// Interrupts `pid`'s current wait, now, before other events at this
     /// time. A finished process ignores it.
-    pub fn interrupt(&self, pid: Pid, cause: Cause) {
+    pub(crate) fn interrupt(&self, pid: Pid, cause: Cause) {
         let mut st = self.state();
         if st.procs.get(pid).is_none_or(|p| p.done) {
             return;
@@ -260,7 +256,7 @@ impl Sim {
     }
 
     /// Waits `delay` time units. `Err` if interrupted first.
-    pub fn timeout(&self, delay: f64) -> Timeout<'_> {
+    pub(crate) fn timeout(&self, delay: f64) -> Timeout<'_> {
         debug_assert!(delay >= 0.0, "a negative delay: {delay}");
         Timeout {
             sim: self,
@@ -271,7 +267,7 @@ impl Sim {
 
     /// Runs events until the next one would be after `until`; the clock then
     /// reads `until`.
-    pub fn run_until(&self, until: f64) {
+    pub(crate) fn run_until(&self, until: f64) {
         while self.step_before(until) {}
         let mut st = self.state();
         if st.now < until {
@@ -279,8 +275,9 @@ impl Sim {
         }
     }
 
+    #[cfg(test)]
     /// Runs until no events are left.
-    pub fn run(&self) {
+    pub(crate) fn run(&self) {
         while self.step_before(f64::INFINITY) {}
     }
 
@@ -349,7 +346,7 @@ impl Sim {
 }
 
 /// `sim.timeout(d).await`
-pub struct Timeout<'a> {
+pub(crate) struct Timeout<'a> {
     sim: &'a Sim,
     delay: f64,
     waiting: bool,
@@ -399,13 +396,13 @@ struct ResState {
 /// A resource with a capacity, priorities and optional pre-emption
 /// (SimPy's `Resource`, `PriorityResource` and `PreemptiveResource` in one).
 #[derive(Clone)]
-pub struct Resource {
+pub(crate) struct Resource {
     sim: Sim,
     state: Rc<RefCell<ResState>>,
 }
 
 impl Resource {
-    pub fn new(sim: &Sim, capacity: usize) -> Resource {
+    pub(crate) fn new(sim: &Sim, capacity: usize) -> Resource {
         Resource {
             sim: sim.clone(),
             state: Rc::new(RefCell::new(ResState {
@@ -417,30 +414,22 @@ impl Resource {
         }
     }
 
-    pub fn capacity(&self) -> usize {
-        self.state.borrow().capacity
-    }
-
-    /// Changes the capacity; extra room is given to waiting requests now.
-    pub fn set_capacity(&self, capacity: usize) {
-        self.state.borrow_mut().capacity = capacity;
-        self.serve();
-    }
-
+    #[cfg(test)]
     /// Requests in use.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.state.borrow().users.len()
     }
 
+    #[cfg(test)]
     /// Requests waiting.
-    pub fn queued(&self) -> usize {
+    pub(crate) fn queued(&self) -> usize {
         self.state.borrow().queue.len()
     }
 
     /// Waits for a unit of the resource; lower `priority` numbers are served
     /// first, and with `preempt` the request may displace a user with a
     /// larger (priority, time) key. Dropping the `Grant` releases it.
-    pub fn request(&self, priority: i32, preempt: bool) -> Request {
+    pub(crate) fn request(&self, priority: i32, preempt: bool) -> Request {
         Request {
             res: self.clone(),
             priority,
@@ -487,7 +476,7 @@ impl Resource {
 }
 
 /// `resource.request(priority, preempt).await`
-pub struct Request {
+pub(crate) struct Request {
     res: Resource,
     priority: i32,
     preempt: bool,
@@ -495,7 +484,7 @@ pub struct Request {
 }
 
 /// A unit of a resource, held until dropped.
-pub struct Grant {
+pub(crate) struct Grant {
     res: Resource,
     req: u64,
 }
@@ -506,17 +495,7 @@ impl Drop for Grant {
     }
 }
 
-impl Grant {
-    /// Whether this grant still holds its unit (false once pre-empted).
-    pub fn holds(&self) -> bool {
-        self.res
-            .state
-            .borrow()
-            .users
-            .iter()
-            .any(|u| u.req == self.req)
-    }
-}
+impl Grant {}
 
 impl Future for Request {
     type Output = Result<Grant, Interrupt>;
@@ -604,7 +583,7 @@ impl<T> StoreState<T> {
 }
 
 /// A FIFO buffer between processes (SimPy's `Store`).
-pub struct Store<T> {
+pub(crate) struct Store<T> {
     sim: Sim,
     state: Rc<RefCell<StoreState<T>>>,
 }
@@ -619,7 +598,7 @@ impl<T> Clone for Store<T> {
 }
 
 impl<T: 'static> Store<T> {
-    pub fn new(sim: &Sim, capacity: usize) -> Store<T> {
+    pub(crate) fn new(sim: &Sim, capacity: usize) -> Store<T> {
         Store {
             sim: sim.clone(),
             state: Rc::new(RefCell::new(StoreState {
@@ -637,25 +616,23 @@ impl<T: 'static> Store<T> {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.state.borrow().items.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub fn capacity(&self) -> usize {
-        self.state.borrow().capacity
-    }
-
+    #[cfg(test)]
     /// Items taken out so far.
-    pub fn taken(&self) -> u64 {
+    pub(crate) fn taken(&self) -> u64 {
         self.state.borrow().get_count
     }
 
     /// The time-weighted mean level since the store was made.
-    pub fn mean_level(&self) -> f64 {
+    pub(crate) fn mean_level(&self) -> f64 {
         let now = self.sim.now();
         let st = self.state.borrow();
         let area = st.area + st.items.len() as f64 * (now - st.since);
@@ -668,7 +645,7 @@ impl<T: 'static> Store<T> {
 
     /// Puts an item in without waiting when there is room (setting up a
     /// run's initial state); gives it back when the store is full.
-    pub fn try_put(&self, item: T) -> Result<(), T> {
+    pub(crate) fn try_put(&self, item: T) -> Result<(), T> {
         let mut st = self.state.borrow_mut();
         if st.items.len() >= st.capacity {
             return Err(item);
@@ -682,7 +659,7 @@ impl<T: 'static> Store<T> {
     }
 
     /// Waits for room, then adds the item at the back.
-    pub fn put(&self, item: T) -> Put<T> {
+    pub(crate) fn put(&self, item: T) -> Put<T> {
         Put {
             store: self.clone(),
             item: Some(item),
@@ -691,7 +668,7 @@ impl<T: 'static> Store<T> {
     }
 
     /// Waits for an item, then takes it from the front.
-    pub fn get(&self) -> Get<T> {
+    pub(crate) fn get(&self) -> Get<T> {
         Get {
             store: self.clone(),
             slot: Rc::new(Cell::new(None)),
@@ -731,7 +708,7 @@ impl<T: 'static> Store<T> {
 }
 
 /// `store.put(item).await`
-pub struct Put<T> {
+pub(crate) struct Put<T> {
     store: Store<T>,
     item: Option<T>,
     op: Option<u64>,
@@ -770,7 +747,7 @@ impl<T: 'static> Future for Put<T> {
 }
 
 /// `store.get().await`
-pub struct Get<T> {
+pub(crate) struct Get<T> {
     store: Store<T>,
     slot: Slot<T>,
     op: Option<u64>,

@@ -20,12 +20,12 @@ impl Rng {
     /// Stream `stream` of the run seeded `seed`: streams of one seed are
     /// independent, so adding a stream to a model leaves the others' draws as
     /// they were.
-    pub fn stream(seed: u64, stream: u64) -> Self {
+    pub(crate) fn stream(seed: u64, stream: u64) -> Self {
         let mut mix = Rng::new(seed.wrapping_add(stream.wrapping_mul(0xD1B5_4A32_D192_ED03)));
         Rng::new(mix.next_u64())
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -34,11 +34,11 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
+    pub(crate) fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    pub fn between(&mut self, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn between(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.uniform()
     }
 
@@ -56,12 +56,12 @@ impl Rng {
     }
 
     /// Normal with this mean and standard deviation.
-    pub fn gauss(&mut self, mean: f64, std: f64) -> f64 {
+    pub(crate) fn gauss(&mut self, mean: f64, std: f64) -> f64 {
         mean + std * self.normal()
     }
 
     /// Exponential with this mean (Python's `random.expovariate(1 / mean)`).
-    pub fn exponential(&mut self, mean: f64) -> f64 {
+    pub(crate) fn exponential(&mut self, mean: f64) -> f64 {
         -mean * (1.0 - self.uniform()).ln()
     }
 }

@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 
 use crate::scene::format::{Decode, SceneDef};
-pub use crate::topic_filter::matches;
 
 /// What a matching message feeds.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,6 +165,7 @@ fn walk(node: &Node, rest: Option<&str>, wild_ok: bool, f: &mut impl FnMut(usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::topic_filter::matches;
 
     #[test]
     fn filter_matching_follows_the_mqtt_rules() {

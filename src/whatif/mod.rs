@@ -16,7 +16,7 @@ use crate::sim::line::{Scenario, WhatIf, what_if};
 pub use live::live_start;
 pub use panel::{WhatIfPanel, offered, run_requested};
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<LineModel>()
         .init_resource::<WhatIfPlan>()
         .add_systems(Update, keep_line_model.in_set(crate::TwinSet::Simulate))
@@ -40,7 +40,7 @@ pub enum WhatIfError {
 
 /// The running scene's process model, if it has one.
 #[derive(Resource, Default, Debug, Clone)]
-pub struct LineModel(pub Option<LineDef>);
+pub(crate) struct LineModel(pub Option<LineDef>);
 
 /// What a run looks ahead: scenarios for the snapshot, horizon and runs.
 #[derive(Resource, Debug, Clone)]
@@ -80,7 +80,7 @@ pub fn run(world: &mut World, scenario: &Scenario) -> Result<WhatIf, WhatIfError
 }
 
 /// The snapshot's what-ifs: every planned scenario, or why it could not run.
-pub fn planned(world: &mut World) -> Vec<Result<WhatIf, String>> {
+pub(crate) fn planned(world: &mut World) -> Vec<Result<WhatIf, String>> {
     let scenarios = world
         .get_resource::<WhatIfPlan>()
         .map(|p| p.scenarios.clone())

@@ -38,7 +38,7 @@ pub(crate) struct PlotSeries {
 
 /// The predictor's straight line ahead from its latest sample.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Forecast {
+pub struct Forecast {
     /// The predictor's name, for the legend.
     pub(crate) predictor: &'static str,
     /// From the projection's start to the horizon.
