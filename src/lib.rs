@@ -9,6 +9,7 @@ pub mod alarms;
 pub mod analytics;
 pub mod app;
 pub mod flow;
+pub mod recording;
 pub mod scene;
 pub mod sim;
 pub mod snapshot;
@@ -49,6 +50,7 @@ pub fn twin_plugin(app: &mut App) {
     .add_plugins((
         scene::plugin,
         telemetry::plugin,
+        recording::plugin::plugin,
         twin::plugin,
         alarms::plugin::plugin,
         snapshot::plugin,

@@ -184,7 +184,7 @@ fn a_replay_raises_the_alarms_the_data_calls_for() {
     let mut csv = String::from("timestamp,twin,sensor,topic,value\n");
     for i in 0..40u64 {
         let v = if (10..20).contains(&i) { 90.0 } else { 50.0 };
-        let ts = twinscape::telemetry::record::format_time(t0 + i * 1000);
+        let ts = twinscape::recording::format_time(t0 + i * 1000);
         writeln!(
             csv,
             "{ts},press-1,temperature,factory/press-1/temperature,{v}"

@@ -7,8 +7,6 @@
 //! frame into the sensors' `SensorValue`s.
 
 pub mod payload;
-pub mod record;
-pub mod replay;
 pub mod topic;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -27,6 +25,7 @@ pub use payload::Sample;
 pub use topic::Router;
 
 use crate::TwinSet;
+use crate::recording::RecorderRes;
 use crate::scene::SceneSpawned;
 use crate::twin::{History, SensorIndex, SensorValue};
 
@@ -39,17 +38,9 @@ pub fn plugin(app: &mut App) {
     app.insert_resource(SampleChannel { tx, rx })
         .init_resource::<Ingest>()
         .init_resource::<TwinClock>()
-        .add_plugins(replay::plugin)
         .add_systems(
             Update,
-            (
-                tick_clock,
-                start_ingest,
-                replay::bind_replay.run_if(resource_exists::<replay::Replay>),
-                replay::name_recorded_sensors.run_if(resource_exists::<replay::RecorderRes>),
-                replay::feed.run_if(resource_exists::<replay::Replay>),
-                apply_samples,
-            )
+            (tick_clock, start_ingest, apply_samples)
                 .chain()
                 .in_set(TwinSet::Ingest),
         );
@@ -286,13 +277,14 @@ fn start_ingest(
     }
 }
 
-/// Drains every waiting sample into its sensor. Runs once per frame.
+/// Drains every waiting sample into its sensor (and into the recorder,
+/// when `--record` runs). Runs once per frame.
 pub fn apply_samples(
     channel: Res<SampleChannel>,
     index: Option<Res<SensorIndex>>,
     ingest: Res<Ingest>,
     mut values: Query<(&mut SensorValue, &mut History)>,
-    mut recorder: Option<ResMut<replay::RecorderRes>>,
+    mut recorder: Option<ResMut<RecorderRes>>,
 ) {
     let Some(index) = index else { return };
     let mut applied = 0u64;

@@ -7,10 +7,9 @@ use bevy_egui::{EguiContexts, egui};
 use super::Selected;
 use super::shapes::{Bounds, Labelled, status_color};
 use crate::alarms::{Alarms, Level, Rule, State};
+use crate::recording::{Replay, Speed, format_time};
 use crate::scene::ActiveScene;
 use crate::telemetry::TwinClock;
-use crate::telemetry::record::format_time;
-use crate::telemetry::replay::{Replay, Speed};
 use crate::telemetry::{Ingest, LinkState, TelemetrySource};
 use crate::twin::{Health, History, Sensor, SensorOf, SensorValue, Sensors, Twin};
 
