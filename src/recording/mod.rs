@@ -64,12 +64,13 @@ pub enum RecordingError {
         found: usize,
         expected: usize,
     },
-    #[error("{file}:{line}: column {column}: {why}")]
-    Quote {
+    #[error("{file}:{line}: a quote opened in this row is never closed")]
+    UnclosedQuote { file: String, line: usize },
+    #[error("{file}:{line}: {why}")]
+    Csv {
         file: String,
         line: usize,
-        column: usize,
-        why: &'static str,
+        why: String,
     },
     #[error("{file}:{line}:{column}: {source}")]
     Time {

@@ -22,9 +22,6 @@ use crate::scene::SceneSpawned;
 use crate::telemetry::payload::{decode_message, decode_number};
 use crate::telemetry::{Ingest, Router, Sample, SampleChannel, TwinClock, apply_samples};
 
-/// Bytes the recorder gathers before writing to its file.
-const WRITE_BUFFER_BYTES: usize = 1 << 16;
-
 /// Real seconds between the recorder's flushes (and on exit).
 const FLUSH_INTERVAL_S: f64 = 1.0;
 
@@ -59,8 +56,7 @@ impl RecorderRes {
             path: name(),
             source,
         })?;
-        let out = std::io::BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
-        let recorder = Recorder::new(Box::new(out)).map_err(|source| RecordingError::Write {
+        let recorder = Recorder::new(Box::new(file)).map_err(|source| RecordingError::Write {
             path: name(),
             source,
         })?;

@@ -6,8 +6,10 @@
 //! come in any order, `timestamp` (or `time`) may take any form `time.rs`
 //! reads, and a file may leave out `twin`/`sensor` (rows are then routed by
 //! `topic`, with `value` as the payload, exactly like a live message).
-//! Anything it cannot read is an error naming the file, line and column.
+//! Anything it cannot read is an error naming the file, line and column. The
+//! `csv` crate does the quoting (RFC 4180) both ways.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use super::RecordingError;
@@ -27,86 +29,27 @@ pub(crate) struct Row {
     pub line: usize,
 }
 
+/// The columns a recording is written with.
+const COLUMNS: [&str; 5] = ["timestamp", "twin", "sensor", "topic", "value"];
+
+/// The header line, for messages.
 const HEADER: &str = "timestamp,twin,sensor,topic,value";
 
-/// Splits one CSV line (RFC 4180 quoting: `"a, b"`, `""` inside quotes);
-/// an error is the column and what is wrong there.
-fn split_fields(line: &str) -> Result<Vec<String>, (usize, &'static str)> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    let mut at_start = true;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (false, '"') if at_start => {
-                quoted = true;
-                at_start = false;
-            }
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => {
-                quoted = false;
-                if !matches!(chars.peek(), None | Some(',')) {
-                    return Err((fields.len() + 1, "text after a closing quote"));
-                }
-            }
-            (false, ',') => {
-                fields.push(std::mem::take(&mut field));
-                at_start = true;
-            }
-            (_, c) => {
-                field.push(c);
-                at_start = false;
-            }
-        }
-    }
-    if quoted {
-        return Err((fields.len() + 1, "unclosed quote"));
-    }
-    fields.push(field);
-    Ok(fields)
-}
-
-/// A field as CSV: quoted when it holds a comma, quote or line break.
-fn quote(field: &str) -> std::borrow::Cow<'_, str> {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\"")).into()
-    } else {
-        field.into()
-    }
-}
+/// Bytes the recorder gathers before writing to its file.
+const WRITE_BUFFER_BYTES: usize = 1 << 16;
 
 /// Parses a whole recording. Rows come back sorted by time (stably, so rows
 /// with the same timestamp keep their order).
 pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Row>, RecordingError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((header_line, header)) = lines.next() else {
+    let mut records = Records::new(text, file);
+    let Some((header_line, names)) = records.next_record()? else {
         return Err(RecordingError::Empty {
             file: file.into(),
             header: HEADER,
         });
     };
-    let quote_error = |line: usize| {
-        move |(column, why)| RecordingError::Quote {
-            file: file.into(),
-            line,
-            column,
-            why,
-        }
-    };
-    let names = split_fields(header).map_err(quote_error(header_line))?;
-    let col = |name: &str| {
-        names
-            .iter()
-            .position(|n| n.trim().eq_ignore_ascii_case(name))
-    };
+    let names: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
+    let col = |name: &str| names.iter().position(|n| n.eq_ignore_ascii_case(name));
     let time = col("timestamp").or_else(|| col("time"));
     let value = col("value");
     let (twin, sensor, topic) = (col("twin"), col("sensor"), col("topic"));
@@ -114,7 +57,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Row>, RecordingError> 
         return Err(RecordingError::NoTimeOrValue {
             file: file.into(),
             line: header_line,
-            found: header.into(),
+            found: records.line_text(header_line).into(),
             header: HEADER,
         });
     };
@@ -125,8 +68,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Row>, RecordingError> 
         });
     }
     let mut rows = Vec::new();
-    for (line, text) in lines {
-        let fields = split_fields(text).map_err(quote_error(line))?;
+    while let Some((line, fields)) = records.next_record()? {
         if fields.len() != names.len() {
             return Err(RecordingError::FieldCount {
                 file: file.into(),
@@ -147,7 +89,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Row>, RecordingError> 
             twin: get(twin),
             sensor: get(sensor),
             topic: get(topic),
-            value: fields[value].clone(),
+            value: fields[value].to_string(),
             line,
         };
         if (row.twin.is_empty() || row.sensor.is_empty()) && row.topic.is_empty() {
@@ -162,21 +104,113 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Row>, RecordingError> 
     Ok(rows)
 }
 
+/// The records of a file, blank lines skipped, each with the line it starts on.
+struct Records<'a> {
+    text: &'a str,
+    file: &'a str,
+    reader: csv::Reader<&'a [u8]>,
+    record: csv::StringRecord,
+    /// A byte offset and its line, from which the next line is counted.
+    seen: (usize, usize),
+}
+
+impl<'a> Records<'a> {
+    fn new(text: &'a str, file: &'a str) -> Records<'a> {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        Records {
+            text,
+            file,
+            reader,
+            record: csv::StringRecord::new(),
+            seen: (0, 1),
+        }
+    }
+
+    fn next_record(&mut self) -> Result<Option<(usize, &csv::StringRecord)>, RecordingError> {
+        loop {
+            let more =
+                self.reader
+                    .read_record(&mut self.record)
+                    .map_err(|e| RecordingError::Csv {
+                        file: self.file.into(),
+                        line: e.position().map_or(0, |p| p.line() as usize),
+                        why: e.to_string(),
+                    })?;
+            if !more {
+                return Ok(None);
+            }
+            let byte = self.record.position().map_or(0, |p| p.byte() as usize);
+            let line = self.line_at(byte);
+            // The reader takes a quote that is never closed as a field
+            // running to the end of the file. In RFC 4180 quotes appear only
+            // around and doubled inside quoted fields, always in pairs, so
+            // an odd count in the record that ends the file is that quote.
+            let rest = self.text.get(byte..).unwrap_or("");
+            let last = self.reader.position().byte() as usize >= self.text.len();
+            if last && rest.matches('"').count() % 2 == 1 {
+                return Err(RecordingError::UnclosedQuote {
+                    file: self.file.into(),
+                    line,
+                });
+            }
+            if self.record.len() == 1 && self.record[0].trim().is_empty() {
+                continue;
+            }
+            return Ok(Some((line, &self.record)));
+        }
+    }
+
+    /// The line (from 1) of the record that starts at or after `byte`
+    /// (past any blank lines). The reader's own count skips blank lines.
+    fn line_at(&mut self, byte: usize) -> usize {
+        let start = byte
+            + self.text.as_bytes()[byte.min(self.text.len())..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let (seen_byte, seen_line) = self.seen;
+        let newlines = self.text.as_bytes()[seen_byte.min(start)..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.seen = (start, seen_line + newlines);
+        seen_line + newlines
+    }
+
+    /// Line `line` (from 1) of the file as written.
+    fn line_text(&self, line: usize) -> &'a str {
+        self.text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or("")
+            .trim_end_matches('\r')
+    }
+}
+
 /// Writes every applied sample of the running twin (`--record FILE.csv`).
 pub(crate) struct Recorder {
-    out: Box<dyn Write + Send + Sync>,
-    /// (twin id, sensor name, topic) by sensor number, already CSV-quoted.
-    names: Vec<String>,
+    out: csv::Writer<Box<dyn Write + Send + Sync>>,
+    /// (twin id, sensor name, topic) by sensor number.
+    names: Vec<[String; 3]>,
+    /// The value being written, kept to spare an allocation per row.
+    value: String,
     /// Why recording stopped, once it has (a full disk, a removed file).
     stopped: Option<String>,
 }
 
 impl Recorder {
-    pub(crate) fn new(mut out: Box<dyn Write + Send + Sync>) -> std::io::Result<Recorder> {
-        writeln!(out, "{HEADER}")?;
+    pub(crate) fn new(out: Box<dyn Write + Send + Sync>) -> std::io::Result<Recorder> {
+        let mut out = csv::WriterBuilder::new()
+            .buffer_capacity(WRITE_BUFFER_BYTES)
+            .from_writer(out);
+        out.write_record(COLUMNS)?;
         Ok(Recorder {
             out,
             names: Vec::new(),
+            value: String::new(),
             stopped: None,
         })
     }
@@ -187,9 +221,7 @@ impl Recorder {
         sensors: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
     ) {
         self.names = sensors
-            .map(|(twin, sensor, topic)| {
-                format!("{},{},{}", quote(twin), quote(sensor), quote(topic))
-            })
+            .map(|(twin, sensor, topic)| [twin.into(), sensor.into(), topic.into()])
             .collect();
     }
 
@@ -197,16 +229,16 @@ impl Recorder {
         if self.stopped.is_some() {
             return;
         }
-        let Some(names) = self.names.get(sample.sensor as usize) else {
+        let Some([twin, sensor, topic]) = self.names.get(sample.sensor as usize) else {
             return;
         };
-        let result = writeln!(
-            self.out,
-            "{},{names},{}",
-            format_time(sample.time_ms),
-            sample.value
-        );
-        if let Err(e) = result {
+        self.value.clear();
+        let _ = write!(self.value, "{}", sample.value);
+        let time = format_time(sample.time_ms);
+        if let Err(e) = self
+            .out
+            .write_record([time.as_str(), twin, sensor, topic, &self.value])
+        {
             self.stopped = Some(e.to_string());
         }
     }
@@ -304,16 +336,41 @@ mod tests {
     }
 
     #[test]
-    fn fields_split_with_quotes() {
-        assert_eq!(split_fields("a,b,,c").unwrap(), ["a", "b", "", "c"]);
+    fn a_users_csv_with_quotes_and_windows_line_ends_parses() {
+        // Windows line ends, a blank line, a JSON payload quoted and a
+        // header in another order.
+        let text = "time,value,topic\r\n\
+                    2024-03-01T06:00:01Z,21.5,sensor/temperature\r\n\
+                    \r\n\
+                    2024-03-01T06:00:00Z,\"{\"\"temp\"\": 21.5, \"\"rpm\"\": 3}\",plant/cnc-1\r\n";
+        let rows = parse(text, "u.csv").unwrap();
+        assert_eq!(rows.len(), 2);
+        // 2024-03-01T06:00:00Z is 1709272800 s (`date -u -d`).
+        assert_eq!((rows[0].time_ms, rows[0].line), (1_709_272_800_000, 4));
+        assert_eq!(rows[0].value, r#"{"temp": 21.5, "rpm": 3}"#);
+        assert_eq!(rows[0].topic, "plant/cnc-1");
         assert_eq!(
-            split_fields(r#"t,"{""temp"": 21.5, ""rpm"": 3}",x"#).unwrap(),
-            ["t", r#"{"temp": 21.5, "rpm": 3}"#, "x"]
+            (rows[1].time_ms, rows[1].value.as_str()),
+            (1_709_272_801_000, "21.5")
         );
-        assert_eq!(split_fields(r#"a,"open"#), Err((2, "unclosed quote")));
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote(r#"a,"b""#), r#""a,""b""""#);
-        assert_eq!(split_fields(&quote(r#"a,"b""#)).unwrap(), [r#"a,"b""#]);
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_refused_at_its_row() {
+        let e = parse(
+            "time,topic,value\n1,a,1\n2,b,\"{\"\"open\"\": 1\n3,c,3\n",
+            "q.csv",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "q.csv:3: a quote opened in this row is never closed"
+        );
+        // Closed quotes on the last line, with or without a line end, are fine.
+        for end in ["", "\n"] {
+            let text = format!("time,topic,value\n1,a,\"x,\"\"y\"\"\"{end}");
+            assert_eq!(parse(&text, "q.csv").unwrap()[0].value, "x,\"y\"");
+        }
     }
 
     #[test]
