@@ -336,13 +336,13 @@ mod tests {
     }
 
     #[test]
-    fn a_users_csv_with_quotes_and_windows_line_ends_parses() {
-        // Windows line ends, a blank line, a JSON payload quoted and a
-        // header in another order.
+    fn a_users_csv_with_offsets_quotes_and_windows_line_ends_parses() {
+        // What pandas writes for time-zone-aware times, with Windows line
+        // ends, a blank line, a JSON payload quoted and a header in another order.
         let text = "time,value,topic\r\n\
-                    2024-03-01T06:00:01Z,21.5,sensor/temperature\r\n\
+                    2024-03-01 08:00:01+02:00,21.5,sensor/temperature\r\n\
                     \r\n\
-                    2024-03-01T06:00:00Z,\"{\"\"temp\"\": 21.5, \"\"rpm\"\": 3}\",plant/cnc-1\r\n";
+                    2024-03-01 08:00:00+02:00,\"{\"\"temp\"\": 21.5, \"\"rpm\"\": 3}\",plant/cnc-1\r\n";
         let rows = parse(text, "u.csv").unwrap();
         assert_eq!(rows.len(), 2);
         // 2024-03-01T06:00:00Z is 1709272800 s (`date -u -d`).
