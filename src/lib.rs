@@ -9,11 +9,12 @@ pub mod alarms;
 pub mod analytics;
 pub mod app;
 pub mod flow;
+pub mod recording;
 pub mod scene;
 pub mod sim;
 pub mod snapshot;
 pub mod telemetry;
-pub mod topic_filter;
+mod topic_filter;
 pub mod twin;
 pub mod whatif;
 
@@ -50,6 +51,7 @@ pub fn twin_plugin(app: &mut App) {
     .add_plugins((
         scene::plugin,
         telemetry::plugin,
+        recording::plugin::plugin,
         twin::plugin,
         alarms::plugin::plugin,
         snapshot::plugin,

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use bevy::prelude::*;
 use clap::{Args, Parser, Subcommand};
 use twinscape::app::{Options, headless_app};
+use twinscape::recording::{RecorderRes, Replay, Speed, format_time};
 use twinscape::scene::format;
 use twinscape::sim::line::{Scenario, Start};
-use twinscape::telemetry::replay::{RecorderRes, Replay, Speed};
 use twinscape::telemetry::{BrokerUrl, TelemetrySource, broker};
 
 /// A digital twin you can see: live MQTT data drives a 3D factory.
@@ -207,8 +207,8 @@ fn open_recordings(common: &Common) -> Result<(Option<Replay>, Option<RecorderRe
                 "replaying {} rows from {} ({} to {}) at {}",
                 replay.rows(),
                 path.display(),
-                twinscape::telemetry::record::format_time(a),
-                twinscape::telemetry::record::format_time(b),
+                format_time(a),
+                format_time(b),
                 common.speed
             ));
             Some(replay)

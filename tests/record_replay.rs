@@ -175,6 +175,38 @@ fn a_csv_of_sensor_data_is_described_and_its_trend_fitted_in_one_command() {
     );
 }
 
+/// What pandas writes for a time-zone-aware index (`df.to_csv()`): a space
+/// for the `T` and an offset. Naive times beside them count as UTC.
+#[test]
+fn a_csv_with_time_zone_offsets_replays_at_its_instants() {
+    // 2024-03-01 08:00:00+02:00 is 2024-03-01T06:00:00Z, 1709272800 s
+    // (`date -u -d '2024-03-01 08:00:00+02:00' +%s`).
+    let t0_ms = 1_709_272_800_000u64;
+    let mut csv = String::from("time,topic,value\n");
+    for i in 0..10 {
+        writeln!(
+            csv,
+            "2024-03-01 08:00:{i:02}+02:00,sensor/temperature,{}",
+            40 + i
+        )
+        .unwrap();
+    }
+    // Ten seconds later in UTC, naive: the newest reading.
+    writeln!(csv, "2024-03-01 06:00:10,sensor/temperature,99").unwrap();
+    let file = tmp("pandas-tz.csv");
+    std::fs::write(&file, csv).unwrap();
+    let (snap, stdout) = replay(&file, &tmp("pandas-tz.json"));
+    assert!(
+        stdout.contains("(2024-03-01T06:00:00.000Z to 2024-03-01T06:00:10.000Z)"),
+        "{stdout}"
+    );
+    assert_eq!(snap["ingest"]["applied"], 11);
+    assert_eq!(snap["ingest"]["rejected"], 0);
+    let s = sensor_json(twin_json(&snap, "cnc-1"), "temperature");
+    assert_eq!(s["updated_ms"], t0_ms + 10_000);
+    assert_eq!(s["value"], 99.0);
+}
+
 #[test]
 fn a_replay_raises_the_alarms_the_data_calls_for() {
     // press-1's temperature (warn 72, alarm 80 °C, 2 s minimum) held at 90 °C
@@ -184,7 +216,7 @@ fn a_replay_raises_the_alarms_the_data_calls_for() {
     let mut csv = String::from("timestamp,twin,sensor,topic,value\n");
     for i in 0..40u64 {
         let v = if (10..20).contains(&i) { 90.0 } else { 50.0 };
-        let ts = twinscape::telemetry::record::format_time(t0 + i * 1000);
+        let ts = twinscape::recording::format_time(t0 + i * 1000);
         writeln!(
             csv,
             "{ts},press-1,temperature,factory/press-1/temperature,{v}"

@@ -239,7 +239,7 @@ impl AlarmBook {
         self.alarms.len()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.alarms.is_empty()
     }
 }

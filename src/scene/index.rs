@@ -60,11 +60,6 @@ impl SceneIndex {
         self.sensors.get(n as usize).map(|s| s.entity)
     }
 
-    /// Sensor number `n`'s twin id and name.
-    pub(crate) fn name(&self, n: u32) -> Option<&SensorRef> {
-        self.sensors.get(n as usize).map(|s| &s.name)
-    }
-
     /// The number of a sensor named by twin and sensor.
     pub(crate) fn number(&self, name: &SensorRef) -> Option<u32> {
         self.by_name.get(name).copied()
@@ -87,9 +82,5 @@ impl SceneIndex {
 
     pub(crate) fn len(&self) -> usize {
         self.sensors.len()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.sensors.is_empty()
     }
 }

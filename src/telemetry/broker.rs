@@ -25,7 +25,7 @@ const LOG_SEGMENTS: usize = 2;
 
 /// The first port from `preferred` upward (at most 50 tries) that 127.0.0.1
 /// can listen on.
-pub fn free_port(preferred: u16) -> Option<u16> {
+pub(crate) fn free_port(preferred: u16) -> Option<u16> {
     (preferred..preferred.saturating_add(50)).find(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok())
 }
 

@@ -7,8 +7,6 @@
 //! frame into the sensors' `SensorValue`s.
 
 pub mod payload;
-pub mod record;
-pub mod replay;
 pub mod topic;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -27,30 +25,23 @@ pub use payload::Sample;
 pub use topic::Router;
 
 use crate::TwinSet;
+use crate::recording::RecorderRes;
 use crate::scene::SceneSpawned;
 use crate::scene::index::SceneIndex;
 use crate::twin::{History, SensorValue};
 
 /// Samples waiting between the ingest thread and the next frame: room for a
 /// frame in which 100,000 sensors each report (about 8 MB, allocated once).
-pub const CHANNEL_CAPACITY: usize = 1 << 18;
+pub(crate) const CHANNEL_CAPACITY: usize = 1 << 18;
 
-pub fn plugin(app: &mut App) {
+pub(crate) fn plugin(app: &mut App) {
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
     app.insert_resource(SampleChannel { tx, rx })
         .init_resource::<Ingest>()
         .init_resource::<TwinClock>()
-        .add_plugins(replay::plugin)
         .add_systems(
             Update,
-            (
-                tick_clock,
-                start_ingest,
-                replay::bind_replay.run_if(resource_exists::<replay::Replay>),
-                replay::name_recorded_sensors.run_if(resource_exists::<replay::RecorderRes>),
-                replay::feed.run_if(resource_exists::<replay::Replay>),
-                apply_samples,
-            )
+            (tick_clock, start_ingest, apply_samples)
                 .chain()
                 .in_set(TwinSet::Ingest),
         );
@@ -60,7 +51,7 @@ pub fn plugin(app: &mut App) {
 /// live data, the file's time during a replay. Alarms, data quality and the
 /// panels judge time by it, so a replay ages data as it was recorded.
 #[derive(Resource, Debug, Clone, Copy, Default)]
-pub struct TwinClock {
+pub(crate) struct TwinClock {
     pub now_s: f64,
     /// Set while a replay drives the clock.
     pub replaying: bool,
@@ -99,7 +90,7 @@ pub struct Ingest {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-pub enum LinkState {
+pub(crate) enum LinkState {
     Idle = 0,
     Connecting = 1,
     Connected = 2,
@@ -124,21 +115,21 @@ pub struct IngestCounters {
 }
 
 impl IngestCounters {
-    pub fn reject(&self, reason: String) {
+    pub(crate) fn reject(&self, reason: String) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut last) = self.last_reject.lock() {
             *last = Some(reason);
         }
     }
-    pub fn set_error(&self, error: String) {
+    pub(crate) fn set_error(&self, error: String) {
         if let Ok(mut last) = self.last_error.lock() {
             *last = Some(error);
         }
     }
-    pub fn set_link(&self, state: LinkState) {
+    pub(crate) fn set_link(&self, state: LinkState) {
         self.link.store(state as u8, Ordering::Relaxed);
     }
-    pub fn link(&self) -> LinkState {
+    pub(crate) fn link(&self) -> LinkState {
         match self.link.load(Ordering::Relaxed) {
             1 => LinkState::Connecting,
             2 => LinkState::Connected,
@@ -150,7 +141,7 @@ impl IngestCounters {
     pub fn last_reject(&self) -> Option<String> {
         self.last_reject.lock().ok().and_then(|l| l.clone())
     }
-    pub fn last_error(&self) -> Option<String> {
+    pub(crate) fn last_error(&self) -> Option<String> {
         self.last_error.lock().ok().and_then(|l| l.clone())
     }
     pub fn get(&self, counter: &AtomicU64) -> u64 {
@@ -287,13 +278,14 @@ fn start_ingest(
     }
 }
 
-/// Drains every waiting sample into its sensor. Runs once per frame.
-pub fn apply_samples(
+/// Drains every waiting sample into its sensor (and into the recorder,
+/// when `--record` runs). Runs once per frame.
+pub(crate) fn apply_samples(
     channel: Res<SampleChannel>,
     index: Option<Res<SceneIndex>>,
     ingest: Res<Ingest>,
     mut values: Query<(&mut SensorValue, &mut History)>,
-    mut recorder: Option<ResMut<replay::RecorderRes>>,
+    mut recorder: Option<ResMut<RecorderRes>>,
 ) {
     let Some(index) = index else { return };
     let mut applied = 0u64;

@@ -16,7 +16,7 @@ use super::topic::Router;
 use super::{BrokerUrl, IngestCounters, LinkState, now_ms};
 
 /// Owns the ingest thread; dropping it disconnects and lets the thread end.
-pub struct IngestThread {
+pub(crate) struct IngestThread {
     stop: Arc<AtomicBool>,
     client: Client,
 }
@@ -42,7 +42,7 @@ pub(crate) fn options(broker: &BrokerUrl, client_id: &str) -> MqttOptions {
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-pub fn spawn(
+pub(crate) fn spawn(
     broker: &BrokerUrl,
     router: Arc<Router>,
     tx: Sender<Sample>,

@@ -36,7 +36,7 @@ pub enum Reject {
 }
 
 /// Decodes a plain-number payload such as `23.5` or ` -4e3\n`.
-pub fn decode_number(payload: &[u8]) -> Result<f64, String> {
+pub(crate) fn decode_number(payload: &[u8]) -> Result<f64, String> {
     let text = std::str::from_utf8(payload).map_err(|_| "payload is not UTF-8 text".to_string())?;
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -51,7 +51,7 @@ pub fn decode_number(payload: &[u8]) -> Result<f64, String> {
 
 /// Finds a number at a dotted path (`a.b.0.c`) in a parsed JSON document.
 /// Booleans read as 1 and 0; a string holding a number is accepted.
-pub fn json_field(doc: &Value, path: &str) -> Result<f64, String> {
+pub(crate) fn json_field(doc: &Value, path: &str) -> Result<f64, String> {
     let mut node = doc;
     for key in path.split('.') {
         node = match node {

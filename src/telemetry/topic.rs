@@ -12,7 +12,7 @@ use crate::scene::format::{Decode, SceneDef};
 
 /// What a matching message feeds.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Target {
+pub(crate) enum Target {
     /// A sensor, by its index in scene order.
     Sensor { sensor: u32, decode: Decode },
     /// A template: the topic level at `level` names the twin, whose sensor
@@ -114,12 +114,12 @@ impl Router {
     }
 
     /// The distinct filters to subscribe to.
-    pub fn filters(&self) -> &[String] {
+    pub(crate) fn filters(&self) -> &[String] {
         &self.filters
     }
 
     /// Calls `f` with every target the topic feeds; returns how many.
-    pub fn route(&self, topic: &str, mut f: impl FnMut(&Target)) -> usize {
+    pub(crate) fn route(&self, topic: &str, mut f: impl FnMut(&Target)) -> usize {
         let mut n = 0;
         if let Some(ids) = self.exact.get(topic) {
             for &id in ids {

@@ -4,8 +4,8 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
-use crate::telemetry::record::format_time;
-use crate::telemetry::replay::{Replay, Speed};
+use crate::recording::format_time;
+use crate::recording::{Replay, Speed};
 
 /// The speeds offered, slowest first.
 const SPEEDS: [Speed; 5] = [

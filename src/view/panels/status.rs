@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 
 use super::dot;
-use crate::telemetry::replay::Replay;
+use crate::recording::Replay;
 use crate::telemetry::{Ingest, LinkState, TelemetrySource};
 
 /// Seconds between two readings of the message rate: long enough to smooth

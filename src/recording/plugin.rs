@@ -1,0 +1,195 @@
+//! Recording and replay in the ECS.
+//!
+//! A replay is bound to each scene as it spawns (rows by twin and sensor
+//! name, or a router for rows that name only a topic); each frame `feed`
+//! advances it and sends the rows it passed into the sample channel, just
+//! before `apply_samples` drains that channel. The recorder learns each
+//! scene's sensor names the same way; `apply_samples` hands it every sample
+//! it applies, and `flush_recorder` writes them out about once a second.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bevy::prelude::*;
+
+use super::RecordingError;
+use super::replay::Replay;
+use super::rows::Recorder;
+use crate::TwinSet;
+use crate::scene::SceneSpawned;
+use crate::scene::format::SensorRef;
+use crate::scene::index::SceneIndex;
+use crate::telemetry::payload::{decode_message, decode_number};
+use crate::telemetry::{Ingest, Router, Sample, SampleChannel, TwinClock, apply_samples};
+
+/// Real seconds between the recorder's flushes (and on exit).
+const FLUSH_INTERVAL_S: f64 = 1.0;
+
+pub(crate) fn plugin(app: &mut App) {
+    app.add_systems(
+        Update,
+        (
+            bind_replay.run_if(resource_exists::<Replay>),
+            name_recorded_sensors.run_if(resource_exists::<RecorderRes>),
+            feed.run_if(resource_exists::<Replay>),
+        )
+            .chain()
+            .in_set(TwinSet::Ingest)
+            .before(apply_samples),
+    )
+    .add_systems(Last, flush_recorder.run_if(resource_exists::<RecorderRes>));
+}
+
+/// The recorder as a resource, with when it last flushed.
+#[derive(Resource)]
+pub struct RecorderRes {
+    pub(crate) recorder: Recorder,
+    path: PathBuf,
+    last_flush: f64,
+    reported: bool,
+}
+
+impl RecorderRes {
+    pub fn create(path: &Path) -> Result<RecorderRes, RecordingError> {
+        let name = || path.display().to_string();
+        let file = std::fs::File::create(path).map_err(|source| RecordingError::Create {
+            path: name(),
+            source,
+        })?;
+        let recorder = Recorder::new(Box::new(file)).map_err(|source| RecordingError::Write {
+            path: name(),
+            source,
+        })?;
+        Ok(RecorderRes {
+            recorder,
+            path: path.to_path_buf(),
+            last_flush: 0.0,
+            reported: false,
+        })
+    }
+}
+
+fn bind_replay(
+    mut spawned: MessageReader<SceneSpawned>,
+    index: Option<Res<SceneIndex>>,
+    mut replay: ResMut<Replay>,
+) {
+    let (Some(SceneSpawned { scene }), Some(index)) = (spawned.read().last(), index) else {
+        return;
+    };
+    replay.bound = replay
+        .all_rows()
+        .iter()
+        .map(|r| index.number(&SensorRef::new(&r.twin, &r.sensor)))
+        .collect();
+    replay.router = Some(Router::from_scene(scene));
+}
+
+fn name_recorded_sensors(
+    mut spawned: MessageReader<SceneSpawned>,
+    index: Option<Res<SceneIndex>>,
+    mut rec: ResMut<RecorderRes>,
+) {
+    let (Some(SceneSpawned { scene }), Some(index)) = (spawned.read().last(), index) else {
+        return;
+    };
+    let topics: Vec<String> = scene
+        .sensors()
+        .map(|(t, s)| scene.topic_of(t, s).unwrap_or_default())
+        .collect();
+    rec.recorder.set_sensors(
+        index
+            .sensors()
+            .iter()
+            .zip(&topics)
+            .map(|(s, topic)| (s.name.twin.as_str(), s.name.sensor.as_str(), topic.as_str())),
+    );
+}
+
+fn flush_recorder(
+    time: Res<Time<Real>>,
+    mut rec: ResMut<RecorderRes>,
+    exits: MessageReader<AppExit>,
+) {
+    let now = time.elapsed_secs_f64();
+    if now - rec.last_flush < FLUSH_INTERVAL_S && exits.is_empty() {
+        return;
+    }
+    rec.last_flush = now;
+    if let Err(e) = rec.recorder.flush()
+        && !rec.reported
+    {
+        error!("{}: {e}", rec.path.display());
+        rec.reported = true;
+    }
+}
+
+/// Moves the replay's clock on by one frame and sends the rows it passed.
+fn feed(
+    time: Res<Time<Real>>,
+    mut replay: ResMut<Replay>,
+    mut clock: ResMut<TwinClock>,
+    channel: Res<SampleChannel>,
+    ingest: Res<Ingest>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    clock.replaying = true;
+    if replay.router.is_none() {
+        // The scene is not spawned yet: hold the clock at the file's start.
+        clock.now_s = replay.clock_s();
+        return;
+    }
+    let step = replay.advance(time.delta_secs_f64());
+    let counters = &ingest.counters;
+    let mut send = |s: Sample| {
+        if channel.tx.try_send(s).is_err() {
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    for i in step.rows.clone() {
+        let row = &replay.all_rows()[i];
+        counters.received.fetch_add(1, Ordering::Relaxed);
+        let reject = |why: String| counters.reject(format!("{}:{}: {why}", replay.file, row.line));
+        if !row.twin.is_empty() && !row.sensor.is_empty() {
+            match replay.bound.get(i).copied().flatten() {
+                Some(sensor) => match decode_number(row.value.as_bytes()) {
+                    Ok(value) => send(Sample {
+                        sensor,
+                        value,
+                        time_ms: row.time_ms,
+                    }),
+                    Err(e) => reject(format!("{}/{}: {e}", row.twin, row.sensor)),
+                },
+                None => reject(format!(
+                    "the scene has no sensor \"{}\" on twin \"{}\"",
+                    row.sensor, row.twin
+                )),
+            }
+        } else if let Some(router) = &replay.router {
+            let (_, why) = decode_message(
+                router,
+                &row.topic,
+                row.value.as_bytes(),
+                row.time_ms,
+                &mut send,
+            );
+            if let Some(why) = why {
+                reject(why.to_string());
+            }
+        }
+    }
+    if step.finished {
+        let (first, last) = replay.span_ms();
+        info!(
+            "replay of {} done: {} rows, {} s of data",
+            replay.file,
+            replay.rows(),
+            Duration::from_millis(last - first).as_secs_f64()
+        );
+        if replay.exit_when_done {
+            exit.write(AppExit::Success);
+        }
+    }
+    clock.now_s = replay.clock_s();
+}
