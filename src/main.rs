@@ -131,10 +131,8 @@ enum CliError {
     NoProcessModel(String),
     #[error("--what-if {scenario}: {why}")]
     Scenario { scenario: Scenario, why: String },
-    #[error("{0}")]
-    Replay(String),
-    #[error("{0}")]
-    Record(String),
+    #[error(transparent)]
+    Recording(#[from] twinscape::recording::RecordingError),
     #[error("could not start the embedded MQTT broker: {0}")]
     Broker(String),
     #[error("--select {given}: {why}")]
@@ -200,8 +198,7 @@ fn check_what_ifs(
 fn open_recordings(common: &Common) -> Result<(Option<Replay>, Option<RecorderRes>), CliError> {
     let replay = match &common.replay {
         Some(path) => {
-            let replay =
-                Replay::open(path, common.speed).map_err(|e| CliError::Replay(e.to_string()))?;
+            let replay = Replay::open(path, common.speed)?;
             let (a, b) = replay.span_ms();
             say(&format!(
                 "replaying {} rows from {} ({} to {}) at {}",
@@ -217,7 +214,7 @@ fn open_recordings(common: &Common) -> Result<(Option<Replay>, Option<RecorderRe
     };
     let recorder = match &common.record {
         Some(path) => {
-            let r = RecorderRes::create(path).map_err(|e| CliError::Record(e.to_string()))?;
+            let r = RecorderRes::create(path)?;
             say(&format!("recording applied samples to {}", path.display()));
             Some(r)
         }
