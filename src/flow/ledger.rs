@@ -356,6 +356,13 @@ mod tests {
         b.read_made(0, 1e9);
         assert_eq!(b.to_put.len(), 64);
         assert_eq!(b.take_made(), Some(0));
+        // A take straight from the machines gets the oldest part made, by
+        // whichever feeder made it; none when nothing waits.
+        let mut b = Buffer::new(2, 3);
+        b.read_made(1, 0.0);
+        b.read_made(1, 1.0);
+        assert_eq!(b.take_made(), Some(1));
+        assert_eq!(b.take_made(), None);
     }
 
     #[test]
