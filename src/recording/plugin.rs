@@ -4,8 +4,9 @@
 //! name, or a router for rows that name only a topic); each frame `feed`
 //! advances it and sends the rows it passed into the sample channel, just
 //! before `apply_samples` drains that channel. The recorder learns each
-//! scene's sensor names the same way; `apply_samples` hands it every sample
-//! it applies, and `flush_recorder` writes them out about once a second.
+//! scene's sensor names the same way, takes the samples `apply_samples`
+//! applied (its `AppliedSamples`) right after it, and `flush_recorder`
+//! writes them out about once a second.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -21,7 +22,9 @@ use crate::scene::SceneSpawned;
 use crate::scene::format::SensorRef;
 use crate::scene::index::SceneIndex;
 use crate::telemetry::payload::{decode_message, decode_number};
-use crate::telemetry::{Ingest, Router, Sample, SampleChannel, TwinClock, apply_samples};
+use crate::telemetry::{
+    AppliedSamples, Ingest, Router, Sample, SampleChannel, TwinClock, apply_samples,
+};
 
 /// Real seconds between the recorder's flushes (and on exit).
 const FLUSH_INTERVAL_S: f64 = 1.0;
@@ -37,6 +40,13 @@ pub(crate) fn plugin(app: &mut App) {
             .chain()
             .in_set(TwinSet::Ingest)
             .before(apply_samples),
+    )
+    .add_systems(
+        Update,
+        record_applied
+            .run_if(resource_exists::<RecorderRes>)
+            .in_set(TwinSet::Ingest)
+            .after(apply_samples),
     )
     .add_systems(Last, flush_recorder.run_if(resource_exists::<RecorderRes>));
 }
@@ -105,6 +115,22 @@ fn name_recorded_sensors(
             .zip(&topics)
             .map(|(s, topic)| (s.name.twin.as_str(), s.name.sensor.as_str(), topic.as_str())),
     );
+}
+
+/// Hands the recorder what `apply_samples` applied this frame (and makes
+/// sure it keeps them, once there is a recorder).
+fn record_applied(
+    mut commands: Commands,
+    tap: Option<ResMut<AppliedSamples>>,
+    mut rec: ResMut<RecorderRes>,
+) {
+    let Some(mut tap) = tap else {
+        commands.init_resource::<AppliedSamples>();
+        return;
+    };
+    for sample in tap.0.drain(..) {
+        rec.recorder.write(&sample);
+    }
 }
 
 fn flush_recorder(

@@ -25,7 +25,6 @@ pub use payload::Sample;
 pub use topic::Router;
 
 use crate::TwinSet;
-use crate::recording::RecorderRes;
 use crate::scene::SceneSpawned;
 use crate::scene::index::SceneIndex;
 use crate::twin::{History, SensorValue};
@@ -278,14 +277,19 @@ fn start_ingest(
     }
 }
 
-/// Drains every waiting sample into its sensor (and into the recorder,
-/// when `--record` runs). Runs once per frame.
+/// The samples applied this frame, kept for whoever inserted it (the
+/// recorder, with `--record`), which takes them after `apply_samples`.
+#[derive(Resource, Debug, Default)]
+pub(crate) struct AppliedSamples(pub(crate) Vec<Sample>);
+
+/// Drains every waiting sample into its sensor (and into `AppliedSamples`,
+/// when there is one). Runs once per frame.
 pub(crate) fn apply_samples(
     channel: Res<SampleChannel>,
     index: Option<Res<SceneIndex>>,
     ingest: Res<Ingest>,
     mut values: Query<(&mut SensorValue, &mut History)>,
-    mut recorder: Option<ResMut<RecorderRes>>,
+    mut tap: Option<ResMut<AppliedSamples>>,
 ) {
     let Some(index) = index else { return };
     let mut applied = 0u64;
@@ -302,8 +306,8 @@ pub(crate) fn apply_samples(
             Ok((mut value, mut history)) => {
                 value.record(sample.value, sample.time_ms);
                 history.record(sample.value, sample.time_ms);
-                if let Some(recorder) = recorder.as_deref_mut() {
-                    recorder.recorder.write(&sample);
+                if let Some(tap) = tap.as_deref_mut() {
+                    tap.0.push(sample);
                 }
                 applied += 1;
             }
