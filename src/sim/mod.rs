@@ -53,16 +53,16 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 /// A process's number, in the order processes were spawned.
-pub(crate) type Pid = usize;
+pub type Pid = usize;
 
 /// Why a wait ended early.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Interrupt {
+pub struct Interrupt {
     pub cause: Cause,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Cause {
+pub enum Cause {
     /// A higher-priority request took the resource this process was using.
     Preempted { by: Pid, usage_since: f64 },
     /// `Sim::interrupt` with a model-defined code.
@@ -200,7 +200,7 @@ impl Default for Sim {
 }
 
 impl Sim {
-    pub(crate) fn new() -> Sim {
+    pub fn new() -> Sim {
         Sim {
             inner: Rc::new(Inner {
                 state: RefCell::new(State::default()),
@@ -214,7 +214,7 @@ impl Sim {
     }
 
     /// The simulation clock.
-    pub(crate) fn now(&self) -> f64 {
+    pub fn now(&self) -> f64 {
         self.inner.state.borrow().now
     }
 
@@ -224,7 +224,7 @@ impl Sim {
     }
 
     /// Starts a process now (it runs once the running one waits).
-    pub(crate) fn spawn(&self, process: impl Future<Output = ()> + 'static) -> Pid {
+    pub fn spawn(&self, process: impl Future<Output = ()> + 'static) -> Pid {
         let mut tasks = self.inner.tasks.borrow_mut();
         let pid = tasks.len();
         tasks.push(Some(Box::pin(process)));
@@ -235,7 +235,7 @@ impl Sim {
     }
 
     #[cfg(test)]
-    pub(crate) fn is_done(&self, pid: Pid) -> bool {
+    pub fn is_done(&self, pid: Pid) -> bool {
         self.inner
             .state
             .borrow()
@@ -246,7 +246,7 @@ impl Sim {
 
     /// Interrupts `pid`'s current wait, now, before other events at this
     /// time. A finished process ignores it.
-    pub(crate) fn interrupt(&self, pid: Pid, cause: Cause) {
+    pub fn interrupt(&self, pid: Pid, cause: Cause) {
         let mut st = self.state();
         if st.procs.get(pid).is_none_or(|p| p.done) {
             return;
@@ -256,7 +256,7 @@ impl Sim {
     }
 
     /// Waits `delay` time units. `Err` if interrupted first.
-    pub(crate) fn timeout(&self, delay: f64) -> Timeout<'_> {
+    pub fn timeout(&self, delay: f64) -> Timeout<'_> {
         debug_assert!(delay >= 0.0, "a negative delay: {delay}");
         Timeout {
             sim: self,
@@ -267,7 +267,7 @@ impl Sim {
 
     /// Runs events until the next one would be after `until`; the clock then
     /// reads `until`.
-    pub(crate) fn run_until(&self, until: f64) {
+    pub fn run_until(&self, until: f64) {
         while self.step_before(until) {}
         let mut st = self.state();
         if st.now < until {
@@ -277,7 +277,7 @@ impl Sim {
 
     #[cfg(test)]
     /// Runs until no events are left.
-    pub(crate) fn run(&self) {
+    pub fn run(&self) {
         while self.step_before(f64::INFINITY) {}
     }
 
@@ -346,7 +346,7 @@ impl Sim {
 }
 
 /// `sim.timeout(d).await`
-pub(crate) struct Timeout<'a> {
+pub struct Timeout<'a> {
     sim: &'a Sim,
     delay: f64,
     waiting: bool,
@@ -396,13 +396,13 @@ struct ResState {
 /// A resource with a capacity, priorities and optional pre-emption
 /// (SimPy's `Resource`, `PriorityResource` and `PreemptiveResource` in one).
 #[derive(Clone)]
-pub(crate) struct Resource {
+pub struct Resource {
     sim: Sim,
     state: Rc<RefCell<ResState>>,
 }
 
 impl Resource {
-    pub(crate) fn new(sim: &Sim, capacity: usize) -> Resource {
+    pub fn new(sim: &Sim, capacity: usize) -> Resource {
         Resource {
             sim: sim.clone(),
             state: Rc::new(RefCell::new(ResState {
@@ -416,20 +416,20 @@ impl Resource {
 
     #[cfg(test)]
     /// Requests in use.
-    pub(crate) fn count(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.state.borrow().users.len()
     }
 
     #[cfg(test)]
     /// Requests waiting.
-    pub(crate) fn queued(&self) -> usize {
+    pub fn queued(&self) -> usize {
         self.state.borrow().queue.len()
     }
 
     /// Waits for a unit of the resource; lower `priority` numbers are served
     /// first, and with `preempt` the request may displace a user with a
     /// larger (priority, time) key. Dropping the `Grant` releases it.
-    pub(crate) fn request(&self, priority: i32, preempt: bool) -> Request {
+    pub fn request(&self, priority: i32, preempt: bool) -> Request {
         Request {
             res: self.clone(),
             priority,
@@ -476,7 +476,7 @@ impl Resource {
 }
 
 /// `resource.request(priority, preempt).await`
-pub(crate) struct Request {
+pub struct Request {
     res: Resource,
     priority: i32,
     preempt: bool,
@@ -484,7 +484,7 @@ pub(crate) struct Request {
 }
 
 /// A unit of a resource, held until dropped.
-pub(crate) struct Grant {
+pub struct Grant {
     res: Resource,
     req: u64,
 }
@@ -495,7 +495,6 @@ impl Drop for Grant {
     }
 }
 
-impl Grant {}
 
 impl Future for Request {
     type Output = Result<Grant, Interrupt>;
@@ -583,7 +582,7 @@ impl<T> StoreState<T> {
 }
 
 /// A FIFO buffer between processes (SimPy's `Store`).
-pub(crate) struct Store<T> {
+pub struct Store<T> {
     sim: Sim,
     state: Rc<RefCell<StoreState<T>>>,
 }
@@ -598,7 +597,7 @@ impl<T> Clone for Store<T> {
 }
 
 impl<T: 'static> Store<T> {
-    pub(crate) fn new(sim: &Sim, capacity: usize) -> Store<T> {
+    pub fn new(sim: &Sim, capacity: usize) -> Store<T> {
         Store {
             sim: sim.clone(),
             state: Rc::new(RefCell::new(StoreState {
@@ -616,23 +615,23 @@ impl<T: 'static> Store<T> {
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.state.borrow().items.len()
     }
 
     #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     #[cfg(test)]
     /// Items taken out so far.
-    pub(crate) fn taken(&self) -> u64 {
+    pub fn taken(&self) -> u64 {
         self.state.borrow().get_count
     }
 
     /// The time-weighted mean level since the store was made.
-    pub(crate) fn mean_level(&self) -> f64 {
+    pub fn mean_level(&self) -> f64 {
         let now = self.sim.now();
         let st = self.state.borrow();
         let area = st.area + st.items.len() as f64 * (now - st.since);
@@ -645,7 +644,7 @@ impl<T: 'static> Store<T> {
 
     /// Puts an item in without waiting when there is room (setting up a
     /// run's initial state); gives it back when the store is full.
-    pub(crate) fn try_put(&self, item: T) -> Result<(), T> {
+    pub fn try_put(&self, item: T) -> Result<(), T> {
         let mut st = self.state.borrow_mut();
         if st.items.len() >= st.capacity {
             return Err(item);
@@ -659,7 +658,7 @@ impl<T: 'static> Store<T> {
     }
 
     /// Waits for room, then adds the item at the back.
-    pub(crate) fn put(&self, item: T) -> Put<T> {
+    pub fn put(&self, item: T) -> Put<T> {
         Put {
             store: self.clone(),
             item: Some(item),
@@ -668,7 +667,7 @@ impl<T: 'static> Store<T> {
     }
 
     /// Waits for an item, then takes it from the front.
-    pub(crate) fn get(&self) -> Get<T> {
+    pub fn get(&self) -> Get<T> {
         Get {
             store: self.clone(),
             slot: Rc::new(Cell::new(None)),
@@ -708,7 +707,7 @@ impl<T: 'static> Store<T> {
 }
 
 /// `store.put(item).await`
-pub(crate) struct Put<T> {
+pub struct Put<T> {
     store: Store<T>,
     item: Option<T>,
     op: Option<u64>,
@@ -747,7 +746,7 @@ impl<T: 'static> Future for Put<T> {
 }
 
 /// `store.get().await`
-pub(crate) struct Get<T> {
+pub struct Get<T> {
     store: Store<T>,
     slot: Slot<T>,
     op: Option<u64>,
