@@ -495,7 +495,6 @@ impl Drop for Grant {
     }
 }
 
-
 impl Future for Request {
     type Output = Result<Grant, Interrupt>;
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
