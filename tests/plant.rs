@@ -121,12 +121,16 @@ fn the_plant_leaves_a_plain_or_json_topic_to_another_publisher_for_30_s() {
         value_of(s, "cnc-2", "power").is_some()
     });
     let publisher = Publisher::connect(broker.port);
-    // Someone else publishes once on a plain topic and on a JSON topic.
+    // Someone else publishes on a plain topic and on a JSON topic. A reading
+    // the plant had already sent when it noticed may still land after the
+    // first message, so they publish twice, a second apart; the 30 s count
+    // from their last message.
+    let json = r#"{"power":{"kw":3.25},"spindle":{"rpm":1234}}"#;
     publisher.publish("sensor/temperature", "77.7");
-    publisher.publish(
-        "factory/cnc-2/telemetry",
-        r#"{"power":{"kw":3.25},"spindle":{"rpm":1234}}"#,
-    );
+    publisher.publish("factory/cnc-2/telemetry", json);
+    twin.run_for(Duration::from_secs(1));
+    publisher.publish("sensor/temperature", "77.7");
+    publisher.publish("factory/cnc-2/telemetry", json);
     let sent = Instant::now();
     twin.until("the outside values arrive", Duration::from_secs(10), |s| {
         value_of(s, "cnc-1", "temperature") == Some(77.7)
