@@ -618,7 +618,6 @@ impl<T: 'static> Store<T> {
         self.state.borrow().items.len()
     }
 
-    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
