@@ -153,18 +153,7 @@ fn with_no_broker_the_embedded_one_and_the_plant_feed_every_bound_sensor() {
     let used = embedded_port(stdout.lines().next().unwrap_or(""));
     assert!((port..port + 50).contains(&used), "{stdout}");
     let snap = read_snapshot(&out);
-    let mut fed = 0;
-    for twin in snap["twins"].as_array().unwrap() {
-        for s in twin["sensors"].as_array().unwrap() {
-            assert!(
-                s["value"].is_number(),
-                "the plant feeds every sensor, but {}/{} has none",
-                twin["id"],
-                s["name"]
-            );
-            fed += 1;
-        }
-    }
+    let fed = assert_every_sensor_fed(&snap);
     assert!(fed >= 30, "{fed} sensors");
     assert_eq!(
         snap["ingest"]["rejected"], 0,

@@ -94,16 +94,7 @@ fn simulate_runs_the_plant_against_your_own_broker() {
             .arg(&out),
     );
     let snap = read_snapshot(&out);
-    for twin in snap["twins"].as_array().unwrap() {
-        for s in twin["sensors"].as_array().unwrap() {
-            assert!(
-                s["value"].is_number(),
-                "{}/{} was not fed",
-                twin["id"],
-                s["name"]
-            );
-        }
-    }
+    assert_every_sensor_fed(&snap);
     assert_eq!(snap["ingest"]["rejected"], 0, "{}", snap["ingest"]);
 }
 

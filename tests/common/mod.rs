@@ -302,6 +302,24 @@ pub fn sensor_json<'a>(twin: &'a serde_json::Value, name: &str) -> &'a serde_jso
         .unwrap_or_else(|| panic!("no sensor {name} in {}", twin["id"]))
 }
 
+/// Asserts every sensor of the snapshot has a value (naming the first that
+/// has none) and returns how many sensors there are.
+pub fn assert_every_sensor_fed(snap: &serde_json::Value) -> usize {
+    let mut fed = 0;
+    for twin in snap["twins"].as_array().expect("twins is a list") {
+        for s in twin["sensors"].as_array().expect("sensors is a list") {
+            assert!(
+                s["value"].is_number(),
+                "every sensor is fed, but {}/{} has no value",
+                twin["id"],
+                s["name"]
+            );
+            fed += 1;
+        }
+    }
+    fed
+}
+
 /// Runs a command to the end and fails the test, with its stderr, if it failed.
 pub fn succeed(cmd: &mut Command) -> std::process::Output {
     let output = cmd.output().expect("running the command");
