@@ -10,6 +10,7 @@ use bevy::prelude::*;
 use serde::Serialize;
 
 use crate::alarms::{Alarms, Level, Rule, State};
+use crate::analytics::curve::Z_95;
 use crate::analytics::{Describe, Quality};
 use crate::scene::ActiveScene;
 use crate::telemetry::{Ingest, LinkState};
@@ -79,25 +80,35 @@ pub struct SensorState {
     /// describe() of the recent window (pandas' conventions).
     pub stats: Option<Describe>,
     pub forecast: Option<Forecast>,
-    /// Seconds until the trend reaches the alarm limit; null when it is not heading there.
+    /// Seconds until the forecast expects the alarm limit; null unless the
+    /// countdown is sure enough (its rule's confidence, within its horizon).
     pub time_to_alarm_s: Option<f64>,
+    /// The earliest plausible (the interval's upper bound reaches the limit).
+    pub time_to_alarm_low_s: Option<f64>,
+    /// When the interval's lower bound reaches it (the limit is passed with
+    /// the countdown's confidence).
+    pub time_to_alarm_high_s: Option<f64>,
     /// z-score of the latest sample against the window before it.
     pub anomaly: f64,
     pub quality: Quality,
 }
 
-/// Where the least-squares trend of the window points.
+/// Where the sensor's predictor says it is heading.
 #[derive(Serialize, Debug, Clone)]
 pub struct Forecast {
-    /// `linear` or `holt`, as the scene chose.
+    /// As the scene chose: `auto`, `linear`, `holt` or `first-order`.
     pub predictor: &'static str,
-    /// Units per second.
+    /// The model that drew the forecast (what `auto` picked): `linear`,
+    /// `holt` or `first-order`.
+    pub model: &'static str,
+    /// Units per second at the latest sample.
     pub slope: f64,
     pub horizon_s: f64,
-    /// The trend's value `horizon_s` after the latest sample.
+    /// The expected value `horizon_s` after the latest sample.
     pub value: f64,
-    /// Half-width of the ~95% prediction interval there, where the predictor has one.
-    pub interval: Option<f64>,
+    /// The ~95% interval of a reading there.
+    pub low: f64,
+    pub high: f64,
 }
 
 /// How far ahead the snapshot's forecast looks.
@@ -217,16 +228,21 @@ pub fn take(world: &mut World) -> Snapshot {
 }
 
 fn sensor_state(s: &Sensor, v: &SensorValue, hist: &History, h: Health, now: f64) -> SensorState {
-    let projection = hist.projection();
-    let forecast = projection.map(|p| Forecast {
-        predictor: hist.predictor.name(),
-        slope: p.slope,
-        horizon_s: FORECAST_HORIZON_S,
-        value: p.at(p.time + FORECAST_HORIZON_S),
-        interval: hist
-            .predictor
-            .interval(&hist.series, p.time + FORECAST_HORIZON_S),
+    let curve = hist.curve();
+    let forecast = curve.as_ref().map(|c| {
+        let at = c.time + FORECAST_HORIZON_S;
+        let (low, high) = c.band(at, Z_95);
+        Forecast {
+            predictor: hist.predictor.name(),
+            model: c.model,
+            slope: c.slope(),
+            horizon_s: FORECAST_HORIZON_S,
+            value: c.mean(at),
+            low,
+            high,
+        }
     });
+    let countdown = s.alarm.and_then(|alarm| hist.countdown(alarm, now));
     SensorState {
         name: s.name.clone(),
         topic: s.topic.clone(),
@@ -237,9 +253,9 @@ fn sensor_state(s: &Sensor, v: &SensorValue, hist: &History, h: Health, now: f64
         health: h.label(),
         stats: hist.series.describe(),
         forecast,
-        time_to_alarm_s: projection
-            .zip(s.alarm)
-            .and_then(|(p, alarm)| p.time_to(alarm)),
+        time_to_alarm_s: countdown.map(|c| c.expected_s),
+        time_to_alarm_low_s: countdown.map(|c| c.low_s),
+        time_to_alarm_high_s: countdown.map(|c| c.high_s),
         anomaly: hist.anomaly,
         quality: hist.series.quality(now),
     }

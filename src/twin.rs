@@ -9,7 +9,11 @@
 use bevy::prelude::*;
 
 use crate::TwinSet;
-use crate::analytics::predict::{LinearTrend, Predictor, Projection};
+use std::sync::Mutex;
+
+use crate::analytics::countdown::{self, Countdown, CountdownRule};
+use crate::analytics::curve::Curve;
+use crate::analytics::predict::{LinearTrend, Predictor};
 use crate::analytics::{Series, SeriesConfig};
 
 pub(crate) fn plugin(app: &mut App) {
@@ -80,8 +84,21 @@ impl SensorValue {
 pub struct History {
     pub series: Series,
     pub predictor: Box<dyn Predictor>,
+    /// When its countdowns are sure enough to show.
+    pub countdown: CountdownRule,
     /// The z-score of the latest sample against the window before it.
     pub anomaly: f64,
+    /// The predictor's latest curve and the one `HELD_FOR_S` before it, with
+    /// the sample count they were drawn at (a fit over the window is drawn
+    /// once per new sample, not per reader).
+    curves: Mutex<Option<Curves>>,
+}
+
+#[derive(Debug)]
+struct Curves {
+    pushed: u64,
+    now: Option<Curve>,
+    earlier: Option<Option<Curve>>,
 }
 
 impl Default for History {
@@ -99,7 +116,9 @@ impl History {
         History {
             series: Series::new(config),
             predictor,
+            countdown: CountdownRule::default(),
             anomaly: 0.0,
+            curves: Mutex::new(None),
         }
     }
 
@@ -110,8 +129,39 @@ impl History {
     }
 
     /// Where the sensor is heading, by its predictor.
-    pub(crate) fn projection(&self) -> Option<Projection> {
-        self.predictor.project(&self.series)
+    pub(crate) fn curve(&self) -> Option<Curve> {
+        self.with_curves(|c, _| c.now.clone())
+    }
+
+    /// The countdown to `limit` at time `now`, if the forecast is sure enough
+    /// and was already ten seconds ago (see `analytics::countdown`).
+    pub(crate) fn countdown(&self, limit: f64, now: f64) -> Option<Countdown> {
+        self.with_curves(|c, history| {
+            let current = c.now.as_ref()?;
+            let earlier = c.earlier.get_or_insert_with(|| history.earlier_curve());
+            countdown::held(current, earlier.as_ref(), limit, now, &history.countdown)
+        })
+    }
+
+    /// The predictor on the window less its newest `HELD_FOR_S` seconds.
+    fn earlier_curve(&self) -> Option<Curve> {
+        let (last, _) = self.series.last()?;
+        let cut = last - countdown::HELD_FOR_S;
+        let samples: Vec<(f64, f64)> = self.series.samples().take_while(|s| s.0 <= cut).collect();
+        self.predictor.curve_of(&samples)
+    }
+
+    fn with_curves<T>(&self, f: impl FnOnce(&mut Curves, &History) -> Option<T>) -> Option<T> {
+        let pushed = self.series.pushed();
+        let mut cached = self.curves.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.as_ref().is_none_or(|c| c.pushed != pushed) {
+            *cached = Some(Curves {
+                pushed,
+                now: self.predictor.curve(&self.series),
+                earlier: None,
+            });
+        }
+        f(cached.as_mut()?, self)
     }
 }
 

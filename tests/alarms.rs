@@ -118,37 +118,18 @@ fn an_alarm_is_raised_acknowledged_and_cleared() {
     assert!(hh.acknowledged_ms.unwrap() >= hh.raised_ms);
 }
 
-/// Replays `csv` (time,topic,value) through `scene` at ten times real time
-/// and returns the snapshot.
-fn replay_through(scene: &str, csv: &str, name: &str) -> serde_json::Value {
-    let (scene_path, csv_path, out) = (
-        tmp(&format!("{name}.scene.ron")),
-        tmp(&format!("{name}.csv")),
-        tmp(&format!("{name}.json")),
-    );
-    std::fs::write(&scene_path, scene).unwrap();
-    std::fs::write(&csv_path, csv).unwrap();
-    succeed(
-        twinscape()
-            .args(["headless", "--speed", "10", "--scene"])
-            .arg(&scene_path)
-            .arg("--replay")
-            .arg(&csv_path)
-            .arg("--snapshot")
-            .arg(&out),
-    );
-    read_snapshot(&out)
-}
-
 #[test]
 fn rate_of_change_and_forecast_alarms_follow_a_holt_predictor_chosen_in_the_scene() {
     // CNC mill 1's temperature with Holt(alpha 1, beta 1): the level is the
     // last value and the trend the last step per second, so the rate and
-    // the time to the alarm limit (85 °C) can be worked out by hand.
+    // the time to the alarm limit (85 °C) can be worked out by hand. Its
+    // countdown confidence is 0.5, so the expected curve itself decides
+    // (with the default 0.9, Holt(1, 1) — a random walk with drift to ETS —
+    // is far too unsure 30 s ahead to warn at all).
     let scene = std::fs::read_to_string(factory_scene()).unwrap().replacen(
         "binding: (topic: \"sensor/temperature\"), show: [Color, Label]),",
         "binding: (topic: \"sensor/temperature\"), show: [Color, Label],\n \
-         predictor: Holt(alpha: 1.0, beta: 1.0),\n \
+         predictor: Holt(alpha: 1.0, beta: 1.0), countdown: (confidence: 0.5),\n \
          alarms: (max_rate: Some(0.5), forecast_horizon_s: Some(30.0))),",
         1,
     );
@@ -160,7 +141,7 @@ fn rate_of_change_and_forecast_alarms_follow_a_holt_predictor_chosen_in_the_scen
         let v = 40.0 + (t.saturating_sub(10).min(20)) as f64;
         csv.push_str(&format!("{},sensor/temperature,{v}\n", t0 + t));
     }
-    let snap = replay_through(&scene, &csv, "rate-forecast");
+    let snap = replay_through(&scene, &csv, "rate-forecast", "10");
     let alarms: Vec<&serde_json::Value> = snap["alarms"]
         .as_array()
         .unwrap()
@@ -219,7 +200,7 @@ fn a_reading_outside_the_physical_range_is_flagged() {
         for (i, v) in values.iter().enumerate() {
             csv.push_str(&format!("{},sensor/temperature,{v}\n", 1_700_000_000 + i));
         }
-        let snap = replay_through(&scene, &csv, name);
+        let snap = replay_through(&scene, &csv, name, "10");
         sensor_json(twin_json(&snap, "cnc-1"), "temperature")["quality"].clone()
     };
     assert_eq!(

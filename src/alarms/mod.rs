@@ -81,7 +81,8 @@ pub struct Reading {
     pub value: f64,
     /// Units per second, from the trend.
     pub rate: Option<f64>,
-    /// Seconds until the trend reaches the alarm limit.
+    /// Seconds until the forecast expects the alarm limit, when its
+    /// countdown is sure enough to show.
     pub time_to_alarm: Option<f64>,
 }
 

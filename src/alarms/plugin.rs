@@ -114,15 +114,21 @@ fn raise_alarms(
     for (sensor, value, history, mut watch) in &mut sensors {
         let Some(v) = value.value else { continue };
         let AlarmWatch { rules, watch } = &mut *watch;
-        // Only the rate and forecast rules need the trend: skip it otherwise.
-        let projection = (rules.max_rate.is_some() || rules.forecast_horizon_s.is_some())
-            .then(|| history.projection())
-            .flatten();
+        // Only the rate and forecast rules need the forecast: skip it otherwise.
+        let rate = rules
+            .max_rate
+            .and_then(|_| history.curve())
+            .map(|c| c.slope());
+        let time_to_alarm = rules
+            .forecast_horizon_s
+            .zip(sensor.alarm)
+            .and_then(|(_, alarm)| history.countdown(alarm, now))
+            .map(|c| c.expected_s);
         let reading = Reading {
             time: now,
             value: v,
-            rate: projection.map(|p| p.slope),
-            time_to_alarm: projection.zip(sensor.alarm).and_then(|(p, a)| p.time_to(a)),
+            rate,
+            time_to_alarm,
         };
         alarms.book.evaluate(sensor.index, rules, watch, &reading);
     }

@@ -7,6 +7,10 @@
 //! samples, so rounding cannot drift). Quantiles for `describe()` sort a copy
 //! of the window and are computed on demand, not per sample.
 
+pub mod auto;
+pub mod countdown;
+pub mod curve;
+pub(crate) mod fit;
 pub mod predict;
 
 use std::collections::VecDeque;
@@ -46,27 +50,11 @@ impl Trend {
         self.intercept + self.slope * (t - self.t_ref)
     }
 
-    /// Half-width of the ~95% prediction interval for one new value at `t`
-    /// (normal approximation, z = 1.96).
-    pub(crate) fn prediction_half_width(&self, t: f64) -> f64 {
-        let x = t - self.t_ref - self.mean_t;
-        let leverage = if self.sxx > 0.0 {
-            x * x / self.sxx
-        } else {
-            0.0
-        };
-        1.96 * self.residual_std * (1.0 + 1.0 / self.n + leverage).sqrt()
-    }
-
     /// Seconds from `now` until the line reaches `limit`, if it is heading
     /// there (`None` when flat, moving away, or already past it).
     pub fn time_to(&self, limit: f64, now: f64) -> Option<f64> {
-        let from_now = predict::Projection {
-            time: now,
-            value: self.at(now),
-            slope: self.slope,
-        };
-        from_now.time_to(limit)
+        let ahead = limit - self.at(now);
+        (self.slope != 0.0 && ahead.signum() == self.slope.signum()).then(|| ahead / self.slope)
     }
 }
 
@@ -115,6 +103,8 @@ pub struct Series {
     stv: f64,
     svv: f64,
     since_rebuild: usize,
+    /// Samples pushed since the start (a key for what was computed from them).
+    pushed: u64,
     /// When the value last changed.
     changed_at: f64,
 }
@@ -136,12 +126,18 @@ impl Series {
             stv: 0.0,
             svv: 0.0,
             since_rebuild: 0,
+            pushed: 0,
             changed_at: 0.0,
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.samples.is_empty()
+    }
+
+    /// Samples pushed since the start.
+    pub(crate) fn pushed(&self) -> u64 {
+        self.pushed
     }
 
     pub(crate) fn last(&self) -> Option<(f64, f64)> {
@@ -187,6 +183,7 @@ impl Series {
         self.samples.push_back((time, value));
         self.add_sums(time, value);
         self.since_rebuild += 1;
+        self.pushed += 1;
         if self.since_rebuild >= REBUILD_EVERY {
             self.rebuild();
         }
@@ -351,5 +348,7 @@ pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
+#[cfg(test)]
+mod forecast_tests;
 #[cfg(test)]
 mod tests;

@@ -1,62 +1,48 @@
 //! Predictors: how a sensor's near future is projected. Each sensor picks one
-//! in its scene entry; the linear trend of the window is the default, Holt's
-//! double exponential smoothing follows a changing trend faster. A later model
-//! only has to implement `Predictor`.
+//! in its scene entry: the linear trend of the window, Holt's double
+//! exponential smoothing (follows a changing trend faster), the first-order
+//! response (a value settling towards an asymptote: warm-ups, cool-downs,
+//! filling tanks), or `auto`, which picks among them per sensor by
+//! out-of-sample error (see `auto`). A later model only has to implement
+//! `Predictor`.
 
-use super::Series;
-
-/// A straight line into the future: `value + slope * (t - time)`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Projection {
-    pub time: f64,
-    pub value: f64,
-    /// Units per second.
-    pub slope: f64,
-}
-
-impl Projection {
-    pub(crate) fn at(&self, t: f64) -> f64 {
-        self.value + self.slope * (t - self.time)
-    }
-
-    /// Seconds after `self.time` until the line reaches `limit`, if it is heading there.
-    pub(crate) fn time_to(&self, limit: f64) -> Option<f64> {
-        let ahead = limit - self.value;
-        (self.slope != 0.0 && ahead.signum() == self.slope.signum()).then(|| ahead / self.slope)
-    }
-}
+use super::curve::{Curve, Quadratic, Shape, reach_of};
+use super::{Series, fit};
 
 pub trait Predictor: Send + Sync + std::fmt::Debug {
     /// Sees every sample, after the series has it.
     fn observe(&mut self, time: f64, value: f64);
-    /// Where the sensor is heading, from its latest sample.
-    fn project(&self, series: &Series) -> Option<Projection>;
-    /// Half-width of the ~95% prediction interval at time `t`, where the model has one.
-    fn interval(&self, _series: &Series, _t: f64) -> Option<f64> {
-        None
+    /// Where the sensor is heading from its latest sample, with the spread
+    /// of a new reading around it.
+    fn curve(&self, series: &Series) -> Option<Curve> {
+        self.curve_of(&window(series))
     }
+    /// The same model fitted on `samples` alone (oldest first), as it would
+    /// have been drawn when the last of them was the latest.
+    fn curve_of(&self, samples: &[(f64, f64)]) -> Option<Curve>;
     fn name(&self) -> &'static str;
 }
 
-/// Ordinary least squares over the series' window (the default).
+/// The window's samples as one slice (predictors fit over it on demand).
+pub(crate) fn window(series: &Series) -> Vec<(f64, f64)> {
+    series.samples().collect()
+}
+
+/// Ordinary least squares over the series' window.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct LinearTrend;
 
 impl Predictor for LinearTrend {
     fn observe(&mut self, _: f64, _: f64) {}
 
-    fn project(&self, series: &Series) -> Option<Projection> {
-        let trend = series.trend()?;
-        let (time, _) = series.last()?;
-        Some(Projection {
-            time,
-            value: trend.at(time),
-            slope: trend.slope,
+    fn curve_of(&self, samples: &[(f64, f64)]) -> Option<Curve> {
+        Some(Curve {
+            time: samples.last()?.0,
+            model: self.name(),
+            reach_s: reach_of(samples),
+            shape: fit::line(samples)?,
+            bend: fit::bend(samples),
         })
-    }
-
-    fn interval(&self, series: &Series, t: f64) -> Option<f64> {
-        series.trend().map(|tr| tr.prediction_half_width(t))
     }
 
     fn name(&self) -> &'static str {
@@ -64,15 +50,25 @@ impl Predictor for LinearTrend {
     }
 }
 
+/// Weight of the newest one-step error (and step length) in Holt's running
+/// estimates of their typical size: about the last hundred samples count.
+const HOLT_ERROR_WEIGHT: f64 = 0.01;
+
 /// Holt's linear (double exponential) smoothing, for samples at any spacing:
 /// `level` follows the value with weight `alpha`, `trend` (per second) follows
-/// the level's change with weight `beta`.
+/// the level's change with weight `beta`. The spread of its forecast grows
+/// from the one-step-ahead errors it has made.
 #[derive(Debug, Clone)]
 pub(crate) struct Holt {
     pub alpha: f64,
     pub beta: f64,
+    /// (time, level, trend per second)
     state: Option<(f64, f64, f64)>,
     samples: u64,
+    /// Running mean of squared one-step-ahead errors.
+    error_var: Option<f64>,
+    /// Running mean of the seconds between samples.
+    step_s: Option<f64>,
 }
 
 impl Holt {
@@ -82,12 +78,39 @@ impl Holt {
             beta: beta.clamp(0.0, 1.0),
             state: None,
             samples: 0,
+            error_var: None,
+            step_s: None,
         }
+    }
+
+    /// Holt run over `samples` from scratch.
+    pub(crate) fn over(alpha: f64, beta: f64, samples: &[(f64, f64)]) -> Holt {
+        let mut h = Holt::new(alpha, beta);
+        for &(t, v) in samples {
+            h.observe(t, v);
+        }
+        h
+    }
+
+    fn track_errors(&mut self, time: f64, value: f64) {
+        let Some((t0, level, trend)) = self.state else {
+            return;
+        };
+        if self.samples < 2 || time <= t0 {
+            return;
+        }
+        let running = |old: Option<f64>, new: f64| {
+            Some(old.map_or(new, |o| o + HOLT_ERROR_WEIGHT * (new - o)))
+        };
+        let err = value - (level + trend * (time - t0));
+        self.error_var = running(self.error_var, err * err);
+        self.step_s = running(self.step_s, time - t0);
     }
 }
 
 impl Predictor for Holt {
     fn observe(&mut self, time: f64, value: f64) {
+        self.track_errors(time, value);
         self.samples += 1;
         let (a, b) = (self.alpha, self.beta);
         self.state = Some(match self.state {
@@ -110,13 +133,65 @@ impl Predictor for Holt {
         });
     }
 
-    fn project(&self, _: &Series) -> Option<Projection> {
-        let (time, value, slope) = self.state?;
-        (self.samples >= 2).then_some(Projection { time, value, slope })
+    fn curve(&self, series: &Series) -> Option<Curve> {
+        let samples = window(series);
+        self.curve_with(fit::bend(&samples), reach_of(&samples))
+    }
+
+    fn curve_of(&self, samples: &[(f64, f64)]) -> Option<Curve> {
+        Holt::over(self.alpha, self.beta, samples).curve_with(fit::bend(samples), reach_of(samples))
     }
 
     fn name(&self) -> &'static str {
         "holt"
+    }
+}
+
+impl Holt {
+    /// Its line ahead, with `bend` as the window's curvature, trusted
+    /// `reach_s` ahead.
+    pub(crate) fn curve_with(&self, bend: Option<Quadratic>, reach_s: f64) -> Option<Curve> {
+        let (time, value, slope) = self.state?;
+        if self.samples < 2 {
+            return None;
+        }
+        Some(Curve {
+            time,
+            model: self.name(),
+            reach_s,
+            shape: Shape::Holt {
+                value,
+                slope,
+                sigma: self.error_var.unwrap_or(0.0).sqrt(),
+                alpha: self.alpha,
+                beta: self.alpha * self.beta,
+                step_s: self.step_s.unwrap_or(1.0),
+            },
+            bend,
+        })
+    }
+}
+
+/// The first-order response fitted over the window: `asymptote + gap *
+/// exp(-s / tau)`. A warm-up that levels out below a limit never reaches it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FirstOrder;
+
+impl Predictor for FirstOrder {
+    fn observe(&mut self, _: f64, _: f64) {}
+
+    fn curve_of(&self, samples: &[(f64, f64)]) -> Option<Curve> {
+        Some(Curve {
+            time: samples.last()?.0,
+            model: self.name(),
+            reach_s: reach_of(samples),
+            shape: fit::approach(samples)?,
+            bend: None,
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        "first-order"
     }
 }
 
@@ -144,18 +219,18 @@ mod tests {
                 &mut s,
                 (0..50).map(|i| (i as f64 * 0.5, 10.0 + 0.2 * i as f64 * 0.5)),
             );
-            let pr = p.project(&s).unwrap();
+            let pr = p.curve(&s).unwrap();
             assert!(
-                (pr.slope - 0.2).abs() < 1e-9,
+                (pr.slope() - 0.2).abs() < 1e-9,
                 "{}: slope {}",
                 p.name(),
-                pr.slope
+                pr.slope()
             );
             assert!(
-                (pr.at(34.5) - 16.9).abs() < 1e-9,
+                (pr.mean(34.5) - 16.9).abs() < 1e-9,
                 "{}: {}",
                 p.name(),
-                pr.at(34.5)
+                pr.mean(34.5)
             );
             assert!(
                 (pr.time_to(20.0).unwrap() - (20.0 - 14.9) / 0.2).abs() < 1e-6,
@@ -189,8 +264,8 @@ mod tests {
             holt.observe(t, v);
         }
         let (l, h) = (
-            lin.project(&s).unwrap().slope,
-            holt.project(&s).unwrap().slope,
+            lin.curve(&s).unwrap().slope(),
+            holt.curve(&s).unwrap().slope(),
         );
         assert!(
             h > 0.9 && l < 0.2,
@@ -225,22 +300,22 @@ mod tests {
                 .unwrap()
                 .1;
             feed(&mut h, &mut s, std::iter::once((t, v)));
-            let p = h.project(&s).unwrap();
+            let p = h.curve(&s).unwrap();
             assert_eq!(p.time, t);
             assert!(
-                (p.value - level).abs() < 1e-9,
+                (p.mean(t) - level).abs() < 1e-9,
                 "level at {t}: {} not {level}",
-                p.value
+                p.mean(t)
             );
             assert!(
-                (p.slope - trend).abs() < 1e-9,
+                (p.slope() - trend).abs() < 1e-9,
                 "trend at {t}: {} not {trend}",
-                p.slope
+                p.slope()
             );
         }
         // Three seconds on: 15.845 + 3 * 1.251.
-        let p = h.project(&s).unwrap();
-        assert!((p.at(8.0) - 19.598).abs() < 1e-9, "{}", p.at(8.0));
+        let p = h.curve(&s).unwrap();
+        assert!((p.mean(8.0) - 19.598).abs() < 1e-9, "{}", p.mean(8.0));
     }
 
     #[test]
@@ -248,7 +323,7 @@ mod tests {
         let mut s = Series::new(SeriesConfig::default());
         let mut h = Holt::new(0.5, 0.5);
         feed(&mut h, &mut s, std::iter::once((0.0, 1.0)));
-        assert_eq!(h.project(&s), None);
-        assert_eq!(LinearTrend.project(&s), None);
+        assert_eq!(h.curve(&s), None);
+        assert_eq!(LinearTrend.curve(&s), None);
     }
 }

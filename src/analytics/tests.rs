@@ -1,4 +1,5 @@
 use super::*;
+use crate::analytics::predict::Predictor;
 
 fn series(window: usize) -> Series {
     Series::new(SeriesConfig {
@@ -55,7 +56,6 @@ fn a_perfect_line_is_found_exactly() {
     );
     assert!(close(tr.at(20.0), 43.0, 1e-12));
     assert!(tr.residual_std < 1e-9);
-    assert!(tr.prediction_half_width(20.0) < 1e-8);
     assert!(
         close(tr.time_to(50.0, 9.0).unwrap(), 14.5, 1e-12),
         "21 now, 2 per second, 29 to go"
@@ -210,9 +210,14 @@ fn the_prediction_interval_matches_the_textbook_formula_on_a_worked_example() {
     assert!(close(trend.slope, 0.6, 1e-9), "{}", trend.slope);
     assert!(close(trend.at(1_700_000_006.0), 2.2 + 0.6 * 6.0, 1e-9));
     assert!(close(trend.residual_std, (2.4f64 / 3.0).sqrt(), 1e-9));
-    let half = trend.prediction_half_width(1_700_000_006.0);
-    assert!(close(half, 2.540450353775881, 1e-6), "{half}");
-    // At the mean of x only the 1 + 1/n terms remain: 1.96 s sqrt(1.2).
-    let at_mean = trend.prediction_half_width(1_700_000_003.0);
-    assert!(close(at_mean, 1.9203999583420113, 1e-6), "{at_mean}");
+    // The linear predictor's curve starts at the latest sample (x = 5) and
+    // gives the standard error of one new reading, s sqrt(1 + 1/n + lev):
+    // at x0 = 6 sqrt(0.8 * 2.1) = sqrt(1.68); at x0 = 5 the leverage is
+    // (5 - 3)^2 / 10 = 0.4, sqrt(0.8 * 1.6) = sqrt(1.28).
+    let curve = crate::analytics::predict::LinearTrend.curve(&s).unwrap();
+    let at6 = curve.sd(1_700_000_006.0);
+    assert!(close(at6, 1.68f64.sqrt(), 1e-9), "{at6}");
+    assert!(close(1.96 * at6, 2.540450353775881, 1e-9), "{}", 1.96 * at6);
+    let at5 = curve.sd(1_700_000_005.0);
+    assert!(close(at5, 1.28f64.sqrt(), 1e-9), "{at5}");
 }

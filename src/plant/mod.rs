@@ -10,6 +10,8 @@
 //! device sending JSON to `factory/cnc-2/telemetry`) is left to them for
 //! 30 seconds after their last message.
 
+#[cfg(test)]
+mod countdown_tests;
 mod signal;
 
 use std::collections::{HashMap, VecDeque};

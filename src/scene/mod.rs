@@ -15,7 +15,9 @@ use bevy::asset::{AssetLoadFailedEvent, AssetLoader, LoadContext};
 use bevy::prelude::*;
 
 use crate::analytics::SeriesConfig;
-use crate::analytics::predict::{Holt, LinearTrend};
+use crate::analytics::auto::Auto;
+use crate::analytics::countdown::CountdownRule;
+use crate::analytics::predict::{FirstOrder, Holt, LinearTrend, Predictor};
 use crate::twin::{History, Sensor, SensorOf, Twin};
 use format::{PredictorDef, SceneDef, SceneError};
 use index::SceneIndex;
@@ -222,16 +224,7 @@ pub(crate) fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SceneInd
                         alarm: sensor.alarm,
                     },
                     SensorOf(entity),
-                    History::with_config(
-                        match sensor.predictor {
-                            PredictorDef::Linear => Box::new(LinearTrend),
-                            PredictorDef::Holt { alpha, beta } => Box::new(Holt::new(alpha, beta)),
-                        },
-                        SeriesConfig {
-                            physical: sensor.physical.unwrap_or(SeriesConfig::default().physical),
-                            ..SeriesConfig::default()
-                        },
-                    ),
+                    history_for(sensor),
                 ))
                 .id();
             index.push(e);
@@ -249,4 +242,26 @@ pub(crate) fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SceneInd
             .insert(ChildOf(parent));
     }
     SceneIndex::new(scene, &twins, &index)
+}
+
+/// A sensor's history with the predictor and countdown rule its scene entry chose.
+pub(crate) fn history_for(sensor: &format::SensorDef) -> History {
+    let predictor: Box<dyn Predictor> = match sensor.predictor {
+        PredictorDef::Auto => Box::new(Auto),
+        PredictorDef::Linear => Box::new(LinearTrend),
+        PredictorDef::Holt { alpha, beta } => Box::new(Holt::new(alpha, beta)),
+        PredictorDef::FirstOrder => Box::new(FirstOrder),
+    };
+    let mut history = History::with_config(
+        predictor,
+        SeriesConfig {
+            physical: sensor.physical.unwrap_or(SeriesConfig::default().physical),
+            ..SeriesConfig::default()
+        },
+    );
+    history.countdown = CountdownRule {
+        confidence: sensor.countdown.confidence,
+        horizon_s: sensor.countdown.horizon_s,
+    };
+    history
 }

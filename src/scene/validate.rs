@@ -6,8 +6,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::format::{
-    Decode, FlowDef, LineDef, PartDef, Pos, SceneDef, SceneError, SensorRef, ShapeDef, ShowDef,
-    TwinDef, parse_hex_color,
+    CountdownDef, Decode, FlowDef, LineDef, PartDef, Pos, PredictorDef, SceneDef, SceneError,
+    SensorDef, SensorRef, ShapeDef, ShowDef, TwinDef, parse_hex_color,
 };
 use crate::topic_filter::validate_filter;
 
@@ -162,6 +162,8 @@ fn check_sensors(
                 format!("sensor \"{id}/{sname}\": warn {w} must be below alarm {a}"),
             ));
         }
+        check_forecasting(sensor)
+            .map_err(|why| err(&at, 0, format!("sensor \"{id}/{sname}\": {why}")))?;
         if let Some(binding) = &sensor.binding {
             let quoted = format!("\"{}\"", binding.topic);
             validate_filter(&binding.topic).map_err(|why| {
@@ -458,6 +460,32 @@ fn check_parts(
                 format!("{owner}: colour {quoted} is not of the form \"#rrggbb\""),
             ));
         }
+    }
+    Ok(())
+}
+
+/// A sensor's predictor weights and countdown rule.
+fn check_forecasting(sensor: &SensorDef) -> Result<(), String> {
+    if let PredictorDef::Holt { alpha, beta } = sensor.predictor
+        && !((0.0..=1.0).contains(&alpha) && (0.0..=1.0).contains(&beta))
+    {
+        return Err(format!(
+            "Holt weights alpha {alpha} and beta {beta} must be between 0 and 1"
+        ));
+    }
+    let CountdownDef {
+        confidence,
+        horizon_s,
+    } = sensor.countdown;
+    if !(0.5..1.0).contains(&confidence) {
+        return Err(format!(
+            "countdown confidence {confidence} must be at least 0.5 and below 1"
+        ));
+    }
+    if !(horizon_s.is_finite() && horizon_s > 0.0) {
+        return Err(format!(
+            "countdown horizon_s {horizon_s} must be a positive number of seconds"
+        ));
     }
     Ok(())
 }

@@ -71,7 +71,7 @@ pub fn live_start(world: &mut World) -> Option<(LineDef, Start)> {
             // limit: the machine is expected to fail when it gets there.
             if let (Some(warn), Some(alarm)) = (sensor.warn, sensor.alarm)
                 && v >= warn
-                && let Some(t) = history.projection().and_then(|p| p.time_to(alarm))
+                && let Some(t) = history.countdown(alarm, now).map(|c| c.expected_s)
             {
                 failing_in = Some(failing_in.map_or(t, |f: f64| f.min(t)));
             }

@@ -332,3 +332,25 @@ pub fn succeed(cmd: &mut Command) -> std::process::Output {
     );
     output
 }
+
+/// Replays `csv` (time,topic,value) through `scene` at `speed` (`10`, `max`)
+/// and returns the snapshot.
+pub fn replay_through(scene: &str, csv: &str, name: &str, speed: &str) -> serde_json::Value {
+    let (scene_path, csv_path, out) = (
+        tmp(&format!("{name}.scene.ron")),
+        tmp(&format!("{name}.csv")),
+        tmp(&format!("{name}.json")),
+    );
+    std::fs::write(&scene_path, scene).unwrap();
+    std::fs::write(&csv_path, csv).unwrap();
+    succeed(
+        twinscape()
+            .args(["headless", "--speed", speed, "--scene"])
+            .arg(&scene_path)
+            .arg("--replay")
+            .arg(&csv_path)
+            .arg("--snapshot")
+            .arg(&out),
+    );
+    read_snapshot(&out)
+}

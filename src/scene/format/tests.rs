@@ -50,8 +50,16 @@ fn a_good_scene_parses_with_everything_in_place() {
     );
     assert_eq!(
         m1.sensors[0].predictor,
-        PredictorDef::Linear,
+        PredictorDef::Auto,
         "the default predictor"
+    );
+    assert_eq!(
+        (
+            m1.sensors[0].countdown.confidence,
+            m1.sensors[0].countdown.horizon_s
+        ),
+        (0.9, 1800.0),
+        "the default countdown rule"
     );
     assert_eq!(
         m1.sensors[1].predictor,
@@ -218,6 +226,51 @@ fn bad_ranges_thresholds_topics_and_colours_are_refused() {
     );
     assert_eq!((e.pos.line, e.pos.col), (2, 35), "{e}");
     assert!(e.message.contains("\"#rrggbb\""), "{e}");
+}
+
+#[test]
+fn predictors_and_countdown_rules_out_of_bounds_are_refused_at_their_sensor() {
+    let sensor = |s: &str| {
+        format!(
+            "(name: \"x\", twins: [(id: \"a\", name: \"A\", kind: \"k\", sensors: [\n(name: \"t\", unit: \"C\", range: (0, 5), {s})])])"
+        )
+    };
+    for (bad, says) in [
+        (
+            "countdown: (confidence: 1.0)",
+            "countdown confidence 1 must be at least 0.5 and below 1",
+        ),
+        (
+            "countdown: (confidence: 0.3)",
+            "countdown confidence 0.3 must be",
+        ),
+        (
+            "countdown: (horizon_s: 0)",
+            "countdown horizon_s 0 must be a positive",
+        ),
+        (
+            "predictor: Holt(alpha: 1.5, beta: 0.1)",
+            "Holt weights alpha 1.5 and beta 0.1",
+        ),
+    ] {
+        let e = err(&sensor(bad));
+        assert!(
+            e.message.starts_with("sensor \"a/t\": ") && e.message.contains(says),
+            "{bad}: {e}"
+        );
+        assert_eq!(e.pos.line, 2, "{bad}: {e}");
+    }
+    let good = parse(
+        &sensor("predictor: FirstOrder, countdown: (confidence: 0.95, horizon_s: 600)"),
+        "x",
+    )
+    .unwrap();
+    let t = &good.twins[0].sensors[0];
+    assert_eq!(t.predictor, PredictorDef::FirstOrder);
+    assert_eq!(
+        (t.countdown.confidence, t.countdown.horizon_s),
+        (0.95, 600.0)
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, MarkerShape, Plot, P
 use super::health_color;
 use super::plot_series::{Limits, PlotSeries};
 use crate::analytics::Describe;
-use crate::analytics::predict::Projection;
+use crate::analytics::countdown::Countdown;
 use crate::telemetry::TwinClock;
 use crate::twin::{Health, History, Sensor, SensorOf, Sensors, Twin};
 use crate::view::selection::Selected;
@@ -53,13 +53,13 @@ pub(super) fn plot_panel(
         warn: sensor.warn,
         alarm: sensor.alarm,
     };
-    let shown = PlotSeries::of(&history.series, &*history.predictor, limits, now);
+    let curve = history.curve();
+    let shown = PlotSeries::of(&history.series, curve.as_ref(), limits, now);
     let stats = Stats {
         describe: history.series.describe(),
-        projection: history.projection(),
-        alarm: sensor.alarm,
+        slope: curve.map(|c| c.slope()),
+        countdown: sensor.alarm.and_then(|a| history.countdown(a, now)),
         z: history.anomaly,
-        now,
     };
     egui::Window::new(format!("{} · {}", twin.name, sensor.name))
         .id(egui::Id::new("sensor-plot"))
@@ -131,14 +131,13 @@ fn sensor_plot(ui: &mut egui::Ui, shown: &PlotSeries, unit: String) {
 /// history, limits, anomalies (the legend lists them in this order).
 fn draw_series(plot_ui: &mut PlotUi, shown: &PlotSeries) {
     if let Some(f) = &shown.forecast {
-        if let Some(band) = &f.band {
-            plot_ui.add(
-                FilledArea::new("95% interval", &band.x, &band.lo, &band.hi)
-                    .fill_color(egui::Color32::from_rgba_unmultiplied(90, 160, 255, 40)),
-            );
-        }
+        let band = &f.band;
+        plot_ui.add(
+            FilledArea::new("95% interval", &band.x, &band.lo, &band.hi)
+                .fill_color(egui::Color32::from_rgba_unmultiplied(90, 160, 255, 40)),
+        );
         plot_ui.line(
-            Line::new(format!("forecast ({})", f.predictor), f.line.to_vec())
+            Line::new(format!("forecast ({})", f.model), f.line.clone())
                 .color(FORECAST_BLUE)
                 .style(LineStyle::dashed_loose())
                 .width(2.0),
@@ -176,11 +175,11 @@ fn draw_series(plot_ui: &mut PlotUi, shown: &PlotSeries) {
 /// What the column beside the plot shows.
 struct Stats {
     describe: Option<Describe>,
-    projection: Option<Projection>,
-    alarm: Option<f64>,
+    /// Units per second at the latest sample, by the predictor.
+    slope: Option<f64>,
+    countdown: Option<Countdown>,
     /// The latest sample's z-score.
     z: f64,
-    now: f64,
 }
 
 /// pandas' `describe()` of the window, the trend, the time to the alarm
@@ -210,12 +209,11 @@ fn stats_column(ui: &mut egui::Ui, stats: &Stats) {
             }
             None => row("count", "0".into()),
         }
-        if let Some(p) = stats.projection {
-            row("trend", format!("{:+.3}/min", p.slope * 60.0));
-            let eta = stats.alarm.and_then(|a| p.time_to(a));
+        if let Some(slope) = stats.slope {
+            row("trend", format!("{:+.3}/min", slope * 60.0));
             row(
                 "to alarm",
-                eta.map_or("—".into(), |s| clock_label(s - (stats.now - p.time))),
+                stats.countdown.map_or("—".into(), |c| c.range_label()),
             );
         }
         row("z", format!("{:+.2}", stats.z));

@@ -6,15 +6,15 @@
 //! means is tested here and what it looks like is the screenshot test's.
 
 use crate::analytics::Series;
-use crate::analytics::predict::Predictor;
+use crate::analytics::curve::{Curve, Z_95};
 
 /// The forecast reaches this share of the window's time span ahead...
 const HORIZON_SHARE_OF_SPAN: f64 = 0.5;
 /// ...but at least this far (seconds), so a short history still shows a direction...
 const HORIZON_MIN_S: f64 = 30.0;
-/// ...and at most this far (seconds: an hour), beyond which a straight line means little.
+/// ...and at most this far (seconds: an hour), beyond which a fit over the window means little.
 const HORIZON_MAX_S: f64 = 3600.0;
-/// Straight pieces of the interval band: it widens along a curve.
+/// Straight pieces of the forecast and its band (both may curve).
 const BAND_SEGMENTS: usize = 20;
 
 /// A sensor's limits, drawn as horizontal lines where it has them.
@@ -36,15 +36,15 @@ pub(crate) struct PlotSeries {
     pub(crate) anomalies: Vec<[f64; 2]>,
 }
 
-/// The predictor's straight line ahead from its latest sample.
+/// The forecast ahead from the latest sample.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forecast {
-    /// The predictor's name, for the legend.
-    pub(crate) predictor: &'static str,
-    /// From the projection's start to the horizon.
-    pub(crate) line: [[f64; 2]; 2],
-    /// The ~95% prediction interval along the line, where the predictor has one.
-    pub(crate) band: Option<Band>,
+    /// The model that drew it, for the legend.
+    pub(crate) model: &'static str,
+    /// The expected curve from the latest sample to the horizon.
+    pub(crate) line: Vec<[f64; 2]>,
+    /// The ~95% interval of a reading along it.
+    pub(crate) band: Band,
 }
 
 /// A band between `lo` and `hi` at the times `x` (all the same length).
@@ -56,16 +56,16 @@ pub(crate) struct Band {
 }
 
 impl PlotSeries {
-    /// The plot of `series` as `predictor` sees it, at time `now` (seconds).
+    /// The plot of `series` and the predictor's `curve`, at time `now` (seconds).
     pub(crate) fn of(
         series: &Series,
-        predictor: &dyn Predictor,
+        curve: Option<&Curve>,
         limits: Limits,
         now: f64,
     ) -> PlotSeries {
         PlotSeries {
             history: series.samples().map(|(t, v)| [t - now, v]).collect(),
-            forecast: forecast(series, predictor, now),
+            forecast: curve.map(|c| forecast(series, c, now)),
             limits,
             anomalies: series
                 .anomalies()
@@ -76,28 +76,21 @@ impl PlotSeries {
     }
 }
 
-fn forecast(series: &Series, predictor: &dyn Predictor, now: f64) -> Option<Forecast> {
-    let p = predictor.project(series)?;
+fn forecast(series: &Series, curve: &Curve, now: f64) -> Forecast {
     let horizon = forecast_horizon(series);
     let ts: Vec<f64> = (0..=BAND_SEGMENTS)
-        .map(|i| p.time + horizon * i as f64 / BAND_SEGMENTS as f64)
+        .map(|i| curve.time + horizon * i as f64 / BAND_SEGMENTS as f64)
         .collect();
-    // A band only where the predictor has an interval at every step.
-    let band = ts
-        .iter()
-        .map(|&t| predictor.interval(series, t))
-        .collect::<Option<Vec<f64>>>()
-        .map(|widths| Band {
+    let bands: Vec<(f64, f64)> = ts.iter().map(|&t| curve.band(t, Z_95)).collect();
+    Forecast {
+        model: curve.model,
+        line: ts.iter().map(|&t| [t - now, curve.mean(t)]).collect(),
+        band: Band {
             x: ts.iter().map(|t| t - now).collect(),
-            lo: ts.iter().zip(&widths).map(|(&t, w)| p.at(t) - w).collect(),
-            hi: ts.iter().zip(&widths).map(|(&t, w)| p.at(t) + w).collect(),
-        });
-    let end = p.time + horizon;
-    Some(Forecast {
-        predictor: predictor.name(),
-        line: [[p.time - now, p.value], [end - now, p.at(end)]],
-        band,
-    })
+            lo: bands.iter().map(|b| b.0).collect(),
+            hi: bands.iter().map(|b| b.1).collect(),
+        },
+    }
 }
 
 /// How far ahead the forecast is drawn: half the window's span, from 30 s to an hour.
@@ -113,7 +106,11 @@ fn forecast_horizon(series: &Series) -> f64 {
 mod tests {
     use super::*;
     use crate::analytics::SeriesConfig;
-    use crate::analytics::predict::LinearTrend;
+    use crate::analytics::predict::{LinearTrend, Predictor};
+
+    fn plot(s: &Series, limits: Limits, now: f64) -> PlotSeries {
+        PlotSeries::of(s, LinearTrend.curve(s).as_ref(), limits, now)
+    }
 
     fn series(points: &[(f64, f64)]) -> Series {
         let mut s = Series::new(SeriesConfig::default());
@@ -162,7 +159,7 @@ mod tests {
             warn: Some(90.0),
             alarm: Some(100.0),
         };
-        let plot = PlotSeries::of(&series(&points), &LinearTrend, limits, now);
+        let plot = plot(&series(&points), limits, now);
 
         assert_eq!(plot.history.len(), 12);
         assert_eq!(plot.history[0], [-12.0, 0.0], "the oldest sample, 12 s ago");
@@ -176,10 +173,10 @@ mod tests {
         assert_eq!(plot.anomalies, vec![[-2.0, 60.0]], "only the spike");
 
         let f = plot.forecast.expect("twelve samples project");
-        assert_eq!(f.predictor, "linear");
+        assert_eq!(f.model, "linear");
         let slope = 466.0 / 143.0;
         let start = 43.0 / 3.0 + slope * 5.5;
-        let [[x0, y0], [x1, y1]] = f.line;
+        let ([x0, y0], [x1, y1]) = (f.line[0], f.line[BAND_SEGMENTS]);
         assert!(
             close(x0, -1.0, 1e-12) && close(x1, 29.0, 1e-12),
             "{x0}..{x1}"
@@ -196,7 +193,7 @@ mod tests {
             (y1 - y0) / (x1 - x0)
         );
 
-        let band = f.band.expect("the linear trend has an interval");
+        let band = f.band;
         assert_eq!(band.x.len(), BAND_SEGMENTS + 1);
         assert!(close(band.x[0], -1.0, 1e-12) && close(band.x[20], 29.0, 1e-12));
         assert!(close(band.x[1] - band.x[0], 1.5, 1e-12), "30 s in 20 steps");
@@ -222,7 +219,7 @@ mod tests {
 
     #[test]
     fn a_single_sample_has_no_forecast_and_no_anomaly() {
-        let plot = PlotSeries::of(&series(&[(5.0, 1.5)]), &LinearTrend, Limits::default(), 5.0);
+        let plot = plot(&series(&[(5.0, 1.5)]), Limits::default(), 5.0);
         assert_eq!(plot.history, vec![[0.0, 1.5]]);
         assert_eq!(plot.forecast, None);
         assert!(plot.anomalies.is_empty());
@@ -234,16 +231,20 @@ mod tests {
         // A flat 20 min window: 10 min ahead. A 4 h window: capped at 60 min.
         for (span, ahead) in [(1200.0, 600.0), (4.0 * 3600.0, 3600.0)] {
             let s = series(&[(0.0, 1.0), (span / 2.0, 1.0), (span, 1.0)]);
-            let f = PlotSeries::of(&s, &LinearTrend, Limits::default(), span)
+            let f = plot(&s, Limits::default(), span)
                 .forecast
                 .expect("three samples project");
             assert_eq!(f.line[0][0], 0.0);
             assert!(
-                close(f.line[1][0], ahead, 1e-9),
+                close(f.line[BAND_SEGMENTS][0], ahead, 1e-9),
                 "{span} s window: {:?}",
                 f.line
             );
-            assert_eq!((f.line[0][1], f.line[1][1]), (1.0, 1.0), "flat stays flat");
+            assert_eq!(
+                (f.line[0][1], f.line[BAND_SEGMENTS][1]),
+                (1.0, 1.0),
+                "flat stays flat"
+            );
         }
     }
 }

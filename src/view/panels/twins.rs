@@ -9,6 +9,7 @@ use bevy_egui::egui;
 
 use super::{PlotSensor, dot, format_value, health_color};
 use crate::scene::ActiveScene;
+use crate::telemetry::TwinClock;
 use crate::twin::{Health, History, Sensor, SensorValue, Sensors, Twin};
 use crate::view::selection::Selected;
 
@@ -16,8 +17,6 @@ use crate::view::selection::Selected;
 const LIST_MAX_HEIGHT: f32 = 420.0;
 /// A trend slower than this share of the sensor's range per minute shows as flat.
 const FLAT_SHARE_OF_RANGE_PER_MIN: f64 = 0.002;
-/// A countdown shows only when the limit is nearer than this, in seconds (a day).
-const ETA_SHOWN_WITHIN_S: f64 = 24.0 * 3600.0;
 /// The countdown's amber.
 const ETA_COLOUR: egui::Color32 = egui::Color32::from_rgb(240, 150, 30);
 
@@ -49,6 +48,7 @@ pub(super) struct TwinWindows<'w, 's> {
     >,
     scene: Option<Res<'w, ActiveScene>>,
     flow: Res<'w, crate::flow::Flow>,
+    clock: Res<'w, TwinClock>,
 }
 
 impl TwinWindows<'_, '_> {
@@ -99,7 +99,7 @@ impl TwinWindows<'_, '_> {
         else {
             return;
         };
-        let (sensors, plot) = (&self.sensors, &mut self.plot);
+        let (sensors, plot, now) = (&self.sensors, &mut self.plot, self.clock.now_s);
         egui::Window::new(twin.name.clone())
             .id(egui::Id::new("selected-twin"))
             .anchor(egui::Align2::RIGHT_TOP, [-10.0, 10.0])
@@ -122,7 +122,7 @@ impl TwinWindows<'_, '_> {
                     .show(ui, |ui| {
                         for &entity in list.map(|l| l.entities()).unwrap_or(&[]) {
                             if let Ok(row) = sensors.get(entity) {
-                                sensor_row(ui, row, entity, plot);
+                                sensor_row(ui, row, entity, plot, now);
                             }
                         }
                     });
@@ -136,6 +136,7 @@ fn sensor_row(
     (sensor, value, history, health): (&Sensor, &SensorValue, &History, &Health),
     entity: Entity,
     plot: &mut ResMut<PlotSensor>,
+    now: f64,
 ) {
     dot(ui, health_color(*health));
     let plotted = plot.0 == Some(entity);
@@ -155,7 +156,7 @@ fn sensor_row(
         format_value(value.value, &sensor.unit)
     };
     ui.label(egui::RichText::new(shown).monospace().strong());
-    trend_cells(ui, sensor, history);
+    trend_cells(ui, sensor, history, now);
     ui.end_row();
 }
 
@@ -188,14 +189,15 @@ fn flow_lines(ui: &mut egui::Ui, flow: &crate::flow::Flow) {
     }
 }
 
-/// The trend per minute, and a countdown when it is heading for the alarm limit.
-fn trend_cells(ui: &mut egui::Ui, sensor: &Sensor, history: &History) {
-    let Some(projection) = history.projection() else {
+/// The trend per minute, and a countdown when the forecast is sure the alarm
+/// limit is coming (see `analytics::countdown`).
+fn trend_cells(ui: &mut egui::Ui, sensor: &Sensor, history: &History, now: f64) {
+    let Some(curve) = history.curve() else {
         ui.label("");
         ui.label("");
         return;
     };
-    let per_min = projection.slope * 60.0;
+    let per_min = curve.slope() * 60.0;
     let span = sensor.range.1 - sensor.range.0;
     let arrow = if per_min.abs() < span * FLAT_SHARE_OF_RANGE_PER_MIN {
         "·"
@@ -205,19 +207,11 @@ fn trend_cells(ui: &mut egui::Ui, sensor: &Sensor, history: &History) {
         "↘"
     };
     ui.label(egui::RichText::new(format!("{arrow} {per_min:+.2}/min")).small());
-    let eta = sensor
-        .alarm
-        .and_then(|alarm| projection.time_to(alarm))
-        .filter(|s| *s < ETA_SHOWN_WITHIN_S);
-    match eta {
-        Some(secs) => ui.label(
-            egui::RichText::new(format!(
-                "alarm in {}:{:02}",
-                secs as u64 / 60,
-                secs as u64 % 60
-            ))
-            .small()
-            .color(ETA_COLOUR),
+    match sensor.alarm.and_then(|alarm| history.countdown(alarm, now)) {
+        Some(c) => ui.label(
+            egui::RichText::new(format!("alarm in {}", c.range_label()))
+                .small()
+                .color(ETA_COLOUR),
         ),
         None => ui.label(""),
     };
