@@ -48,6 +48,34 @@ enum Mode {
         #[arg(long, value_name = "FILE.json")]
         snapshot: Option<PathBuf>,
     },
+    /// Write a recording of the simulated plant (the --record CSV) without
+    /// running the twin: as fast as the machine goes, from 2026-01-01 UTC.
+    Simulate {
+        /// Seconds of plant time to write.
+        #[arg(long = "for", value_name = "SECONDS", value_parser = positive_secs)]
+        run_for: f64,
+        /// The CSV to write.
+        #[arg(long, value_name = "FILE.csv")]
+        out: PathBuf,
+    },
+    /// Score the alarm countdowns of each model on a recording (--replay):
+    /// lead times, countdown errors, missed alarms, false predictions.
+    Backtest {
+        /// Models to compare: scene (each sensor's own), auto, linear, holt,
+        /// first-order.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "auto,linear,holt,first-order"
+        )]
+        models: Vec<twinscape::backtest::Model>,
+        /// Seconds of file time between countdown asks.
+        #[arg(long, value_name = "SECONDS", default_value_t = twinscape::backtest::DEFAULT_EVERY_S, value_parser = positive_secs)]
+        every: f64,
+        /// Also write the full results (per sensor) as JSON here.
+        #[arg(long, value_name = "FILE.json")]
+        json: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -137,6 +165,15 @@ enum CliError {
     Broker(String),
     #[error("--select {given}: {why}")]
     Select { given: String, why: String },
+    #[error("backtest needs a recording: --replay FILE.csv")]
+    BacktestWithoutReplay,
+    #[error(transparent)]
+    Backtest(#[from] twinscape::backtest::BacktestError),
+    #[error("cannot write {path}: {source}")]
+    WriteJson {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl CliError {
@@ -276,6 +313,24 @@ struct Selection {
 fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
     let scene_path = common.scene.clone().unwrap_or_else(default_scene);
     let scene = read_scene(&scene_path)?;
+    match mode {
+        Some(Mode::Backtest {
+            models,
+            every,
+            json,
+        }) => backtest(&scene, &common, &models, every, json.as_deref()),
+        Some(Mode::Simulate { run_for, out }) => simulate(&scene, &common, run_for, &out),
+        mode => run_twin(mode, common, scene_path, scene),
+    }
+}
+
+/// The twin itself: the viewer (default) or headless.
+fn run_twin(
+    mode: Option<Mode>,
+    common: Common,
+    scene_path: PathBuf,
+    scene: format::SceneDef,
+) -> Result<AppExit, CliError> {
     check_what_ifs(&scene, &scene_path, &common.what_if)?;
     let plan = twinscape::whatif::WhatIfPlan {
         scenarios: common.what_if.clone(),
@@ -323,8 +378,78 @@ fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
             let select = select.map(|s| parse_select(&scene, &s)).transpose()?;
             run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data)
         }
-        None => run_viewer(&opts, None, None, data),
+        None | Some(Mode::Backtest { .. } | Mode::Simulate { .. }) => {
+            run_viewer(&opts, None, None, data)
+        }
     })
+}
+
+/// Unix milliseconds of 2026-01-01T00:00:00Z, where `simulate` starts.
+const SIMULATED_START_MS: u64 = 1_767_225_600_000;
+
+/// `simulate`: the plant straight into a recording.
+fn simulate(
+    scene: &format::SceneDef,
+    common: &Common,
+    seconds: f64,
+    out: &Path,
+) -> Result<AppExit, CliError> {
+    let file = std::fs::File::create(out).map_err(|source| {
+        CliError::Recording(twinscape::recording::RecordingError::Create {
+            path: out.display().to_string(),
+            source,
+        })
+    })?;
+    let rows = twinscape::plant::write_recording(
+        scene,
+        common.seed,
+        common.sim_rate,
+        seconds,
+        SIMULATED_START_MS,
+        Box::new(std::io::BufWriter::new(file)),
+    )?;
+    say(&format!(
+        "wrote {rows} rows ({seconds} s of the plant at {} Hz, seed {}) to {}",
+        common.sim_rate,
+        common.seed,
+        out.display()
+    ));
+    Ok(AppExit::Success)
+}
+
+/// `backtest`: scores the models on the recording, prints the table and
+/// writes the JSON.
+fn backtest(
+    scene: &format::SceneDef,
+    common: &Common,
+    models: &[twinscape::backtest::Model],
+    every: f64,
+    json: Option<&Path>,
+) -> Result<AppExit, CliError> {
+    let path = common
+        .replay
+        .as_ref()
+        .ok_or(CliError::BacktestWithoutReplay)?;
+    let replay = Replay::open(path, Speed::Max)?;
+    let started = std::time::Instant::now();
+    let report = twinscape::backtest::run(scene, &replay, models, every)?;
+    say(&report.to_string());
+    say(&format!(
+        "scored {} rows in {:.2} s",
+        replay.rows(),
+        started.elapsed().as_secs_f64()
+    ));
+    if let Some(out) = json {
+        let text = serde_json::to_string_pretty(&report).expect("a report serialises");
+        let tmp = out.with_extension("json.tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, out))
+            .map_err(|source| CliError::WriteJson {
+                path: out.display().to_string(),
+                source,
+            })?;
+    }
+    Ok(AppExit::Success)
 }
 
 /// The twin without a window, until `--for` runs out, the replay ends or Ctrl-C.

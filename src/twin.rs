@@ -137,9 +137,17 @@ impl History {
     /// and was already ten seconds ago (see `analytics::countdown`).
     pub(crate) fn countdown(&self, limit: f64, now: f64) -> Option<Countdown> {
         self.with_curves(|c, history| {
-            let current = c.now.as_ref()?;
-            let earlier = c.earlier.get_or_insert_with(|| history.earlier_curve());
-            countdown::held(current, earlier.as_ref(), limit, now, &history.countdown)
+            countdown::held(
+                c.now.as_ref()?,
+                || {
+                    c.earlier
+                        .get_or_insert_with(|| history.earlier_curve())
+                        .as_ref()
+                },
+                limit,
+                now,
+                &history.countdown,
+            )
         })
     }
 

@@ -58,6 +58,28 @@ pub enum State {
     Cleared,
 }
 
+/// A limit alarm clears this far below its limit, as a share of the
+/// sensor's range, unless the scene says otherwise: wide enough that noise
+/// and duty cycles around a limit do not raise an alarm every few seconds.
+pub(crate) const DEFAULT_HYSTERESIS: f64 = 0.05;
+
+impl Rules {
+    /// A sensor's rules as its scene entry sets them.
+    pub fn of(def: &crate::scene::format::SensorDef) -> Rules {
+        Rules {
+            warn: def.warn,
+            alarm: def.alarm,
+            hysteresis: def
+                .alarms
+                .hysteresis
+                .unwrap_or((def.range.1 - def.range.0) * DEFAULT_HYSTERESIS),
+            min_duration_s: def.alarms.min_duration_s,
+            max_rate: def.alarms.max_rate,
+            forecast_horizon_s: def.alarms.forecast_horizon_s,
+        }
+    }
+}
+
 /// One sensor's rules, from its scene entry.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rules {

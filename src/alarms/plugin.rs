@@ -37,11 +37,6 @@ impl Alarms {
     }
 }
 
-/// A limit alarm clears this far below its limit, as a share of the
-/// sensor's range, unless the scene says otherwise: wide enough that noise
-/// and duty cycles around a limit do not raise an alarm every few seconds.
-pub(crate) const DEFAULT_HYSTERESIS: f64 = 0.05;
-
 /// A sensor's rules and their memory.
 #[derive(Component, Debug, Clone)]
 pub(crate) struct AlarmWatch {
@@ -87,17 +82,7 @@ fn watch_sensors(
         let Some((_, def)) = defs.get(sensor.index as usize) else {
             continue;
         };
-        let rules = Rules {
-            warn: def.warn,
-            alarm: def.alarm,
-            hysteresis: def
-                .alarms
-                .hysteresis
-                .unwrap_or((def.range.1 - def.range.0) * DEFAULT_HYSTERESIS),
-            min_duration_s: def.alarms.min_duration_s,
-            max_rate: def.alarms.max_rate,
-            forecast_horizon_s: def.alarms.forecast_horizon_s,
-        };
+        let rules = Rules::of(def);
         commands.entity(entity).insert(AlarmWatch {
             rules,
             watch: alarms.book.watch_for(sensor.index),

@@ -79,16 +79,17 @@ pub(crate) const MISFIT_INFLATION: f64 = 19.0;
 pub const HELD_FOR_S: f64 = 10.0;
 
 /// The countdown by `current`, if `earlier` (the same model on the window
-/// less its newest `HELD_FOR_S`) was already counting down at its own time.
-pub fn held(
+/// less its newest `HELD_FOR_S`, drawn only when needed) was already
+/// counting down at its own time.
+pub fn held<'a>(
     current: &Curve,
-    earlier: Option<&Curve>,
+    earlier: impl FnOnce() -> Option<&'a Curve>,
     limit: f64,
     now: f64,
     rule: &CountdownRule,
 ) -> Option<Countdown> {
     let c = countdown(current, limit, now, rule)?;
-    let earlier = earlier?;
+    let earlier = earlier()?;
     countdown(earlier, limit, earlier.time, rule)?;
     Some(c)
 }

@@ -43,6 +43,24 @@ pub(crate) fn inflation(samples: &[(f64, f64)], curve: impl Fn(f64) -> f64) -> f
     (1.0 + rho) / (1.0 - rho)
 }
 
+/// Points the time constant of a first-order fit is searched on.
+const SEARCH_POINTS: usize = 150;
+
+/// `samples` as at most about `points` means of consecutive runs (time and value).
+fn bin_means(samples: &[(f64, f64)], points: usize) -> Vec<(f64, f64)> {
+    let per_bin = samples.len().div_ceil(points).max(1);
+    samples
+        .chunks(per_bin)
+        .map(|c| {
+            let n = c.len() as f64;
+            (
+                c.iter().map(|p| p.0).sum::<f64>() / n,
+                c.iter().map(|p| p.1).sum::<f64>() / n,
+            )
+        })
+        .collect()
+}
+
 /// Least squares line through `samples`, from the last one on.
 pub(crate) fn line(samples: &[(f64, f64)]) -> Option<Shape> {
     let n = samples.len();
@@ -184,10 +202,13 @@ pub(crate) fn approach(samples: &[(f64, f64)]) -> Option<Shape> {
     if span <= 0.0 {
         return None;
     }
+    // The time constant is searched on bin means (at most `SEARCH_POINTS`),
+    // then the fit is made on every sample with the one found.
+    let binned = bin_means(samples, SEARCH_POINTS);
     let (lo, hi) = ((span * TAU_MIN_SPANS).ln(), (span * TAU_MAX_SPANS).ln());
     let log_tau = |i: usize| lo + (hi - lo) * i as f64 / (TAU_GRID - 1) as f64;
     let sse =
-        |log_tau: f64| approach_at(samples, t_end, log_tau.exp()).map_or(f64::INFINITY, |f| f.sse);
+        |log_tau: f64| approach_at(&binned, t_end, log_tau.exp()).map_or(f64::INFINITY, |f| f.sse);
     let best = (0..TAU_GRID)
         .map(|i| (i, sse(log_tau(i))))
         .min_by(|a, b| a.1.total_cmp(&b.1))?

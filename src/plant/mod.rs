@@ -12,6 +12,7 @@
 
 #[cfg(test)]
 mod countdown_tests;
+mod offline;
 mod signal;
 
 use std::collections::{HashMap, VecDeque};
@@ -26,6 +27,7 @@ use serde_json::{Map, Value};
 use crate::scene::format::{Decode, SceneDef};
 use crate::telemetry::BrokerUrl;
 use crate::telemetry::mqtt::options;
+pub use offline::write_recording;
 pub use signal::{Plant, Rng};
 
 /// How long a topic is left to an outside publisher after its last message.

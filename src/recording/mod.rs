@@ -8,11 +8,11 @@
 //! analytics and alarms cannot tell a replay from the plant, except by the
 //! clock, which follows the file.
 
-mod rows;
+pub(crate) mod rows;
 mod time;
 
 pub(crate) mod plugin;
-mod replay;
+pub(crate) mod replay;
 
 pub use plugin::RecorderRes;
 pub use replay::{Replay, Speed};

@@ -15,13 +15,12 @@ use std::time::Duration;
 use bevy::prelude::*;
 
 use super::RecordingError;
-use super::replay::Replay;
+use super::replay::{Replay, decode_row};
 use super::rows::Recorder;
 use crate::TwinSet;
 use crate::scene::SceneSpawned;
 use crate::scene::format::SensorRef;
 use crate::scene::index::SceneIndex;
-use crate::telemetry::payload::{decode_message, decode_number};
 use crate::telemetry::{
     AppliedSamples, Ingest, Router, Sample, SampleChannel, TwinClock, apply_samples,
 };
@@ -173,35 +172,13 @@ fn feed(
             counters.dropped.fetch_add(1, Ordering::Relaxed);
         }
     };
-    for i in step.rows.clone() {
-        let row = &replay.all_rows()[i];
-        counters.received.fetch_add(1, Ordering::Relaxed);
-        let reject = |why: String| counters.reject(format!("{}:{}: {why}", replay.file, row.line));
-        if !row.twin.is_empty() && !row.sensor.is_empty() {
-            match replay.bound.get(i).copied().flatten() {
-                Some(sensor) => match decode_number(row.value.as_bytes()) {
-                    Ok(value) => send(Sample {
-                        sensor,
-                        value,
-                        time_ms: row.time_ms,
-                    }),
-                    Err(e) => reject(format!("{}/{}: {e}", row.twin, row.sensor)),
-                },
-                None => reject(format!(
-                    "the scene has no sensor \"{}\" on twin \"{}\"",
-                    row.sensor, row.twin
-                )),
-            }
-        } else if let Some(router) = &replay.router {
-            let (_, why) = decode_message(
-                router,
-                &row.topic,
-                row.value.as_bytes(),
-                row.time_ms,
-                &mut send,
-            );
-            if let Some(why) = why {
-                reject(why.to_string());
+    if let Some(router) = &replay.router {
+        for i in step.rows.clone() {
+            let row = &replay.all_rows()[i];
+            counters.received.fetch_add(1, Ordering::Relaxed);
+            let bound = replay.bound.get(i).copied().flatten();
+            if let Err(why) = decode_row(row, bound, router, &mut send) {
+                counters.reject(format!("{}:{}: {why}", replay.file, row.line));
             }
         }
     }

@@ -13,6 +13,7 @@ use bevy::prelude::Resource;
 
 use super::RecordingError;
 use super::rows::{Row, parse};
+use crate::telemetry::payload::{Sample, decode_message, decode_number};
 use crate::telemetry::{CHANNEL_CAPACITY, Router};
 
 /// File seconds per frame at `Speed::Max`.
@@ -76,6 +77,36 @@ pub struct Replay {
     pub(crate) bound: Vec<Option<u32>>,
     /// Routes the rows that name only a topic; `None` until a scene is spawned.
     pub(crate) router: Option<Router>,
+}
+
+/// Row `i` as the live path decodes it: a row naming a twin and sensor by
+/// that sensor's number in `bound` (`None`: the scene has no such sensor),
+/// a row naming only a topic through `router` and the payload decoder.
+/// Calls `emit` for each sample; an error says why (not where).
+pub(crate) fn decode_row(
+    row: &Row,
+    bound: Option<u32>,
+    router: &Router,
+    emit: &mut dyn FnMut(Sample),
+) -> Result<(), String> {
+    if !row.twin.is_empty() && !row.sensor.is_empty() {
+        let sensor = bound.ok_or_else(|| {
+            format!(
+                "the scene has no sensor \"{}\" on twin \"{}\"",
+                row.sensor, row.twin
+            )
+        })?;
+        let value = decode_number(row.value.as_bytes())
+            .map_err(|e| format!("{}/{}: {e}", row.twin, row.sensor))?;
+        emit(Sample {
+            sensor,
+            value,
+            time_ms: row.time_ms,
+        });
+        return Ok(());
+    }
+    let (_, why) = decode_message(router, &row.topic, row.value.as_bytes(), row.time_ms, emit);
+    why.map_or(Ok(()), |why| Err(why.to_string()))
 }
 
 /// What one frame of a replay did.
