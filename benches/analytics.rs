@@ -7,16 +7,24 @@
 //!    each frame, every sensor gets one sample through the sample channel;
 //!    the frame time covers applying them, rating sensors and twins and
 //!    evaluating every sensor's alarm rules.
+//! 3. Each forecasting model: the per-sample cost (the history and the
+//!    model's own update, as `History::record` does it) and the cost of one
+//!    countdown ask on a full 600-sample window (one fit when nothing is
+//!    coming, two when it counts down: the held check fits the window as it
+//!    was ten seconds before).
 //!
 //! Run: `cargo bench --bench analytics`
 
 use std::time::Instant;
 
 use twinscape::alarms::{AlarmBook, Reading, Rules, Watch};
+use twinscape::analytics::auto::Auto;
+use twinscape::analytics::predict::{FirstOrder, Holt, LinearTrend, Predictor};
 use twinscape::analytics::{Series, SeriesConfig};
 use twinscape::app::{Options, stepped_headless_app};
 use twinscape::plant::Rng;
 use twinscape::telemetry::{Ingest, Sample, SampleChannel, TelemetrySource};
+use twinscape::twin::History;
 
 fn per_sample() {
     let sensors = 1000;
@@ -139,8 +147,64 @@ fn frame_of_100k() {
     );
 }
 
+fn model(name: &str) -> Box<dyn Predictor> {
+    match name {
+        "linear" => Box::new(LinearTrend),
+        "holt" => Box::new(Holt::new(0.5, 0.2)),
+        "first-order" => Box::new(FirstOrder),
+        _ => Box::new(Auto),
+    }
+}
+
+/// Microseconds per countdown ask on `signal` (5 Hz), after a full window,
+/// each ask after one new sample (so nothing is cached).
+fn ask_us(name: &str, signal: impl Fn(f64) -> f64, limit: f64) -> (f64, usize) {
+    let mut rng = Rng::new(3);
+    let mut h = History::new(model(name));
+    let t0 = 1_700_000_000_000u64;
+    let mut shown = 0;
+    let (warm, asks) = (600u64, 400u64);
+    let mut elapsed = 0.0;
+    for i in 0..warm + asks {
+        let t = i as f64 * 0.2;
+        h.record(signal(t) + rng.normal() * 0.3, t0 + i * 200);
+        if i >= warm {
+            let started = Instant::now();
+            shown += usize::from(h.countdown(limit, t0 as f64 / 1e3 + t).is_some());
+            elapsed += started.elapsed().as_secs_f64();
+        }
+    }
+    (elapsed / asks as f64 * 1e6, shown)
+}
+
+fn per_model() {
+    let mut rng = Rng::new(5);
+    let values: Vec<f64> = (0..4096).map(|_| 50.0 + rng.normal() * 5.0).collect();
+    for name in ["linear", "holt", "first-order", "auto"] {
+        let sensors = 1000;
+        let samples = 5_000_000usize;
+        let mut histories: Vec<History> = (0..sensors).map(|_| History::new(model(name))).collect();
+        let t = Instant::now();
+        for i in 0..samples {
+            histories[i % sensors].record(
+                values[i % values.len()],
+                1_700_000_000_000 + (i / sensors) as u64 * 200,
+            );
+        }
+        let rate = samples as f64 / t.elapsed().as_secs_f64();
+        let (flat_us, flat_shown) = ask_us(name, |_| 50.0, 80.0);
+        let (ramp_us, ramp_shown) = ask_us(name, |t| 40.0 + 0.05 * t, 80.0);
+        println!(
+            "{name:>12}: per sample {:.1} M samples/s; countdown ask {flat_us:.0} µs on flat noise ({flat_shown}/400 shown), {ramp_us:.0} µs on a ramp ({ramp_shown}/400 shown)",
+            rate / 1e6
+        );
+    }
+}
+
 fn main() {
-    println!("# twinscape analytics benchmark (one thread for part 1)");
+    println!("# twinscape analytics benchmark (one thread for parts 1 and 3)");
     per_sample();
     frame_of_100k();
+    println!("## forecasting models");
+    per_model();
 }

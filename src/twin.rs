@@ -72,7 +72,7 @@ pub struct SensorValue {
 }
 
 impl SensorValue {
-    pub(crate) fn record(&mut self, value: f64, time_ms: u64) {
+    pub fn record(&mut self, value: f64, time_ms: u64) {
         self.value = Some(value);
         self.updated_ms = Some(time_ms);
         self.samples += 1;
@@ -108,7 +108,7 @@ impl Default for History {
 }
 
 impl History {
-    pub(crate) fn new(predictor: Box<dyn Predictor>) -> Self {
+    pub fn new(predictor: Box<dyn Predictor>) -> Self {
         History::with_config(predictor, SeriesConfig::default())
     }
 
@@ -122,7 +122,7 @@ impl History {
         }
     }
 
-    pub(crate) fn record(&mut self, value: f64, time_ms: u64) {
+    pub fn record(&mut self, value: f64, time_ms: u64) {
         let t = time_ms as f64 / 1000.0;
         self.anomaly = self.series.push(t, value);
         self.predictor.observe(t, value);
@@ -135,7 +135,7 @@ impl History {
 
     /// The countdown to `limit` at time `now`, if the forecast is sure enough
     /// and was already ten seconds ago (see `analytics::countdown`).
-    pub(crate) fn countdown(&self, limit: f64, now: f64) -> Option<Countdown> {
+    pub fn countdown(&self, limit: f64, now: f64) -> Option<Countdown> {
         self.with_curves(|c, history| {
             countdown::held(
                 c.now.as_ref()?,

@@ -83,7 +83,7 @@ pub(crate) fn choose(samples: &[(f64, f64)]) -> (Model, [Option<f64>; 3]) {
 /// Picks per sensor, each time it is asked, among the linear trend, Holt and
 /// the first-order response.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Auto;
+pub struct Auto;
 
 impl Predictor for Auto {
     fn observe(&mut self, _: f64, _: f64) {}

@@ -30,7 +30,7 @@ pub(crate) fn window(series: &Series) -> Vec<(f64, f64)> {
 
 /// Ordinary least squares over the series' window.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct LinearTrend;
+pub struct LinearTrend;
 
 impl Predictor for LinearTrend {
     fn observe(&mut self, _: f64, _: f64) {}
@@ -59,7 +59,7 @@ const HOLT_ERROR_WEIGHT: f64 = 0.01;
 /// the level's change with weight `beta`. The spread of its forecast grows
 /// from the one-step-ahead errors it has made.
 #[derive(Debug, Clone)]
-pub(crate) struct Holt {
+pub struct Holt {
     pub alpha: f64,
     pub beta: f64,
     /// (time, level, trend per second)
@@ -72,7 +72,7 @@ pub(crate) struct Holt {
 }
 
 impl Holt {
-    pub(crate) fn new(alpha: f64, beta: f64) -> Holt {
+    pub fn new(alpha: f64, beta: f64) -> Holt {
         Holt {
             alpha: alpha.clamp(0.0, 1.0),
             beta: beta.clamp(0.0, 1.0),
@@ -175,7 +175,7 @@ impl Holt {
 /// The first-order response fitted over the window: `asymptote + gap *
 /// exp(-s / tau)`. A warm-up that levels out below a limit never reaches it.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct FirstOrder;
+pub struct FirstOrder;
 
 impl Predictor for FirstOrder {
     fn observe(&mut self, _: f64, _: f64) {}
