@@ -43,6 +43,13 @@ if ! target/simpy-venv/bin/python -c "import simpy" 2>/dev/null; then
   target/simpy-venv/bin/pip install -q "simpy==4.1.2"
 fi
 
+step "scikit-learn, skl2onnx and onnxruntime (PyPI) in target/onnx-venv, for the ONNX model checks"
+if ! target/onnx-venv/bin/python -c "import onnxruntime, sklearn, skl2onnx" 2>/dev/null; then
+  rm -rf target/onnx-venv
+  python3 -m venv target/onnx-venv
+  target/onnx-venv/bin/pip install -q "scikit-learn==1.7.2" "skl2onnx==1.20.0" "onnxruntime==1.32.0" "numpy==2.4.6"
+fi
+
 step "rust wasm target"
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 

@@ -46,7 +46,7 @@ pub(crate) fn register_scene_source(app: &mut App, scene: &Path) -> String {
 }
 
 /// The folder Bevy reads `assets/` from: the crate's, when run from a checkout.
-pub(crate) fn assets_dir() -> String {
+pub fn assets_dir() -> String {
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     if here.is_dir() {
         here.to_string_lossy().into_owned()

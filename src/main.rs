@@ -430,9 +430,20 @@ fn backtest(
         .replay
         .as_ref()
         .ok_or(CliError::BacktestWithoutReplay)?;
+    let scene_path = common.scene.clone().unwrap_or_else(default_scene);
+    let text = std::fs::read_to_string(&scene_path).map_err(|source| CliError::ReadScene {
+        path: scene_path.display().to_string(),
+        source,
+    })?;
+    let learned = twinscape::scene::models::load_from_disk(
+        scene,
+        &text,
+        &scene_path.to_string_lossy(),
+        Path::new(&twinscape::app::assets_dir()),
+    )?;
     let replay = Replay::open(path, Speed::Max)?;
     let started = std::time::Instant::now();
-    let report = twinscape::backtest::run(scene, &replay, models, every)?;
+    let report = twinscape::backtest::run(scene, &learned, &replay, models, every)?;
     say(&report.to_string());
     say(&format!(
         "scored {} rows in {:.2} s",

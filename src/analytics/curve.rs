@@ -57,6 +57,15 @@ pub(crate) enum Shape {
         /// The typical seconds between samples (one step).
         step_s: f64,
     },
+    /// A model of the user's (ONNX): straight from the latest value to its
+    /// prediction `horizon_s` ahead; its spread grows as the square root of
+    /// the time ahead, to its hindsight error `rmse` at `horizon_s`.
+    Learned {
+        value: f64,
+        slope: f64,
+        rmse: f64,
+        horizon_s: f64,
+    },
     /// A first-order response: `asymptote + gap * exp(-s / tau)`, the
     /// prediction interval of the least-squares fit in `x = exp(-s / tau)`
     /// with `tau` held at its fitted value.
@@ -100,9 +109,9 @@ impl Curve {
     pub fn mean(&self, t: f64) -> f64 {
         let s = (t - self.time).max(0.0);
         match self.shape {
-            Shape::Line { value, slope, .. } | Shape::Holt { value, slope, .. } => {
-                value + slope * s
-            }
+            Shape::Line { value, slope, .. }
+            | Shape::Holt { value, slope, .. }
+            | Shape::Learned { value, slope, .. } => value + slope * s,
             Shape::Approach {
                 asymptote,
                 gap,
@@ -117,14 +126,16 @@ impl Curve {
     pub fn inflation(&self) -> f64 {
         match self.shape {
             Shape::Line { inflation, .. } | Shape::Approach { inflation, .. } => inflation,
-            Shape::Holt { .. } => 1.0,
+            Shape::Holt { .. } | Shape::Learned { .. } => 1.0,
         }
     }
 
     /// Units per second at the latest sample.
     pub fn slope(&self) -> f64 {
         match self.shape {
-            Shape::Line { slope, .. } | Shape::Holt { slope, .. } => slope,
+            Shape::Line { slope, .. }
+            | Shape::Holt { slope, .. }
+            | Shape::Learned { slope, .. } => slope,
             Shape::Approach { gap, tau, .. } => -gap / tau,
         }
     }
@@ -160,6 +171,9 @@ impl Curve {
                     alpha * alpha + alpha * beta * h + beta * beta * h * (2.0 * h - 1.0) / 6.0;
                 sigma * (1.0 + (h - 1.0) * growth).sqrt()
             }
+            Shape::Learned {
+                rmse, horizon_s, ..
+            } => rmse * (s / horizon_s).sqrt(),
             Shape::Approach {
                 tau,
                 inflation,
@@ -197,9 +211,9 @@ impl Curve {
             return None;
         }
         match self.shape {
-            Shape::Line { slope, .. } | Shape::Holt { slope, .. } => {
-                (slope > 0.0).then(|| ahead / slope)
-            }
+            Shape::Line { slope, .. }
+            | Shape::Holt { slope, .. }
+            | Shape::Learned { slope, .. } => (slope > 0.0).then(|| ahead / slope),
             Shape::Approach {
                 asymptote,
                 gap,

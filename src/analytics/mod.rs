@@ -11,6 +11,7 @@ pub mod auto;
 pub mod countdown;
 pub mod curve;
 pub(crate) mod fit;
+pub mod onnx;
 pub mod predict;
 
 use std::collections::VecDeque;

@@ -23,6 +23,7 @@ use crate::recording::Replay;
 use crate::recording::replay::decode_row;
 use crate::scene::format::{PredictorDef, SceneDef, SensorDef};
 use crate::scene::history_for;
+use crate::scene::models::Models;
 use crate::telemetry::{Router, Sample};
 use crate::twin::History;
 use score::Track;
@@ -50,11 +51,14 @@ pub enum BacktestError {
 }
 
 /// A model to test: one of the built-in ones for every sensor, or each
-/// sensor's own choice in the scene.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// sensor's own choice in the scene (its ONNX model, where it has one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Model {
     Scene,
-    Builtin(PredictorDef),
+    Auto,
+    Linear,
+    Holt,
+    FirstOrder,
 }
 
 impl FromStr for Model {
@@ -63,13 +67,10 @@ impl FromStr for Model {
     fn from_str(s: &str) -> Result<Model, BacktestError> {
         Ok(match s.trim() {
             "scene" => Model::Scene,
-            "auto" => Model::Builtin(PredictorDef::Auto),
-            "linear" => Model::Builtin(PredictorDef::Linear),
-            "holt" => Model::Builtin(PredictorDef::Holt {
-                alpha: HOLT_ALPHA,
-                beta: HOLT_BETA,
-            }),
-            "first-order" => Model::Builtin(PredictorDef::FirstOrder),
+            "auto" => Model::Auto,
+            "linear" => Model::Linear,
+            "holt" => Model::Holt,
+            "first-order" => Model::FirstOrder,
             other => return Err(BacktestError::UnknownModel(other.to_string())),
         })
     }
@@ -79,20 +80,27 @@ impl Model {
     pub fn name(self) -> &'static str {
         match self {
             Model::Scene => "scene",
-            Model::Builtin(PredictorDef::Auto) => "auto",
-            Model::Builtin(PredictorDef::Linear) => "linear",
-            Model::Builtin(PredictorDef::Holt { .. }) => "holt",
-            Model::Builtin(PredictorDef::FirstOrder) => "first-order",
+            Model::Auto => "auto",
+            Model::Linear => "linear",
+            Model::Holt => "holt",
+            Model::FirstOrder => "first-order",
         }
     }
 
     /// The sensor's history under this model.
-    fn history(self, def: &SensorDef) -> History {
+    fn history(self, def: &SensorDef, models: &Models) -> History {
         let mut def = def.clone();
-        if let Model::Builtin(p) = self {
-            def.predictor = p;
-        }
-        history_for(&def)
+        def.predictor = match self {
+            Model::Scene => def.predictor,
+            Model::Auto => PredictorDef::Auto,
+            Model::Linear => PredictorDef::Linear,
+            Model::Holt => PredictorDef::Holt {
+                alpha: HOLT_ALPHA,
+                beta: HOLT_BETA,
+            },
+            Model::FirstOrder => PredictorDef::FirstOrder,
+        };
+        history_for(&def, models)
     }
 }
 
@@ -109,12 +117,13 @@ struct Watched {
     fed: usize,
 }
 
-/// Scores `models` on `replay` through `scene`, asking every `every_s`
-/// seconds of file time.
+/// Scores the `tested` models on `replay` through `scene` (with its loaded
+/// ONNX `models`), asking every `every_s` seconds of file time.
 pub fn run(
     scene: &SceneDef,
+    models: &Models,
     replay: &Replay,
-    models: &[Model],
+    tested: &[Model],
     every_s: f64,
 ) -> Result<Report, BacktestError> {
     if !(every_s.is_finite() && every_s > 0.0) {
@@ -138,8 +147,8 @@ pub fn run(
                 limit,
                 rules: Rules::of(def),
                 watch: book.watch_for(number),
-                histories: models.iter().map(|m| m.history(def)).collect(),
-                tracks: vec![Track::default(); models.len()],
+                histories: tested.iter().map(|m| m.history(def, models)).collect(),
+                tracks: vec![Track::default(); tested.len()],
                 next_ask: f64::NEG_INFINITY,
                 fed: 0,
             },
@@ -194,7 +203,7 @@ pub fn run(
     Ok(Report::new(
         replay.file.clone(),
         scene,
-        models,
+        tested,
         (end_ms - start_ms) as f64 / 3_600_000.0,
         every_s,
         rejected,

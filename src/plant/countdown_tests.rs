@@ -7,6 +7,7 @@
 use super::signal::Plant;
 use crate::scene::format::parse;
 use crate::scene::history_for;
+use crate::scene::models::load_from_disk;
 
 /// The plant's default rate (samples per second per sensor).
 const RATE_HZ: f64 = 5.0;
@@ -23,7 +24,10 @@ fn the_factory_counts_down_only_on_the_wearing_machine_and_before_its_alarm() {
 }
 
 fn watch_the_factory(seed: u64) {
-    let scene = parse(include_str!("../../scenes/factory.scene.ron"), "factory").unwrap();
+    let text = include_str!("../../scenes/factory.scene.ron");
+    let scene = parse(text, "factory").unwrap();
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let models = load_from_disk(&scene, text, "factory", &assets).unwrap();
     let mut plant = Plant::new(&scene, seed);
     let wearing = plant.wearing.expect("the factory has a wearing machine");
     let sensors: Vec<(usize, &crate::scene::format::SensorDef)> = scene
@@ -32,7 +36,10 @@ fn watch_the_factory(seed: u64) {
         .enumerate()
         .flat_map(|(m, t)| t.sensors.iter().map(move |s| (m, s)))
         .collect();
-    let mut histories: Vec<_> = sensors.iter().map(|(_, s)| history_for(s)).collect();
+    let mut histories: Vec<_> = sensors
+        .iter()
+        .map(|(_, s)| history_for(s, &models))
+        .collect();
     let t0_ms = 1_700_000_000_000u64;
     let dt = 1.0 / RATE_HZ;
     let ask_every = (ASK_EVERY_S * RATE_HZ) as usize;

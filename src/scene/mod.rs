@@ -8,6 +8,7 @@
 
 pub mod format;
 pub mod index;
+pub mod models;
 mod validate;
 
 use bevy::asset::io::Reader;
@@ -17,10 +18,12 @@ use bevy::prelude::*;
 use crate::analytics::SeriesConfig;
 use crate::analytics::auto::Auto;
 use crate::analytics::countdown::CountdownRule;
+use crate::analytics::onnx::Learned;
 use crate::analytics::predict::{FirstOrder, Holt, LinearTrend, Predictor};
 use crate::twin::{History, Sensor, SensorOf, Twin};
 use format::{PredictorDef, SceneDef, SceneError};
 use index::SceneIndex;
+use models::Models;
 
 pub(crate) fn plugin(app: &mut App) {
     app.init_asset::<SceneAsset>()
@@ -35,9 +38,12 @@ pub(crate) fn plugin(app: &mut App) {
         );
 }
 
-/// A loaded `*.scene.ron`.
+/// A loaded `*.scene.ron`, with the ONNX models its sensors name.
 #[derive(Asset, TypePath, Debug, Clone)]
-pub(crate) struct SceneAsset(pub SceneDef);
+pub(crate) struct SceneAsset {
+    pub def: SceneDef,
+    pub models: Models,
+}
 
 #[derive(TypePath, Default)]
 pub(crate) struct SceneLoader;
@@ -62,7 +68,17 @@ impl AssetLoader for SceneLoader {
             .map_err(|e| SceneLoadError::Io(format!("{file}: {e}")))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| SceneLoadError::Io(format!("{file}: not UTF-8 text")))?;
-        Ok(SceneAsset(format::parse(&text, &file)?))
+        let def = format::parse(&text, &file)?;
+        let mut models = Models::new();
+        for key in models::wanted(&def) {
+            let bytes = ctx
+                .read_asset_bytes(key.0.clone())
+                .await
+                .map_err(|e| e.to_string());
+            let model = models::load(bytes, &key, &text, &file)?;
+            models.insert(key, model);
+        }
+        Ok(SceneAsset { def, models })
     }
 
     fn extensions(&self) -> &[&str] {
@@ -159,13 +175,13 @@ fn spawn_loaded_scene(
     if !(changed || first) {
         return;
     }
-    let Some(SceneAsset(scene)) = scenes.get(&active.handle) else {
+    let Some(SceneAsset { def: scene, models }) = scenes.get(&active.handle) else {
         return;
     };
     for root in &roots {
         commands.entity(root).despawn();
     }
-    let index = spawn_twins(&mut commands, scene);
+    let index = spawn_twins(&mut commands, scene, models);
     commands.insert_resource(index);
     info!(
         "scene \"{}\": {} twins, {} sensors",
@@ -181,7 +197,11 @@ fn spawn_loaded_scene(
 }
 
 /// Spawns every twin and sensor of `scene` and returns the sensor index.
-pub(crate) fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SceneIndex {
+pub(crate) fn spawn_twins(
+    commands: &mut Commands,
+    scene: &SceneDef,
+    models: &Models,
+) -> SceneIndex {
     let root = commands
         .spawn((
             SceneRoot,
@@ -224,7 +244,7 @@ pub(crate) fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SceneInd
                         alarm: sensor.alarm,
                     },
                     SensorOf(entity),
-                    history_for(sensor),
+                    history_for(sensor, models),
                 ))
                 .id();
             index.push(e);
@@ -244,13 +264,31 @@ pub(crate) fn spawn_twins(commands: &mut Commands, scene: &SceneDef) -> SceneInd
     SceneIndex::new(scene, &twins, &index)
 }
 
-/// A sensor's history with the predictor and countdown rule its scene entry chose.
-pub(crate) fn history_for(sensor: &format::SensorDef) -> History {
-    let predictor: Box<dyn Predictor> = match sensor.predictor {
+/// A sensor's history with the predictor and countdown rule its scene entry
+/// chose (`models`: the scene's loaded ONNX models).
+pub(crate) fn history_for(sensor: &format::SensorDef, models: &Models) -> History {
+    let predictor: Box<dyn Predictor> = match &sensor.predictor {
         PredictorDef::Auto => Box::new(Auto),
         PredictorDef::Linear => Box::new(LinearTrend),
-        PredictorDef::Holt { alpha, beta } => Box::new(Holt::new(alpha, beta)),
+        PredictorDef::Holt { alpha, beta } => Box::new(Holt::new(*alpha, *beta)),
         PredictorDef::FirstOrder => Box::new(FirstOrder),
+        PredictorDef::Onnx {
+            model,
+            last,
+            step_s,
+            horizon_s,
+        } => match models.get(&(model.clone(), *last)) {
+            Some(m) => Box::new(Learned {
+                model: m.clone(),
+                step_s: *step_s,
+                horizon_s: *horizon_s,
+            }),
+            // The loader refuses a scene whose model it could not load.
+            None => {
+                warn!("ONNX model {model} not loaded; {} uses auto", sensor.name);
+                Box::new(Auto)
+            }
+        },
     };
     let mut history = History::with_config(
         predictor,

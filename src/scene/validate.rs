@@ -466,12 +466,21 @@ fn check_parts(
 
 /// A sensor's predictor weights and countdown rule.
 fn check_forecasting(sensor: &SensorDef) -> Result<(), String> {
-    if let PredictorDef::Holt { alpha, beta } = sensor.predictor
-        && !((0.0..=1.0).contains(&alpha) && (0.0..=1.0).contains(&beta))
-    {
-        return Err(format!(
-            "Holt weights alpha {alpha} and beta {beta} must be between 0 and 1"
-        ));
+    match &sensor.predictor {
+        PredictorDef::Holt { alpha, beta }
+            if !((0.0..=1.0).contains(alpha) && (0.0..=1.0).contains(beta)) =>
+        {
+            return Err(format!(
+                "Holt weights alpha {alpha} and beta {beta} must be between 0 and 1"
+            ));
+        }
+        PredictorDef::Onnx {
+            model,
+            last,
+            step_s,
+            horizon_s,
+        } => check_onnx(model, *last, *step_s, *horizon_s)?,
+        _ => {}
     }
     let CountdownDef {
         confidence,
@@ -486,6 +495,35 @@ fn check_forecasting(sensor: &SensorDef) -> Result<(), String> {
         return Err(format!(
             "countdown horizon_s {horizon_s} must be a positive number of seconds"
         ));
+    }
+    Ok(())
+}
+
+/// Most values an ONNX model may take.
+const ONNX_MAX_INPUTS: usize = 10_000;
+
+fn check_onnx(model: &str, last: usize, step_s: f64, horizon_s: f64) -> Result<(), String> {
+    let path = std::path::Path::new(model);
+    let inside = path.is_relative()
+        && path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !inside || path.extension().is_none_or(|e| e != "onnx") {
+        return Err(format!(
+            "ONNX model \"{model}\" must be a .onnx file under assets/ (e.g. \"models/NAME.onnx\")"
+        ));
+    }
+    if !(1..=ONNX_MAX_INPUTS).contains(&last) {
+        return Err(format!(
+            "ONNX model: last {last} must be from 1 to {ONNX_MAX_INPUTS} values"
+        ));
+    }
+    for (what, v) in [("step_s", step_s), ("horizon_s", horizon_s)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(format!(
+                "ONNX model: {what} {v} must be a positive number of seconds"
+            ));
+        }
     }
     Ok(())
 }

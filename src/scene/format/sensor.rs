@@ -36,7 +36,7 @@ pub struct SensorDef {
     pub countdown: CountdownDef,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub enum PredictorDef {
     /// Per sensor, whichever of the three below forecast the window best
     /// (fitted on its older two thirds, scored on the newest third).
@@ -49,6 +49,16 @@ pub enum PredictorDef {
     /// A first-order response, settling exponentially towards an asymptote
     /// (warm-ups, cool-downs, filling tanks), fitted over the window.
     FirstOrder,
+    /// Your own ONNX model, a file under `assets/` (e.g.
+    /// `"models/press_temperature.onnx"`): it takes the last `last` values,
+    /// one every `step_s` seconds, as `[1, last]` floats and gives the value
+    /// `horizon_s` seconds after the latest.
+    Onnx {
+        model: String,
+        last: usize,
+        step_s: f64,
+        horizon_s: f64,
+    },
 }
 
 /// When "alarm in …" is shown: only when the lower bound of the one-sided
