@@ -137,3 +137,75 @@ fn the_viewer_renders_the_live_factory() {
         "{tinted} status-coloured pixels: machines are not tinted by their data"
     );
 }
+
+/// The median colour of the 9×9 pixels around (x, y).
+fn median_colour(img: &image::RgbImage, x: f64, y: f64) -> [i32; 3] {
+    let (cx, cy) = (x.round() as i64, y.round() as i64);
+    let mut channels: [Vec<i32>; 3] = Default::default();
+    for dy in -4..=4 {
+        for dx in -4..=4 {
+            let p = img.get_pixel((cx + dx) as u32, (cy + dy) as u32).0;
+            for (c, v) in channels.iter_mut().zip(p) {
+                c.push(i32::from(v));
+            }
+        }
+    }
+    channels.map(|mut c| {
+        c.sort_unstable();
+        c[c.len() / 2]
+    })
+}
+
+#[test]
+fn machines_take_the_colour_of_their_data() {
+    // CNC mill 1 at 90 °C (past its 85 °C alarm), CNC mill 2 at 30 °C (low
+    // in its 20–70 °C range), CNC mill 3 with no data.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv_path = dir.join("tint.csv");
+    let mut csv = String::from("time,twin,sensor,value\n");
+    for i in 0..8 {
+        writeln!(csv, "{},cnc-1,temperature,90", 1_764_150_000 + i).unwrap();
+        writeln!(csv, "{},cnc-2,temperature,30", 1_764_150_000 + i).unwrap();
+    }
+    std::fs::write(&csv_path, csv).unwrap();
+    let out = dir.join("tint.png");
+    view(
+        &["--replay", &csv_path.to_string_lossy(), "--speed", "max"],
+        &out,
+    );
+    let img = image::open(&out).expect("a PNG was written").to_rgb8();
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_extension("twins.json")).unwrap())
+            .unwrap();
+    let colour_of = |id: &str| {
+        let t = sidecar
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not in {sidecar}"));
+        median_colour(&img, t["x"].as_f64().unwrap(), t["y"].as_f64().unwrap())
+    };
+    let ([r1, g1, b1], [r2, g2, b2], [r3, g3, b3]) =
+        (colour_of("cnc-1"), colour_of("cnc-2"), colour_of("cnc-3"));
+    assert!(
+        r1 > g1 + 60 && r1 > b1 + 60,
+        "cnc-1 in alarm is red: {:?}",
+        [r1, g1, b1]
+    );
+    // 30 °C is a fifth of the way up the range: the ramp's cool blue
+    // leaning to green (blue still the strongest; near the top it would be
+    // amber, red the strongest).
+    assert!(
+        b2 > r2 + 60 && b2 > g2,
+        "cnc-2, low in its range, is blue: {:?}",
+        [r2, g2, b2]
+    );
+    let spread = r3.max(g3).max(b3) - r3.min(g3).min(b3);
+    assert!(
+        spread < 30,
+        "cnc-3 without data is grey: {:?}",
+        [r3, g3, b3]
+    );
+}
