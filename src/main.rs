@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use bevy::prelude::*;
 use clap::{Args, Parser, Subcommand};
+
+mod commands;
 use twinscape::app::{Options, headless_app};
 use twinscape::recording::{RecorderRes, Replay, Speed, format_time};
 use twinscape::scene::format;
@@ -38,6 +40,10 @@ enum Mode {
         /// (`press-1/temperature`).
         #[arg(long, value_name = "TWIN_ID[/SENSOR]")]
         select: Option<String>,
+        /// A backtest's results (`backtest --json`), shown beside each
+        /// sensor's countdown.
+        #[arg(long, value_name = "FILE.json")]
+        scores: Option<PathBuf>,
     },
     /// Run the twin without a window and write its state as JSON at the end.
     Headless {
@@ -169,6 +175,11 @@ enum CliError {
     BacktestWithoutReplay,
     #[error(transparent)]
     Backtest(#[from] twinscape::backtest::BacktestError),
+    #[error("cannot read backtest scores {path}: {source}")]
+    ReadScores {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot write {path}: {source}")]
     WriteJson {
         path: String,
@@ -318,8 +329,8 @@ fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
             models,
             every,
             json,
-        }) => backtest(&scene, &common, &models, every, json.as_deref()),
-        Some(Mode::Simulate { run_for, out }) => simulate(&scene, &common, run_for, &out),
+        }) => commands::backtest(&scene, &common, &models, every, json.as_deref()),
+        Some(Mode::Simulate { run_for, out }) => commands::simulate(&scene, &common, run_for, &out),
         mode => run_twin(mode, common, scene_path, scene),
     }
 }
@@ -332,6 +343,17 @@ fn run_twin(
     scene: format::SceneDef,
 ) -> Result<AppExit, CliError> {
     check_what_ifs(&scene, &scene_path, &common.what_if)?;
+    // What the viewer is given, checked before anything starts.
+    let (select, scores) = match &mode {
+        Some(Mode::View { select, scores, .. }) => (
+            select
+                .as_deref()
+                .map(|s| parse_select(&scene, s))
+                .transpose()?,
+            scores.as_deref().map(commands::read_scores).transpose()?,
+        ),
+        _ => (None, None),
+    };
     let plan = twinscape::whatif::WhatIfPlan {
         scenarios: common.what_if.clone(),
         ..Default::default()
@@ -359,6 +381,7 @@ fn run_twin(
         unpaced: false,
     };
     let data = Data {
+        scores,
         replay,
         recorder,
         plan,
@@ -371,96 +394,12 @@ fn run_twin(
             run_headless(opts, data)
         }
         Some(Mode::View {
-            screenshot,
-            frames,
-            select,
-        }) => {
-            let select = select.map(|s| parse_select(&scene, &s)).transpose()?;
-            run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data)
-        }
+            screenshot, frames, ..
+        }) => run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data),
         None | Some(Mode::Backtest { .. } | Mode::Simulate { .. }) => {
             run_viewer(&opts, None, None, data)
         }
     })
-}
-
-/// Unix milliseconds of 2026-01-01T00:00:00Z, where `simulate` starts.
-const SIMULATED_START_MS: u64 = 1_767_225_600_000;
-
-/// `simulate`: the plant straight into a recording.
-fn simulate(
-    scene: &format::SceneDef,
-    common: &Common,
-    seconds: f64,
-    out: &Path,
-) -> Result<AppExit, CliError> {
-    let file = std::fs::File::create(out).map_err(|source| {
-        CliError::Recording(twinscape::recording::RecordingError::Create {
-            path: out.display().to_string(),
-            source,
-        })
-    })?;
-    let rows = twinscape::plant::write_recording(
-        scene,
-        common.seed,
-        common.sim_rate,
-        seconds,
-        SIMULATED_START_MS,
-        Box::new(std::io::BufWriter::new(file)),
-    )?;
-    say(&format!(
-        "wrote {rows} rows ({seconds} s of the plant at {} Hz, seed {}) to {}",
-        common.sim_rate,
-        common.seed,
-        out.display()
-    ));
-    Ok(AppExit::Success)
-}
-
-/// `backtest`: scores the models on the recording, prints the table and
-/// writes the JSON.
-fn backtest(
-    scene: &format::SceneDef,
-    common: &Common,
-    models: &[twinscape::backtest::Model],
-    every: f64,
-    json: Option<&Path>,
-) -> Result<AppExit, CliError> {
-    let path = common
-        .replay
-        .as_ref()
-        .ok_or(CliError::BacktestWithoutReplay)?;
-    let scene_path = common.scene.clone().unwrap_or_else(default_scene);
-    let text = std::fs::read_to_string(&scene_path).map_err(|source| CliError::ReadScene {
-        path: scene_path.display().to_string(),
-        source,
-    })?;
-    let learned = twinscape::scene::models::load_from_disk(
-        scene,
-        &text,
-        &scene_path.to_string_lossy(),
-        Path::new(&twinscape::app::assets_dir()),
-    )?;
-    let replay = Replay::open(path, Speed::Max)?;
-    let started = std::time::Instant::now();
-    let report = twinscape::backtest::run(scene, &learned, &replay, models, every)?;
-    say(&report.to_string());
-    say(&format!(
-        "scored {} rows in {:.2} s",
-        replay.rows(),
-        started.elapsed().as_secs_f64()
-    ));
-    if let Some(out) = json {
-        let text = serde_json::to_string_pretty(&report).expect("a report serialises");
-        let tmp = out.with_extension("json.tmp");
-        std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, out))
-            .map_err(|source| CliError::WriteJson {
-                path: out.display().to_string(),
-                source,
-            })?;
-    }
-    Ok(AppExit::Success)
 }
 
 /// The twin without a window, until `--for` runs out, the replay ends or Ctrl-C.
@@ -489,6 +428,8 @@ fn run_headless(mut opts: Options, data: Data) -> AppExit {
 
 /// Where the viewer's data comes from besides the broker.
 struct Data {
+    /// `view --scores`: a backtest's results.
+    scores: Option<twinscape::backtest::Scores>,
     replay: Option<Replay>,
     recorder: Option<RecorderRes>,
     plan: twinscape::whatif::WhatIfPlan,
@@ -520,6 +461,9 @@ fn run_viewer(
     }
     if let Some(replay) = data.replay {
         app.insert_resource(replay);
+    }
+    if let Some(scores) = data.scores {
+        app.insert_resource(twinscape::view::BacktestScores(scores));
     }
     // `view --what-if S`: open the panel on S, run once the live state is in.
     if let Some(first) = data.plan.scenarios.first().cloned() {

@@ -167,3 +167,25 @@ fn a_backtest_without_a_recording_or_with_an_unknown_model_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn the_viewer_refuses_scores_that_are_not_a_backtest_before_starting_anything() {
+    let bad = tmp("not-scores.json");
+    std::fs::write(&bad, "{\"hours\": 1}").unwrap();
+    let out = twinscape()
+        .args(["view", "--scores"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not-scores.json: not a backtest report: missing field `models`"),
+        "{err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing started: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -11,11 +11,13 @@
 
 mod report;
 pub(crate) mod score;
+mod scores;
 
 use std::collections::HashMap;
 use std::str::FromStr;
 
 pub use report::{ModelReport, Report, SensorReport};
+pub use scores::{Scores, SensorScore};
 
 use crate::alarms::{AlarmBook, Level, Reading, Rule, Rules};
 use crate::analytics::auto::{HOLT_ALPHA, HOLT_BETA};
@@ -48,6 +50,8 @@ pub enum BacktestError {
         rejected: usize,
         first: String,
     },
+    #[error("{file}: not a backtest report: {why}")]
+    Scores { file: String, why: String },
 }
 
 /// A model to test: one of the built-in ones for every sensor, or each

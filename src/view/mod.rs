@@ -20,6 +20,7 @@ use bevy_egui::EguiPlugin;
 
 use crate::app::{Options, add_twin, assets_dir, register_scene_source};
 
+pub use panels::BacktestScores;
 pub use screenshot::ScreenshotPlan;
 pub use selection::InitialSelection;
 

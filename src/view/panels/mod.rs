@@ -22,6 +22,11 @@ use crate::twin::Health;
 
 pub(crate) use plot::PlotSensor;
 
+/// `view --scores FILE.json`: a backtest's results, shown beside each
+/// sensor's countdown.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct BacktestScores(pub crate::backtest::Scores);
+
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<PlotSensor>()
         .init_resource::<status::Rate>()

@@ -7,7 +7,8 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy_egui::egui;
 
-use super::{PlotSensor, dot, format_value, health_color};
+use super::{BacktestScores, PlotSensor, dot, format_value, health_color};
+use crate::backtest::SensorScore;
 use crate::scene::ActiveScene;
 use crate::telemetry::TwinClock;
 use crate::twin::{Health, History, Sensor, SensorValue, Sensors, Twin};
@@ -49,6 +50,7 @@ pub(super) struct TwinWindows<'w, 's> {
     scene: Option<Res<'w, ActiveScene>>,
     flow: Res<'w, crate::flow::Flow>,
     clock: Res<'w, TwinClock>,
+    scores: Option<Res<'w, BacktestScores>>,
 }
 
 impl TwinWindows<'_, '_> {
@@ -100,6 +102,7 @@ impl TwinWindows<'_, '_> {
             return;
         };
         let (sensors, plot, now) = (&self.sensors, &mut self.plot, self.clock.now_s);
+        let scores = self.scores.as_deref();
         egui::Window::new(twin.name.clone())
             .id(egui::Id::new("selected-twin"))
             .anchor(egui::Align2::RIGHT_TOP, [-10.0, 10.0])
@@ -122,7 +125,8 @@ impl TwinWindows<'_, '_> {
                     .show(ui, |ui| {
                         for &entity in list.map(|l| l.entities()).unwrap_or(&[]) {
                             if let Ok(row) = sensors.get(entity) {
-                                sensor_row(ui, row, entity, plot, now);
+                                let score = scores.and_then(|s| s.0.get(&twin.id, &row.0.name));
+                                sensor_row(ui, row, entity, plot, (now, score));
                             }
                         }
                     });
@@ -136,7 +140,7 @@ fn sensor_row(
     (sensor, value, history, health): (&Sensor, &SensorValue, &History, &Health),
     entity: Entity,
     plot: &mut ResMut<PlotSensor>,
-    now: f64,
+    (now, score): (f64, Option<&SensorScore>),
 ) {
     dot(ui, health_color(*health));
     let plotted = plot.0 == Some(entity);
@@ -156,7 +160,7 @@ fn sensor_row(
         format_value(value.value, &sensor.unit)
     };
     ui.label(egui::RichText::new(shown).monospace().strong());
-    trend_cells(ui, sensor, history, now);
+    trend_cells(ui, sensor, history, (now, score));
     ui.end_row();
 }
 
@@ -191,7 +195,12 @@ fn flow_lines(ui: &mut egui::Ui, flow: &crate::flow::Flow) {
 
 /// The trend per minute, and a countdown when the forecast is sure the alarm
 /// limit is coming (see `analytics::countdown`).
-fn trend_cells(ui: &mut egui::Ui, sensor: &Sensor, history: &History, now: f64) {
+fn trend_cells(
+    ui: &mut egui::Ui,
+    sensor: &Sensor,
+    history: &History,
+    (now, score): (f64, Option<&SensorScore>),
+) {
     let Some(curve) = history.curve() else {
         ui.label("");
         ui.label("");
@@ -207,14 +216,24 @@ fn trend_cells(ui: &mut egui::Ui, sensor: &Sensor, history: &History, now: f64) 
         "↘"
     };
     ui.label(egui::RichText::new(format!("{arrow} {per_min:+.2}/min")).small());
-    match sensor.alarm.and_then(|alarm| history.countdown(alarm, now)) {
-        Some(c) => ui.label(
-            egui::RichText::new(format!("alarm in {}", c.range_label()))
-                .small()
-                .color(ETA_COLOUR),
-        ),
-        None => ui.label(""),
+    // The countdown, and how this sensor's countdowns fared in a backtest
+    // (`--scores`) when one is known: its tooltip says it in full.
+    let countdown = sensor.alarm.and_then(|alarm| history.countdown(alarm, now));
+    let short = score.and_then(SensorScore::short);
+    let cell = match (countdown, short) {
+        (Some(c), Some(s)) => {
+            egui::RichText::new(format!("alarm in {} · {s}", c.range_label())).color(ETA_COLOUR)
+        }
+        (Some(c), None) => {
+            egui::RichText::new(format!("alarm in {}", c.range_label())).color(ETA_COLOUR)
+        }
+        (None, Some(s)) => egui::RichText::new(s).weak(),
+        (None, None) => egui::RichText::new(""),
     };
+    let shown = ui.label(cell.small());
+    if let Some(s) = score {
+        shown.on_hover_text(s.long());
+    }
 }
 
 /// A line machine's state sensor in words.
