@@ -25,6 +25,9 @@ pub mod plant;
 #[cfg(feature = "viewer")]
 pub mod view;
 
+#[cfg(test)]
+mod proptests;
+
 use bevy::prelude::*;
 
 /// The steps of a frame, in order.
