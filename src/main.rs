@@ -89,10 +89,12 @@ struct Common {
     /// The scene file.
     #[arg(long, value_name = "FILE", global = true)]
     scene: Option<PathBuf>,
-    /// An external MQTT broker, mqtt://host:port. Credentials come from
-    /// TWINSCAPE_MQTT_USERNAME and TWINSCAPE_MQTT_PASSWORD.
+    /// An external MQTT broker, mqtt://[user@]host:port. The password comes
+    /// from TWINSCAPE_MQTT_PASSWORD or the file TWINSCAPE_MQTT_PASSWORD_FILE
+    /// names, never from the command line; the user may also come from
+    /// TWINSCAPE_MQTT_USERNAME.
     #[arg(long, value_name = "URL", global = true)]
-    broker: Option<BrokerUrl>,
+    broker: Option<String>,
     /// Also run the simulated plant against the broker.
     #[arg(long, global = true)]
     simulate: bool,
@@ -175,6 +177,10 @@ enum CliError {
     BacktestWithoutReplay,
     #[error(transparent)]
     Backtest(#[from] twinscape::backtest::BacktestError),
+    #[error("--broker: {0}")]
+    BrokerUrl(String),
+    #[error("broker password: {0}")]
+    Password(String),
     #[error("cannot read backtest scores {path}: {source}")]
     ReadScores {
         path: String,
@@ -272,16 +278,18 @@ fn open_recordings(common: &Common) -> Result<(Option<Replay>, Option<RecorderRe
 }
 
 /// Where the twin's data comes from, and whether the simulated plant runs.
-fn telemetry_source(common: &Common, replaying: bool) -> Result<(TelemetrySource, bool), CliError> {
-    Ok(match common.broker.clone() {
+fn telemetry_source(
+    common: &Common,
+    broker: Option<BrokerUrl>,
+    replaying: bool,
+) -> Result<(TelemetrySource, bool), CliError> {
+    Ok(match broker {
         _ if replaying => (TelemetrySource::Channel, false),
         Some(mut url) => {
             if let Ok(user) = std::env::var("TWINSCAPE_MQTT_USERNAME") {
                 url.username = Some(user);
             }
-            if let Ok(pass) = std::env::var("TWINSCAPE_MQTT_PASSWORD") {
-                url.password = Some(pass);
-            }
+            url.password = password_from_env()?;
             (TelemetrySource::Mqtt(url), common.simulate)
         }
         None => {
@@ -292,6 +300,27 @@ fn telemetry_source(common: &Common, replaying: bool) -> Result<(TelemetrySource
             (TelemetrySource::Mqtt(BrokerUrl::local(port)), true)
         }
     })
+}
+
+/// The broker password: `TWINSCAPE_MQTT_PASSWORD`, or the first line of the
+/// file `TWINSCAPE_MQTT_PASSWORD_FILE` names (a mounted secret), not both.
+fn password_from_env() -> Result<Option<String>, CliError> {
+    let given = std::env::var("TWINSCAPE_MQTT_PASSWORD").ok();
+    let Some(path) = std::env::var_os("TWINSCAPE_MQTT_PASSWORD_FILE") else {
+        return Ok(given);
+    };
+    if given.is_some() {
+        return Err(CliError::Password(
+            "both TWINSCAPE_MQTT_PASSWORD and TWINSCAPE_MQTT_PASSWORD_FILE are set: use one".into(),
+        ));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        CliError::Password(format!(
+            "TWINSCAPE_MQTT_PASSWORD_FILE {}: {e}",
+            Path::new(&path).display()
+        ))
+    })?;
+    Ok(Some(text.lines().next().unwrap_or_default().to_string()))
 }
 
 /// `--select TWIN_ID[/SENSOR]`, checked against the scene.
@@ -343,6 +372,14 @@ fn run_twin(
     scene: format::SceneDef,
 ) -> Result<AppExit, CliError> {
     check_what_ifs(&scene, &scene_path, &common.what_if)?;
+    // Parsed here, not by clap, whose error would repeat a password given
+    // in the URL (which is refused).
+    let broker = common
+        .broker
+        .as_deref()
+        .map(str::parse::<BrokerUrl>)
+        .transpose()
+        .map_err(CliError::BrokerUrl)?;
     // What the viewer is given, checked before anything starts.
     let (select, scores) = match &mode {
         Some(Mode::View { select, scores, .. }) => (
@@ -359,7 +396,7 @@ fn run_twin(
         ..Default::default()
     };
     let (replay, recorder) = open_recordings(&common)?;
-    let (source, simulate) = telemetry_source(&common, replay.is_some())?;
+    let (source, simulate) = telemetry_source(&common, broker, replay.is_some())?;
     let _plant = match (&source, simulate) {
         (TelemetrySource::Mqtt(broker), true) => Some({
             let fed: usize = twinscape::plant::outlets(&scene)

@@ -27,17 +27,31 @@ fn broker_with_password() -> Mosquitto {
     ))
 }
 
+/// Where the twin finds its password.
+enum Secret<'a> {
+    Env(&'a str),
+    /// In a file, with a line end after it (as `echo` writes one).
+    File(&'a str),
+}
+
 /// A headless twin against `port` with these credentials, fed by `feed`
 /// while it runs, stopped with Ctrl-C; its snapshot.
-fn run_with(port: u16, password: &str, name: &str, feed: impl FnOnce()) -> serde_json::Value {
+fn run_with(port: u16, password: Secret, name: &str, feed: impl FnOnce()) -> serde_json::Value {
     let out = tmp(&format!("{name}.json"));
-    let mut child = twinscape()
+    let mut twin = twinscape();
+    match password {
+        Secret::Env(p) => twin.env("TWINSCAPE_MQTT_PASSWORD", p),
+        Secret::File(p) => {
+            let file = tmp(&format!("{name}.secret"));
+            std::fs::write(&file, format!("{p}\n")).unwrap();
+            twin.env("TWINSCAPE_MQTT_PASSWORD_FILE", file)
+        }
+    };
+    let mut child = twin
         .args(["headless", "--for", "30", "--broker"])
-        .arg(format!("mqtt://127.0.0.1:{port}"))
+        .arg(format!("mqtt://viewer@127.0.0.1:{port}"))
         .arg("--snapshot")
         .arg(&out)
-        .env("TWINSCAPE_MQTT_USERNAME", "viewer")
-        .env("TWINSCAPE_MQTT_PASSWORD", password)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -59,7 +73,7 @@ fn credentials_from_the_environment_log_in_and_a_wrong_password_is_refused() {
     let broker = broker_with_password();
     // The test publisher logs in too: this broker refuses anonymous clients.
     let publisher = Publisher::connect_as(broker.port, Some(("viewer", "secret")));
-    let snap = run_with(broker.port, "secret", "auth-good", || {
+    let snap = run_with(broker.port, Secret::Env("secret"), "auth-good", || {
         for _ in 0..10 {
             publisher.publish("sensor/temperature", "61.5");
             thread::sleep(Duration::from_millis(100));
@@ -71,7 +85,7 @@ fn credentials_from_the_environment_log_in_and_a_wrong_password_is_refused() {
         61.5
     );
 
-    let snap = run_with(broker.port, "wrong", "auth-bad", || {
+    let snap = run_with(broker.port, Secret::Env("wrong"), "auth-bad", || {
         publisher.publish("sensor/temperature", "62.5");
     });
     let ingest = &snap["ingest"];
@@ -88,4 +102,55 @@ fn credentials_from_the_environment_log_in_and_a_wrong_password_is_refused() {
         sensor_json(twin_json(&snap, "cnc-1"), "temperature")["value"].is_null(),
         "nothing arrives without a login"
     );
+}
+
+#[test]
+fn a_password_file_logs_in_and_a_password_on_the_command_line_is_refused() {
+    let broker = broker_with_password();
+    let publisher = Publisher::connect_as(broker.port, Some(("viewer", "secret")));
+    let snap = run_with(broker.port, Secret::File("secret"), "auth-file", || {
+        for _ in 0..10 {
+            publisher.publish("sensor/temperature", "63.5");
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    assert_eq!(snap["ingest"]["link"], "connected", "{}", snap["ingest"]);
+    assert_eq!(
+        sensor_json(twin_json(&snap, "cnc-1"), "temperature")["value"],
+        63.5
+    );
+    // On the command line: refused before anything starts, and not echoed.
+    let out = twinscape()
+        .args(["headless", "--for", "5", "--broker"])
+        .arg(format!("mqtt://viewer:secret@127.0.0.1:{}", broker.port))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TWINSCAPE_MQTT_PASSWORD_FILE") && !err.contains("secret"),
+        "{err}"
+    );
+    // A file that is not there, or both ways at once: said, exit 2.
+    let out = twinscape()
+        .args(["headless", "--for", "5", "--broker"])
+        .arg(format!("mqtt://viewer@127.0.0.1:{}", broker.port))
+        .env("TWINSCAPE_MQTT_PASSWORD_FILE", "/nonexistent/secret")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("TWINSCAPE_MQTT_PASSWORD_FILE /nonexistent/secret: No such file"),
+        "{err}"
+    );
+    let out = twinscape()
+        .args(["headless", "--for", "5", "--broker"])
+        .arg(format!("mqtt://viewer@127.0.0.1:{}", broker.port))
+        .env("TWINSCAPE_MQTT_PASSWORD_FILE", "/nonexistent/secret")
+        .env("TWINSCAPE_MQTT_PASSWORD", "secret")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use one"));
 }

@@ -148,10 +148,10 @@ impl IngestCounters {
     }
 }
 
-/// An MQTT broker address: `mqtt://[user[:password]@]host[:port]`, or
-/// `host[:port]`. Credentials are better given through the environment
-/// (`TWINSCAPE_MQTT_USERNAME`, `TWINSCAPE_MQTT_PASSWORD`) so they stay out of
-/// the process list.
+/// An MQTT broker address: `mqtt://[user@]host[:port]`, or `host[:port]`.
+/// A password is never taken from the command line (the process list and
+/// shell history show it): it comes from `TWINSCAPE_MQTT_PASSWORD` or the
+/// file `TWINSCAPE_MQTT_PASSWORD_FILE` names (the CLI sets it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BrokerUrl {
     pub host: String,
@@ -209,18 +209,20 @@ impl FromStr for BrokerUrl {
         if host.is_empty() || host.contains(['/', ' ']) {
             return Err(format!("broker URL \"{s}\": expected mqtt://host:port"));
         }
-        let (username, password) = match auth {
-            Some(a) => match a.split_once(':') {
-                Some((u, p)) => (Some(u.to_string()), Some(p.to_string())),
-                None => (Some(a.to_string()), None),
-            },
-            None => (None, None),
-        };
+        if auth.is_some_and(|a| a.contains(':')) {
+            return Err(format!(
+                "broker URL \"{}\": a password on the command line shows in the process \
+                 list and the shell's history; give it in TWINSCAPE_MQTT_PASSWORD or in a \
+                 file named by TWINSCAPE_MQTT_PASSWORD_FILE",
+                s.replace(auth.unwrap_or_default(), "USER:…")
+            ));
+        }
+        let username = auth.map(str::to_string);
         Ok(BrokerUrl {
             host: host.to_string(),
             port,
             username,
-            password,
+            password: None,
         })
     }
 }
@@ -346,15 +348,18 @@ mod tests {
                 ..BrokerUrl::local(0).with_host("localhost")
             })
         );
-        let with_auth: BrokerUrl = "mqtt://ann:s3cret@10.0.0.5:1883/".parse().unwrap();
+        let with_user: BrokerUrl = "mqtt://ann@10.0.0.5:1883/".parse().unwrap();
         assert_eq!(
-            (with_auth.username.as_deref(), with_auth.password.as_deref()),
-            (Some("ann"), Some("s3cret"))
+            (with_user.username.as_deref(), with_user.password.as_deref()),
+            (Some("ann"), None)
         );
-        assert_eq!(
-            with_auth.to_string(),
-            "mqtt://ann@10.0.0.5:1883",
-            "the password never shows"
+        assert_eq!(with_user.to_string(), "mqtt://ann@10.0.0.5:1883");
+        let refused = "mqtt://ann:s3cret@10.0.0.5:1883/"
+            .parse::<BrokerUrl>()
+            .unwrap_err();
+        assert!(
+            refused.contains("TWINSCAPE_MQTT_PASSWORD_FILE") && !refused.contains("s3cret"),
+            "a password in the URL is refused, and not repeated: {refused}"
         );
         assert!(
             "mqtt://host:99999"
