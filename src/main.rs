@@ -95,6 +95,17 @@ struct Common {
     /// TWINSCAPE_MQTT_USERNAME.
     #[arg(long, value_name = "URL", global = true)]
     broker: Option<String>,
+    /// For an mqtts:// broker: the CA certificate to trust (PEM; default:
+    /// the system's).
+    #[arg(long, value_name = "FILE.pem", global = true)]
+    ca: Option<PathBuf>,
+    /// For an mqtts:// broker that wants a client certificate (mutual TLS):
+    /// the twin's certificate (PEM), with --key.
+    #[arg(long, value_name = "FILE.pem", global = true, requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key of --cert (PEM).
+    #[arg(long, value_name = "FILE.pem", global = true, requires = "cert")]
+    key: Option<PathBuf>,
     /// Also run the simulated plant against the broker.
     #[arg(long, global = true)]
     simulate: bool,
@@ -179,6 +190,8 @@ enum CliError {
     Backtest(#[from] twinscape::backtest::BacktestError),
     #[error("--broker: {0}")]
     BrokerUrl(String),
+    #[error(transparent)]
+    Tls(#[from] twinscape::telemetry::tls::TlsError),
     #[error("broker password: {0}")]
     Password(String),
     #[error("cannot read backtest scores {path}: {source}")]
@@ -302,6 +315,28 @@ fn telemetry_source(
     })
 }
 
+/// `mqtts://`: the TLS configuration from `--ca`, `--cert` and `--key`, read
+/// now so a bad file stops the start; those flags with a plain broker are a
+/// mistake worth saying.
+fn with_tls(mut url: BrokerUrl, common: &Common) -> Result<BrokerUrl, CliError> {
+    let files = twinscape::telemetry::tls::TlsFiles {
+        ca: common.ca.clone(),
+        cert: common.cert.clone(),
+        key: common.key.clone(),
+    };
+    if !url.tls {
+        if files.ca.is_some() || files.cert.is_some() {
+            return Err(CliError::BrokerUrl(format!(
+                "--ca, --cert and --key are for TLS: use mqtts://{}:{}",
+                url.host, url.port
+            )));
+        }
+        return Ok(url);
+    }
+    url.tls_config = Some(twinscape::telemetry::tls::client_config(&files)?);
+    Ok(url)
+}
+
 /// The broker password: `TWINSCAPE_MQTT_PASSWORD`, or the first line of the
 /// file `TWINSCAPE_MQTT_PASSWORD_FILE` names (a mounted secret), not both.
 fn password_from_env() -> Result<Option<String>, CliError> {
@@ -379,7 +414,14 @@ fn run_twin(
         .as_deref()
         .map(str::parse::<BrokerUrl>)
         .transpose()
-        .map_err(CliError::BrokerUrl)?;
+        .map_err(CliError::BrokerUrl)?
+        .map(|url| with_tls(url, &common))
+        .transpose()?;
+    if broker.is_none() && (common.ca.is_some() || common.cert.is_some()) {
+        return Err(CliError::BrokerUrl(
+            "--ca, --cert and --key are for an mqtts:// broker given with --broker".into(),
+        ));
+    }
     // What the viewer is given, checked before anything starts.
     let (select, scores) = match &mode {
         Some(Mode::View { select, scores, .. }) => (

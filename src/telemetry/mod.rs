@@ -13,6 +13,8 @@ pub mod topic;
 pub mod broker;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod mqtt;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod tls;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -148,7 +150,8 @@ impl IngestCounters {
     }
 }
 
-/// An MQTT broker address: `mqtt://[user@]host[:port]`, or `host[:port]`.
+/// An MQTT broker address: `mqtt://[user@]host[:port]`, `host[:port]`, or
+/// `mqtts://[user@]host[:port]` for TLS (port 8883 unless given).
 /// A password is never taken from the command line (the process list and
 /// shell history show it): it comes from `TWINSCAPE_MQTT_PASSWORD` or the
 /// file `TWINSCAPE_MQTT_PASSWORD_FILE` names (the CLI sets it).
@@ -158,7 +161,18 @@ pub struct BrokerUrl {
     pub port: u16,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// `mqtts://`: TLS to the broker.
+    pub tls: bool,
+    /// Its client configuration (the CA, and the twin's own certificate for
+    /// mutual TLS), which the CLI reads from `--ca`, `--cert`, `--key`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub tls_config: Option<tls::TlsConfig>,
 }
+
+/// The port of MQTT over TLS when the URL gives none.
+const MQTTS_PORT: u16 = 8883;
+/// The port of plain MQTT when the URL gives none.
+const MQTT_PORT: u16 = 1883;
 
 impl BrokerUrl {
     pub fn local(port: u16) -> Self {
@@ -167,15 +181,19 @@ impl BrokerUrl {
             port,
             username: None,
             password: None,
+            tls: false,
+            #[cfg(not(target_arch = "wasm32"))]
+            tls_config: None,
         }
     }
 }
 
 impl std::fmt::Display for BrokerUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "mqtts" } else { "mqtt" };
         match &self.username {
-            Some(user) => write!(f, "mqtt://{user}@{}:{}", self.host, self.port),
-            None => write!(f, "mqtt://{}:{}", self.host, self.port),
+            Some(user) => write!(f, "{scheme}://{user}@{}:{}", self.host, self.port),
+            None => write!(f, "{scheme}://{}:{}", self.host, self.port),
         }
     }
 }
@@ -183,14 +201,16 @@ impl std::fmt::Display for BrokerUrl {
 impl FromStr for BrokerUrl {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let rest = match s.split_once("://") {
-            Some(("mqtt" | "tcp", rest)) => rest,
+        let (tls, rest) = match s.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => (false, rest),
+            Some(("mqtts" | "ssl", rest)) => (true, rest),
             Some((scheme, _)) => {
                 return Err(format!(
-                    "broker URL \"{s}\": scheme \"{scheme}\" is not supported (use mqtt://host:port)"
+                    "broker URL \"{s}\": scheme \"{scheme}\" is not supported \
+                     (use mqtt://host:port, or mqtts://host:port for TLS)"
                 ));
             }
-            None => s,
+            None => (false, s),
         };
         let rest = rest.trim_end_matches('/');
         let (auth, hostport) = match rest.rsplit_once('@') {
@@ -204,7 +224,7 @@ impl FromStr for BrokerUrl {
                 })?;
                 (h, port)
             }
-            None => (hostport, 1883),
+            None => (hostport, if tls { MQTTS_PORT } else { MQTT_PORT }),
         };
         if host.is_empty() || host.contains(['/', ' ']) {
             return Err(format!("broker URL \"{s}\": expected mqtt://host:port"));
@@ -222,7 +242,8 @@ impl FromStr for BrokerUrl {
             host: host.to_string(),
             port,
             username,
-            password: None,
+            tls,
+            ..BrokerUrl::local(port)
         })
     }
 }

@@ -36,6 +36,11 @@ pub(crate) fn options(broker: &BrokerUrl, client_id: &str) -> MqttOptions {
     if let Some(user) = &broker.username {
         opts.set_credentials(user.clone(), broker.password.clone().unwrap_or_default());
     }
+    if let Some(tls) = &broker.tls_config {
+        opts.set_transport(rumqttc::Transport::tls_with_config(
+            rumqttc::TlsConfiguration::Rustls(tls.0.clone()),
+        ));
+    }
     opts
 }
 
