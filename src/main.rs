@@ -7,11 +7,12 @@ use bevy::prelude::*;
 use clap::{Args, Parser, Subcommand};
 
 mod commands;
+mod connect;
 use twinscape::app::{Options, headless_app};
 use twinscape::recording::{RecorderRes, Replay, Speed, format_time};
 use twinscape::scene::format;
 use twinscape::sim::line::{Scenario, Start};
-use twinscape::telemetry::{BrokerUrl, TelemetrySource, broker};
+use twinscape::telemetry::{BrokerUrl, TelemetrySource};
 
 /// A digital twin you can see: live MQTT data drives a 3D factory.
 ///
@@ -290,74 +291,6 @@ fn open_recordings(common: &Common) -> Result<(Option<Replay>, Option<RecorderRe
     Ok((replay, recorder))
 }
 
-/// Where the twin's data comes from, and whether the simulated plant runs.
-fn telemetry_source(
-    common: &Common,
-    broker: Option<BrokerUrl>,
-    replaying: bool,
-) -> Result<(TelemetrySource, bool), CliError> {
-    Ok(match broker {
-        _ if replaying => (TelemetrySource::Channel, false),
-        Some(mut url) => {
-            if let Ok(user) = std::env::var("TWINSCAPE_MQTT_USERNAME") {
-                url.username = Some(user);
-            }
-            url.password = password_from_env()?;
-            (TelemetrySource::Mqtt(url), common.simulate)
-        }
-        None => {
-            let port = broker::start(common.port).map_err(CliError::Broker)?;
-            say(&format!(
-                "embedded MQTT broker listening on mqtt://127.0.0.1:{port}"
-            ));
-            (TelemetrySource::Mqtt(BrokerUrl::local(port)), true)
-        }
-    })
-}
-
-/// `mqtts://`: the TLS configuration from `--ca`, `--cert` and `--key`, read
-/// now so a bad file stops the start; those flags with a plain broker are a
-/// mistake worth saying.
-fn with_tls(mut url: BrokerUrl, common: &Common) -> Result<BrokerUrl, CliError> {
-    let files = twinscape::telemetry::tls::TlsFiles {
-        ca: common.ca.clone(),
-        cert: common.cert.clone(),
-        key: common.key.clone(),
-    };
-    if !url.tls {
-        if files.ca.is_some() || files.cert.is_some() {
-            return Err(CliError::BrokerUrl(format!(
-                "--ca, --cert and --key are for TLS: use mqtts://{}:{}",
-                url.host, url.port
-            )));
-        }
-        return Ok(url);
-    }
-    url.tls_config = Some(twinscape::telemetry::tls::client_config(&files)?);
-    Ok(url)
-}
-
-/// The broker password: `TWINSCAPE_MQTT_PASSWORD`, or the first line of the
-/// file `TWINSCAPE_MQTT_PASSWORD_FILE` names (a mounted secret), not both.
-fn password_from_env() -> Result<Option<String>, CliError> {
-    let given = std::env::var("TWINSCAPE_MQTT_PASSWORD").ok();
-    let Some(path) = std::env::var_os("TWINSCAPE_MQTT_PASSWORD_FILE") else {
-        return Ok(given);
-    };
-    if given.is_some() {
-        return Err(CliError::Password(
-            "both TWINSCAPE_MQTT_PASSWORD and TWINSCAPE_MQTT_PASSWORD_FILE are set: use one".into(),
-        ));
-    }
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        CliError::Password(format!(
-            "TWINSCAPE_MQTT_PASSWORD_FILE {}: {e}",
-            Path::new(&path).display()
-        ))
-    })?;
-    Ok(Some(text.lines().next().unwrap_or_default().to_string()))
-}
-
 /// `--select TWIN_ID[/SENSOR]`, checked against the scene.
 fn parse_select(scene: &format::SceneDef, given: &str) -> Result<Selection, CliError> {
     let (id, sensor) = given.split_once('/').unwrap_or((given, ""));
@@ -415,7 +348,7 @@ fn run_twin(
         .map(str::parse::<BrokerUrl>)
         .transpose()
         .map_err(CliError::BrokerUrl)?
-        .map(|url| with_tls(url, &common))
+        .map(|url| connect::with_tls(url, &common))
         .transpose()?;
     if broker.is_none() && (common.ca.is_some() || common.cert.is_some()) {
         return Err(CliError::BrokerUrl(
@@ -438,7 +371,7 @@ fn run_twin(
         ..Default::default()
     };
     let (replay, recorder) = open_recordings(&common)?;
-    let (source, simulate) = telemetry_source(&common, broker, replay.is_some())?;
+    let (source, simulate) = connect::telemetry_source(&common, broker, replay.is_some())?;
     let _plant = match (&source, simulate) {
         (TelemetrySource::Mqtt(broker), true) => Some({
             let fed: usize = twinscape::plant::outlets(&scene)

@@ -1,0 +1,76 @@
+//! Where the twin's data comes from: the broker given with `--broker`, with
+//! its TLS configuration and password, or the embedded broker.
+
+use std::path::Path;
+
+use twinscape::telemetry::{BrokerUrl, TelemetrySource, broker};
+
+use super::{CliError, Common, say};
+
+/// Where the twin's data comes from, and whether the simulated plant runs.
+pub(crate) fn telemetry_source(
+    common: &Common,
+    broker: Option<BrokerUrl>,
+    replaying: bool,
+) -> Result<(TelemetrySource, bool), CliError> {
+    Ok(match broker {
+        _ if replaying => (TelemetrySource::Channel, false),
+        Some(mut url) => {
+            if let Ok(user) = std::env::var("TWINSCAPE_MQTT_USERNAME") {
+                url.username = Some(user);
+            }
+            url.password = password_from_env()?;
+            (TelemetrySource::Mqtt(url), common.simulate)
+        }
+        None => {
+            let port = broker::start(common.port).map_err(CliError::Broker)?;
+            say(&format!(
+                "embedded MQTT broker listening on mqtt://127.0.0.1:{port}"
+            ));
+            (TelemetrySource::Mqtt(BrokerUrl::local(port)), true)
+        }
+    })
+}
+
+/// `mqtts://`: the TLS configuration from `--ca`, `--cert` and `--key`, read
+/// now so a bad file stops the start; those flags with a plain broker are a
+/// mistake worth saying.
+pub(crate) fn with_tls(mut url: BrokerUrl, common: &Common) -> Result<BrokerUrl, CliError> {
+    let files = twinscape::telemetry::tls::TlsFiles {
+        ca: common.ca.clone(),
+        cert: common.cert.clone(),
+        key: common.key.clone(),
+    };
+    if !url.tls {
+        if files.ca.is_some() || files.cert.is_some() {
+            return Err(CliError::BrokerUrl(format!(
+                "--ca, --cert and --key are for TLS: use mqtts://{}:{}",
+                url.host, url.port
+            )));
+        }
+        return Ok(url);
+    }
+    url.tls_config = Some(twinscape::telemetry::tls::client_config(&files)?);
+    Ok(url)
+}
+
+/// The broker password: `TWINSCAPE_MQTT_PASSWORD`, or the first line of the
+/// file `TWINSCAPE_MQTT_PASSWORD_FILE` names (a mounted secret), not both.
+fn password_from_env() -> Result<Option<String>, CliError> {
+    let given = std::env::var("TWINSCAPE_MQTT_PASSWORD").ok();
+    let Some(path) = std::env::var_os("TWINSCAPE_MQTT_PASSWORD_FILE") else {
+        return Ok(given);
+    };
+    if given.is_some() {
+        return Err(CliError::Password(
+            "both TWINSCAPE_MQTT_PASSWORD and TWINSCAPE_MQTT_PASSWORD_FILE are set: use one".into(),
+        ));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        CliError::Password(format!(
+            "TWINSCAPE_MQTT_PASSWORD_FILE {}: {e}",
+            Path::new(&path).display()
+        ))
+    })?;
+    Ok(Some(text.lines().next().unwrap_or_default().to_string()))
+}
