@@ -9,6 +9,7 @@ pub mod alarms;
 pub mod analytics;
 pub mod app;
 pub mod backtest;
+pub mod city;
 pub mod flow;
 pub mod recording;
 pub mod scene;
