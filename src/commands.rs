@@ -1,6 +1,7 @@
 //! The commands that do not run the twin: `simulate` (the plant straight
-//! to a recording), `backtest` (countdowns scored against a recording) and
-//! reading a backtest's scores for `view --scores`.
+//! to a recording), `backtest` (countdowns scored against a recording),
+//! `import` (a map into a city file) and reading a backtest's scores for
+//! `view --scores`.
 
 use std::path::Path;
 
@@ -51,6 +52,21 @@ pub(crate) fn simulate(
         common.sim_rate,
         common.seed,
         out.display()
+    ));
+    Ok(AppExit::Success)
+}
+
+/// `import`: a map file into a city file, and what it holds.
+pub(crate) fn import(
+    file: &Path,
+    crop: Option<twinscape::city::Crop>,
+    out: &Path,
+) -> Result<AppExit, CliError> {
+    let summary = twinscape::city::import(file, crop, out)?;
+    say(&format!(
+        "wrote {} ({:.0} kB): {summary}",
+        out.display(),
+        summary.bytes() as f64 / 1000.0
     ));
     Ok(AppExit::Success)
 }

@@ -65,6 +65,20 @@ enum Mode {
         #[arg(long, value_name = "FILE.csv")]
         out: PathBuf,
     },
+    /// Import a map (OpenStreetMap .osm.pbf or GeoJSON) into a city file:
+    /// building footprints (triangulated, with heights) and streets in
+    /// local metres (docs/city.md).
+    Import {
+        /// The map file: .osm.pbf or .geojson.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Keep only what lies within RADIUS_M metres of LON,LAT.
+        #[arg(long, value_name = "LON,LAT,RADIUS_M", allow_hyphen_values = true)]
+        crop: Option<twinscape::city::Crop>,
+        /// The city file to write, e.g. assets/city/NAME.city.json.
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
     /// Score the alarm countdowns of each model on a recording (--replay):
     /// lead times, countdown errors, missed alarms, false predictions.
     Backtest {
@@ -200,6 +214,8 @@ enum CliError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    City(#[from] twinscape::city::CityError),
     #[error("cannot write {path}: {source}")]
     WriteJson {
         path: String,
@@ -213,6 +229,7 @@ impl CliError {
     fn status(&self) -> u8 {
         match self {
             CliError::Broker(_) => 1,
+            CliError::City(e) if e.is_write() => 1,
             _ => 2,
         }
     }
@@ -319,6 +336,9 @@ struct Selection {
 }
 
 fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
+    if let Some(Mode::Import { file, crop, out }) = &mode {
+        return commands::import(file, *crop, out);
+    }
     let scene_path = common.scene.clone().unwrap_or_else(default_scene);
     let scene = read_scene(&scene_path)?;
     match mode {
@@ -408,7 +428,7 @@ fn run_twin(
         Some(Mode::View {
             screenshot, frames, ..
         }) => run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data),
-        None | Some(Mode::Backtest { .. } | Mode::Simulate { .. }) => {
+        None | Some(Mode::Backtest { .. } | Mode::Simulate { .. } | Mode::Import { .. }) => {
             run_viewer(&opts, None, None, data)
         }
     })

@@ -1,0 +1,221 @@
+//! `twinscape import` as a user runs it: the fixture block from PBF and
+//! GeoJSON, and bad maps that stop with exit 2, a message naming the file
+//! and the feature, and nothing written.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{succeed, tmp, twinscape};
+use serde_json::Value;
+
+fn import(args: &[&str], out: &Path) -> std::process::Output {
+    twinscape()
+        .arg("import")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn ids(city: &Value, list: &str) -> Vec<String> {
+    city[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn building<'a>(city: &'a Value, id: &str) -> &'a Value {
+    city["buildings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == id)
+        .unwrap_or_else(|| panic!("no building {id}"))
+}
+
+/// Runs an import that must fail: exit 2, the error on stderr, nothing on
+/// stdout; returns stderr.
+fn refused(args: &[&str], out: &Path) -> String {
+    let output = import(args, out);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    stderr
+}
+
+#[test]
+fn the_block_imports_alike_from_pbf_and_geojson() {
+    let (pbf, geojson) = (tmp("block-pbf.city.json"), tmp("block-geojson.city.json"));
+    let said = succeed(
+        twinscape()
+            .args(["import", "tests/fixtures/city/block.osm.pbf", "--out"])
+            .arg(&pbf),
+    );
+    let said = String::from_utf8(said.stdout).unwrap();
+    assert!(
+        said.starts_with(&format!("wrote {} (", pbf.display())),
+        "{said}"
+    );
+    assert!(
+        said.contains("3 buildings (2 multipolygons, 2 with holes), 2 streets, 17 triangles"),
+        "{said}"
+    );
+    assert!(
+        said.contains("1 buildings cut by the file's edge"),
+        "{said}"
+    );
+    succeed(
+        twinscape()
+            .args(["import", "tests/fixtures/city/block.geojson", "--out"])
+            .arg(&geojson),
+    );
+    let (a, b) = (read(&pbf), read(&geojson));
+    assert_eq!(ids(&a, "buildings"), ["b-w100", "b-r987", "b-r989"]);
+    assert_eq!(ids(&b, "buildings"), ["b-w100", "b-r987", "b-r989", "b-f3"]);
+    assert_eq!(ids(&a, "streets"), ["s-w300", "s-w301"]);
+    assert_eq!(ids(&b, "streets"), ids(&a, "streets"));
+    // The same buildings in either format have the same size. The origins
+    // differ (the GeoJSON has a kiosk further east), so the corners round
+    // to the centimetre differently. Rounding changes each side of a
+    // rectangle by at most 1 cm, so an area by at most half its perimeter
+    // × 1 cm, and two roundings by its perimeter × 1 cm: 4.7 m² for the
+    // courtyard building (467 m of walls, outside and courtyard), less for
+    // the others.
+    for id in ["b-w100", "b-r987", "b-r989"] {
+        let (x, y) = (
+            building(&a, id)["area_m2"].as_f64().unwrap(),
+            building(&b, id)["area_m2"].as_f64().unwrap(),
+        );
+        assert!(
+            (x - y).abs() < 4.7,
+            "{id}: {x} m² from PBF, {y} m² from GeoJSON"
+        );
+    }
+    assert_eq!(a["attribution"], "© OpenStreetMap contributors");
+    assert_eq!(a["name"], "block-pbf");
+}
+
+/// A folder holding an old city file, to show a failed import leaves it
+/// (and nothing else) there.
+fn folder_with_old_file(name: &str) -> (PathBuf, PathBuf) {
+    let dir = tmp(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("old.city.json");
+    std::fs::write(&out, "old").unwrap();
+    (dir, out)
+}
+
+fn assert_untouched(dir: &Path, out: &Path) {
+    assert_eq!(std::fs::read_to_string(out).unwrap(), "old");
+    assert_eq!(
+        std::fs::read_dir(dir).unwrap().count(),
+        1,
+        "a temporary file was left in {}",
+        dir.display()
+    );
+}
+
+#[test]
+fn a_broken_ring_stops_the_import_naming_file_and_feature() {
+    let (dir, out) = folder_with_old_file("broken");
+    let err = refused(&["tests/fixtures/city/broken.osm.pbf"], &out);
+    assert_eq!(
+        err,
+        "error: tests/fixtures/city/broken.osm.pbf: way 7 (a building): the ring does not close: \
+         it starts at node 1 and ends at node 3\n"
+    );
+    let geojson = dir.join("open.geojson");
+    std::fs::write(
+        &geojson,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"way/5","properties":{"building":"yes"},
+            "geometry":{"type":"Polygon","coordinates":[[[24.94,60.17],[24.95,60.17],[24.95,60.18]]]}}]}"#,
+    )
+    .unwrap();
+    let err = refused(&[geojson.to_str().unwrap()], &out);
+    assert!(
+        err.starts_with(&format!(
+            "error: {}: feature 0 (way/5): polygon 0's outer ring: the ring does not close",
+            geojson.display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_file(&geojson).unwrap();
+    assert_untouched(&dir, &out);
+}
+
+#[test]
+fn what_is_not_a_map_stops_the_import() {
+    let (dir, out) = folder_with_old_file("not-a-map");
+    let err = refused(&["Cargo.toml"], &out);
+    assert_eq!(
+        err,
+        "error: Cargo.toml is not a map file: it is neither an OSM PBF (.osm.pbf) nor GeoJSON (.geojson)\n"
+    );
+    let err = refused(&["tests/fixtures/city/block.geojson.missing"], &out);
+    assert!(
+        err.starts_with("error: cannot read tests/fixtures/city/block.geojson.missing:"),
+        "{err}"
+    );
+    let fake = dir.join("fake.osm.pbf");
+    std::fs::write(&fake, "not protobuf").unwrap();
+    let err = refused(&[fake.to_str().unwrap()], &out);
+    assert!(
+        err.contains(
+            "is not a map file: it is named .pbf but does not start with an OSM PBF header"
+        ),
+        "{err}"
+    );
+    std::fs::remove_file(&fake).unwrap();
+    assert_untouched(&dir, &out);
+}
+
+#[test]
+fn an_empty_crop_stops_the_import_and_says_where_the_map_is() {
+    let (dir, out) = folder_with_old_file("empty-crop");
+    // A negative longitude (London) is a value, not a flag.
+    let err = refused(
+        &[
+            "tests/fixtures/city/block.geojson",
+            "--crop",
+            "-0.1276,51.5072,500",
+        ],
+        &out,
+    );
+    assert_eq!(
+        err,
+        "error: tests/fixtures/city/block.geojson: no buildings or streets within 500 m of -0.1276, 51.5072 \
+         (the file's features lie within longitude 24.94000..24.94640, latitude 60.17000..60.17300)\n"
+    );
+    let err = refused(
+        &["tests/fixtures/city/block.geojson", "--crop", "24.94,60.17"],
+        &out,
+    );
+    assert!(err.contains("is not LON,LAT,RADIUS_M"), "{err}");
+    assert_untouched(&dir, &out);
+}
+
+#[test]
+fn a_city_file_that_cannot_be_written_exits_1() {
+    let output = import(
+        &["tests/fixtures/city/block.geojson"],
+        Path::new("Cargo.toml/x.city.json"),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot write Cargo.toml/x.city.json:"),
+        "{stderr}"
+    );
+}
