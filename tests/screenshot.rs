@@ -57,7 +57,9 @@ fn count_colour(
 
 #[test]
 fn the_replayed_sensor_plot_shows_history_forecast_limits_and_anomalies() {
-    // press-1's temperature rising 0.5 °C/s from 40 °C for a minute, with one
+    // press-2's temperature (its predictor is the default, `auto`; press 1's
+    // is an ONNX model that needs 90 s of history) rising 0.5 °C/s from
+    // 40 °C for a minute, with one
     // spike of +15 °C at 30 s: a rising trend heading for the 80 °C alarm,
     // and one anomaly.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
@@ -66,7 +68,7 @@ fn the_replayed_sensor_plot_shows_history_forecast_limits_and_anomalies() {
     let mut csv = String::from("time,twin,sensor,value\n");
     for i in 0..60 {
         let v = 40.0 + 0.5 * i as f64 + if i == 30 { 15.0 } else { 0.0 };
-        writeln!(csv, "{},press-1,temperature,{v}", 1_764_150_000 + i).unwrap();
+        writeln!(csv, "{},press-2,temperature,{v}", 1_764_150_000 + i).unwrap();
     }
     std::fs::write(&csv_path, csv).unwrap();
     let out = dir.join("plot.png");
@@ -77,7 +79,7 @@ fn the_replayed_sensor_plot_shows_history_forecast_limits_and_anomalies() {
             "--speed",
             "max",
             "--select",
-            "press-1/temperature",
+            "press-2/temperature",
         ],
         &out,
     );

@@ -24,9 +24,8 @@ pub(crate) struct IndexedSensor {
 pub struct SceneIndex {
     sensors: Vec<IndexedSensor>,
     /// Each sensor's entity alone, dense: `apply_samples` looks one up per
-    /// sample, and 8 bytes a sensor stay in cache where the whole
-    /// `IndexedSensor` does not (a frame of 100,000 samples measured
-    /// 9.0 ms with a plain entity list, 10.1 ms reading `IndexedSensor`s).
+    /// sample, and 8 bytes a sensor stay in cache where a whole
+    /// `IndexedSensor` (two strings, a role) does not.
     entities: Vec<Entity>,
     by_name: HashMap<SensorRef, u32>,
     twins: HashMap<String, Entity>,

@@ -68,11 +68,16 @@ pub fn live_start(world: &mut World) -> Option<(LineDef, Start)> {
                 continue;
             }
             // A sensor past its warning level and trending to its alarm
-            // limit: the machine is expected to fail when it gets there.
+            // limit: the machine is expected to fail when its forecast says
+            // it gets there. (The expected curve, not the operator's
+            // countdown, which waits until it is sure: a what-if asks "if
+            // this goes on", for a machine already in warning.)
             if let (Some(warn), Some(alarm)) = (sensor.warn, sensor.alarm)
                 && v >= warn
-                && let Some(t) = history.countdown(alarm, now).map(|c| c.expected_s)
+                && let Some(curve) = history.curve()
+                && let Some(ahead) = curve.time_to(alarm)
             {
+                let t = (curve.time + ahead - now).max(0.0);
                 failing_in = Some(failing_in.map_or(t, |f: f64| f.min(t)));
             }
         }
