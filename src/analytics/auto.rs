@@ -4,8 +4,7 @@
 //! model has to beat a simpler one by a margin, so a straight ramp stays a
 //! line and noise does not pick the curve that chased it.
 
-use super::curve::{Curve, reach_of};
-use super::fit;
+use super::curve::Curve;
 use super::predict::{FirstOrder, Holt, LinearTrend, Predictor};
 
 /// Share of the window's samples the candidates are fitted on; the rest
@@ -31,24 +30,14 @@ pub(crate) enum Model {
 impl Model {
     const ALL: [Model; 3] = [Model::Linear, Model::Holt, Model::FirstOrder];
 
-    /// Its curve fitted on `samples` alone (for scoring).
-    fn fitted(self, samples: &[(f64, f64)]) -> Option<Curve> {
-        let time = samples.last()?.0;
-        let (model, shape) = match self {
-            Model::Linear => ("linear", fit::line(samples)?),
-            Model::Holt => {
-                return Holt::over(HOLT_ALPHA, HOLT_BETA, samples)
-                    .curve_with(None, reach_of(samples));
-            }
-            Model::FirstOrder => ("first-order", fit::approach(samples)?),
-        };
-        Some(Curve {
-            time,
-            model,
-            reach_s: reach_of(samples),
-            shape,
-            bend: None,
-        })
+    /// Its curve fitted on `samples` alone: the model's own predictor, so
+    /// what is scored is what is then drawn.
+    fn curve_of(self, samples: &[(f64, f64)]) -> Option<Curve> {
+        match self {
+            Model::Linear => LinearTrend.curve_of(samples),
+            Model::Holt => Holt::new(HOLT_ALPHA, HOLT_BETA).curve_of(samples),
+            Model::FirstOrder => FirstOrder.curve_of(samples),
+        }
     }
 }
 
@@ -69,7 +58,7 @@ pub(crate) fn choose(samples: &[(f64, f64)]) -> (Model, [Option<f64>; 3]) {
     let (older, newer) = samples.split_at(cut);
     let mut best: Option<(Model, f64)> = None;
     for (i, model) in Model::ALL.into_iter().enumerate() {
-        let Some(err) = model.fitted(older).map(|c| miss(&c, newer)) else {
+        let Some(err) = model.curve_of(older).map(|c| miss(&c, newer)) else {
             continue;
         };
         errors[i] = Some(err);
@@ -89,12 +78,10 @@ impl Predictor for Auto {
     fn observe(&mut self, _: f64, _: f64) {}
 
     fn curve_of(&self, samples: &[(f64, f64)]) -> Option<Curve> {
-        match choose(samples).0 {
-            Model::Linear => LinearTrend.curve_of(samples),
-            Model::Holt => Holt::new(HOLT_ALPHA, HOLT_BETA).curve_of(samples),
-            Model::FirstOrder => FirstOrder.curve_of(samples),
-        }
-        .or_else(|| LinearTrend.curve_of(samples))
+        choose(samples)
+            .0
+            .curve_of(samples)
+            .or_else(|| LinearTrend.curve_of(samples))
     }
 
     fn name(&self) -> &'static str {
