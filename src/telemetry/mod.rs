@@ -8,6 +8,7 @@
 
 pub mod payload;
 pub mod topic;
+pub mod ws;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod broker;
