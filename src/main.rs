@@ -93,6 +93,10 @@ struct Common {
     /// The port the embedded broker tries first.
     #[arg(long, default_value_t = 1883, value_name = "PORT", global = true)]
     port: u16,
+    /// The port the embedded broker's WebSocket listener (for browsers)
+    /// tries first.
+    #[arg(long, default_value_t = 9001, value_name = "PORT", global = true)]
+    ws_port: u16,
     /// Seed of the simulated plant.
     #[arg(long, default_value_t = 1, global = true)]
     seed: u64,
@@ -274,11 +278,16 @@ fn telemetry_source(common: &Common, replaying: bool) -> Result<(TelemetrySource
             (TelemetrySource::Mqtt(url), common.simulate)
         }
         None => {
-            let port = broker::start(common.port).map_err(CliError::Broker)?;
+            let ports = broker::start(common.port, common.ws_port).map_err(CliError::Broker)?;
             say(&format!(
-                "embedded MQTT broker listening on mqtt://127.0.0.1:{port}"
+                "embedded MQTT broker listening on mqtt://127.0.0.1:{}",
+                ports.tcp
             ));
-            (TelemetrySource::Mqtt(BrokerUrl::local(port)), true)
+            say(&format!(
+                "embedded MQTT broker WebSocket on {}",
+                ports.ws_url()
+            ));
+            (TelemetrySource::Mqtt(BrokerUrl::local(ports.tcp)), true)
         }
     })
 }
