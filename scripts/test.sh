@@ -11,10 +11,11 @@ step() { STEP="$*"; echo; echo "=== $STEP ==="; }
 # Lean builds: no incremental state, no debug info.
 export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0 CARGO_TERM_COLOR=never
 
-step "system packages (mosquitto, openssl, Xvfb, Mesa lavapipe)"
+step "system packages (mosquitto, openssl, Xvfb, Mesa lavapipe, Chromium)"
 need=()
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v openssl >/dev/null || need+=(openssl)
+command -v chromium >/dev/null || need+=(chromium)
 command -v xvfb-run >/dev/null || need+=(xvfb xauth)
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers libvulkan1)
 dpkg -s libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 >/dev/null 2>&1 || need+=(libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-6)
@@ -71,6 +72,12 @@ cargo clippy --all-targets -- -D warnings
 
 step "library builds for the browser (wasm32-unknown-unknown)"
 cargo check --target wasm32-unknown-unknown --lib
+
+step "the browser build (scripts/build-web.sh --fast: the test profile, no wasm-opt)"
+scripts/build-web.sh --fast
+
+step "the page in headless Chromium (tests/browser.rs, against twinscape serve)"
+cargo test --test browser -- --ignored --test-threads=1 --nocapture
 
 step "done"
 echo "all steps passed"

@@ -12,22 +12,31 @@ pub(crate) fn telemetry_source(
     common: &Common,
     broker: Option<BrokerUrl>,
     replaying: bool,
-) -> Result<(TelemetrySource, bool), CliError> {
+) -> Result<(TelemetrySource, bool, Option<u16>), CliError> {
     Ok(match broker {
-        _ if replaying => (TelemetrySource::Channel, false),
+        _ if replaying => (TelemetrySource::Channel, false, None),
         Some(mut url) => {
             if let Ok(user) = std::env::var("TWINSCAPE_MQTT_USERNAME") {
                 url.username = Some(user);
             }
             url.password = password_from_env()?;
-            (TelemetrySource::Mqtt(url), common.simulate)
+            (TelemetrySource::Mqtt(url), common.simulate, None)
         }
         None => {
-            let port = broker::start(common.port).map_err(CliError::Broker)?;
+            let ports = broker::start(common.port, common.ws_port).map_err(CliError::Broker)?;
             say(&format!(
-                "embedded MQTT broker listening on mqtt://127.0.0.1:{port}"
+                "embedded MQTT broker listening on mqtt://127.0.0.1:{}",
+                ports.tcp
             ));
-            (TelemetrySource::Mqtt(BrokerUrl::local(port)), true)
+            say(&format!(
+                "embedded MQTT broker WebSocket on {}",
+                ports.ws_url()
+            ));
+            (
+                TelemetrySource::Mqtt(BrokerUrl::local(ports.tcp)),
+                true,
+                Some(ports.ws),
+            )
         }
     })
 }

@@ -18,6 +18,7 @@ pub mod snapshot;
 pub mod telemetry;
 mod topic_filter;
 pub mod twin;
+pub mod web;
 pub mod whatif;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod commands;
 mod connect;
+mod serve;
 use twinscape::app::{Options, headless_app};
 use twinscape::recording::{RecorderRes, Replay, Speed, format_time};
 use twinscape::scene::format;
@@ -79,6 +80,10 @@ enum Mode {
         #[arg(long, value_name = "PATH")]
         out: PathBuf,
     },
+    /// Serve the browser build (./scripts/build-web.sh builds it): the page,
+    /// the embedded broker with a WebSocket listener and the simulated plant
+    /// (or --broker's broker, with --page-broker). Prints "open URL".
+    Serve(serve::ServeArgs),
     /// Score the alarm countdowns of each model on a recording (--replay):
     /// lead times, countdown errors, missed alarms, false predictions.
     Backtest {
@@ -127,6 +132,10 @@ struct Common {
     /// The port the embedded broker tries first.
     #[arg(long, default_value_t = 1883, value_name = "PORT", global = true)]
     port: u16,
+    /// The port the embedded broker's WebSocket listener (for browsers)
+    /// tries first.
+    #[arg(long, default_value_t = 9001, value_name = "PORT", global = true)]
+    ws_port: u16,
     /// Seed of the simulated plant.
     #[arg(long, default_value_t = 1, global = true)]
     seed: u64,
@@ -216,6 +225,8 @@ enum CliError {
     },
     #[error(transparent)]
     City(#[from] twinscape::city::CityError),
+    #[error(transparent)]
+    Serve(#[from] twinscape::web::serve::ServeError),
     #[error("cannot write {path}: {source}")]
     WriteJson {
         path: String,
@@ -229,6 +240,7 @@ impl CliError {
     fn status(&self) -> u8 {
         match self {
             CliError::Broker(_) => 1,
+            CliError::Serve(twinscape::web::serve::ServeError::Listen { .. }) => 1,
             CliError::City(e) if e.is_write() => 1,
             _ => 2,
         }
@@ -348,8 +360,31 @@ fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
             json,
         }) => commands::backtest(&scene, &common, &models, every, json.as_deref()),
         Some(Mode::Simulate { run_for, out }) => commands::simulate(&scene, &common, run_for, &out),
+        Some(Mode::Serve(args)) => {
+            let broker = parse_broker(&common)?;
+            serve::serve(&scene, &scene_path, &common, broker, args)
+        }
         mode => run_twin(mode, common, scene_path, scene),
     }
+}
+
+/// `--broker` with its TLS files. Parsed here, not by clap, whose error
+/// would repeat a password given in the URL (which is refused).
+fn parse_broker(common: &Common) -> Result<Option<BrokerUrl>, CliError> {
+    let broker = common
+        .broker
+        .as_deref()
+        .map(str::parse::<BrokerUrl>)
+        .transpose()
+        .map_err(CliError::BrokerUrl)?
+        .map(|url| connect::with_tls(url, common))
+        .transpose()?;
+    if broker.is_none() && (common.ca.is_some() || common.cert.is_some()) {
+        return Err(CliError::BrokerUrl(
+            "--ca, --cert and --key are for an mqtts:// broker given with --broker".into(),
+        ));
+    }
+    Ok(broker)
 }
 
 /// The twin itself: the viewer (default) or headless.
@@ -360,21 +395,7 @@ fn run_twin(
     scene: format::SceneDef,
 ) -> Result<AppExit, CliError> {
     check_what_ifs(&scene, &scene_path, &common.what_if)?;
-    // Parsed here, not by clap, whose error would repeat a password given
-    // in the URL (which is refused).
-    let broker = common
-        .broker
-        .as_deref()
-        .map(str::parse::<BrokerUrl>)
-        .transpose()
-        .map_err(CliError::BrokerUrl)?
-        .map(|url| connect::with_tls(url, &common))
-        .transpose()?;
-    if broker.is_none() && (common.ca.is_some() || common.cert.is_some()) {
-        return Err(CliError::BrokerUrl(
-            "--ca, --cert and --key are for an mqtts:// broker given with --broker".into(),
-        ));
-    }
+    let broker = parse_broker(&common)?;
     // What the viewer is given, checked before anything starts.
     let (select, scores) = match &mode {
         Some(Mode::View { select, scores, .. }) => (
@@ -391,7 +412,7 @@ fn run_twin(
         ..Default::default()
     };
     let (replay, recorder) = open_recordings(&common)?;
-    let (source, simulate) = connect::telemetry_source(&common, broker, replay.is_some())?;
+    let (source, simulate, _) = connect::telemetry_source(&common, broker, replay.is_some())?;
     let _plant = match (&source, simulate) {
         (TelemetrySource::Mqtt(broker), true) => Some({
             let fed: usize = twinscape::plant::outlets(&scene)
@@ -428,9 +449,10 @@ fn run_twin(
         Some(Mode::View {
             screenshot, frames, ..
         }) => run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data),
-        None | Some(Mode::Backtest { .. } | Mode::Simulate { .. } | Mode::Import { .. }) => {
-            run_viewer(&opts, None, None, data)
-        }
+        None
+        | Some(
+            Mode::Backtest { .. } | Mode::Simulate { .. } | Mode::Import { .. } | Mode::Serve(_),
+        ) => run_viewer(&opts, None, None, data),
     })
 }
 

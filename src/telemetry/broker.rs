@@ -1,5 +1,7 @@
 //! The embedded MQTT broker (rumqttd) that `twinscape` starts when no
 //! `--broker` is given, so a fresh clone shows live data with one command.
+//! It listens on TCP (the twin, the simulated plant) and on WebSocket (the
+//! browser build, which cannot open TCP sockets).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -23,22 +25,42 @@ const LOG_SEGMENT_BYTES: usize = 16 << 10;
 /// Full segments kept per topic besides the one being written.
 const LOG_SEGMENTS: usize = 2;
 
-/// The first port from `preferred` upward (at most 50 tries) that 127.0.0.1
-/// can listen on.
-pub(crate) fn free_port(preferred: u16) -> Option<u16> {
-    (preferred..preferred.saturating_add(50)).find(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok())
+/// The first port from `preferred` upward (at most 50 tries), other than
+/// those `taken`, that 127.0.0.1 can listen on.
+pub(crate) fn free_port(preferred: u16, taken: &[u16]) -> Option<u16> {
+    (preferred..preferred.saturating_add(50))
+        .filter(|p| !taken.contains(p))
+        .find(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok())
 }
 
-/// Starts rumqttd on 127.0.0.1 at `preferred` or the next free port and
-/// returns the port. The broker runs on its own threads for the life of the
-/// process.
-pub fn start(preferred: u16) -> Result<u16, String> {
-    let port = free_port(preferred)
-        .ok_or_else(|| format!("no free port from {preferred} to {}", preferred + 49))?;
-    let listen: SocketAddr = ([127, 0, 0, 1], port).into();
-    let server = ServerSettings {
-        name: "v4-embedded".into(),
-        listen,
+/// The ports the embedded broker listens on, both on 127.0.0.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listeners {
+    /// MQTT over TCP: the twin, the simulated plant, mosquitto_pub.
+    pub tcp: u16,
+    /// MQTT over WebSocket (subprotocol `mqtt`, binary frames): the browser.
+    pub ws: u16,
+}
+
+impl Listeners {
+    /// The address a browser opens. rumqttd answers on any path; `/mqtt`
+    /// is the one MQTT-over-WebSocket clients use by convention.
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/mqtt", self.ws)
+    }
+}
+
+/// Starts rumqttd with a TCP listener at `tcp_preferred` (or the next free
+/// port) and a WebSocket listener at `ws_preferred` (or the next free port
+/// that is not the TCP one), and returns both ports. The broker runs on its
+/// own threads for the life of the process.
+pub fn start(tcp_preferred: u16, ws_preferred: u16) -> Result<Listeners, String> {
+    let no_port = |from: u16| format!("no free port from {from} to {}", from.saturating_add(49));
+    let tcp = free_port(tcp_preferred, &[]).ok_or_else(|| no_port(tcp_preferred))?;
+    let ws = free_port(ws_preferred, &[tcp]).ok_or_else(|| no_port(ws_preferred))?;
+    let server = |name: &str, port: u16| ServerSettings {
+        name: name.into(),
+        listen: ([127, 0, 0, 1], port).into(),
         tls: None,
         next_connection_delay_ms: 1,
         connections: ConnectionSettings {
@@ -61,9 +83,16 @@ pub fn start(preferred: u16) -> Result<u16, String> {
             initialized_filters: None,
             shared_subscriptions_strategy: Default::default(),
         },
-        v4: Some(HashMap::from([("1".to_string(), server)])),
+        v4: Some(HashMap::from([(
+            "1".to_string(),
+            server("v4-embedded", tcp),
+        )])),
         v5: None,
-        ws: None,
+        // rumqttd speaks MQTT 3.1.1 on its WebSocket listeners.
+        ws: Some(HashMap::from([(
+            "1".to_string(),
+            server("ws-embedded", ws),
+        )])),
         cluster: None,
         console: None,
         bridge: None,
@@ -78,14 +107,25 @@ pub fn start(preferred: u16) -> Result<u16, String> {
             }
         })
         .map_err(|e| format!("could not start the broker thread: {e}"))?;
-    // Wait until it accepts connections, so clients connect on the first try.
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(listen).is_ok() {
-            return Ok(port);
+    // Wait until both accept connections, so clients connect on the first try.
+    for port in [tcp, ws] {
+        let listen: SocketAddr = ([127, 0, 0, 1], port).into();
+        if !accepts_within(listen, 200) {
+            return Err(format!(
+                "the embedded broker did not start listening on {listen}"
+            ));
+        }
+    }
+    Ok(Listeners { tcp, ws })
+}
+
+/// Whether `addr` accepts a connection within `tries` tries 10 ms apart.
+fn accepts_within(addr: SocketAddr, tries: u32) -> bool {
+    for _ in 0..tries {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return true;
         }
         thread::sleep(std::time::Duration::from_millis(10));
     }
-    Err(format!(
-        "the embedded broker did not start listening on {listen}"
-    ))
+    false
 }

@@ -8,9 +8,12 @@
 
 pub mod payload;
 pub mod topic;
+pub mod ws;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod broker;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod browser;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod mqtt;
 #[cfg(not(target_arch = "wasm32"))]
@@ -69,6 +72,9 @@ fn tick_clock(mut clock: ResMut<TwinClock>) {
 pub enum TelemetrySource {
     /// An MQTT broker over TCP.
     Mqtt(BrokerUrl),
+    /// An MQTT broker over WebSocket (`ws://host:port/path`): the browser's
+    /// way in.
+    WebSocket(String),
     /// Nothing outside the app: samples come only through `SampleChannel`
     /// (replays, tests, benchmarks).
     Channel,
@@ -294,6 +300,22 @@ fn start_ingest(
             let _ = (event, &channel);
             ingest.counters.set_error(format!(
                 "MQTT over TCP ({broker}) is not available in the browser"
+            ));
+        }
+        #[cfg(target_arch = "wasm32")]
+        TelemetrySource::WebSocket(url) => {
+            let router = Arc::new(Router::from_scene(&event.scene));
+            info!(
+                "subscribing to {} topic filter(s) on {url}",
+                router.filters().len()
+            );
+            browser::start(url, router, channel.tx.clone(), ingest.counters.clone());
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        TelemetrySource::WebSocket(url) => {
+            ingest.counters.set_link(LinkState::Stopped);
+            ingest.counters.set_error(format!(
+                "MQTT over WebSocket ({url}) is the browser's way in; natively use mqtt://"
             ));
         }
         TelemetrySource::Channel => {}

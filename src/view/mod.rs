@@ -46,19 +46,52 @@ pub(crate) fn plugin(app: &mut App) {
 
 /// The viewer app: a window, the twin, and this plugin.
 pub fn viewer_app(opts: &Options, screenshot: Option<ScreenshotPlan>) -> App {
+    let window = Window {
+        title: "twinscape".into(),
+        resolution: WindowResolution::new(1280, 720),
+        ..default()
+    };
+    let assets = AssetPlugin {
+        file_path: assets_dir(),
+        ..default()
+    };
+    let mut app = windowed_app(opts, window, assets);
+    if let Some(plan) = screenshot {
+        app.insert_resource(plan);
+    }
+    app
+}
+
+/// The same viewer in a web page: drawn on the page's `<canvas id="twinscape">`,
+/// which it fills, with its scene and assets fetched over HTTP beside the page.
+pub fn web_app(opts: &Options) -> App {
+    let window = Window {
+        title: "twinscape".into(),
+        canvas: Some("#twinscape".into()),
+        fit_canvas_to_parent: true,
+        ..default()
+    };
+    let assets = AssetPlugin {
+        file_path: "assets".into(),
+        // The server has no `.meta` files: asking for each is a 404 per asset.
+        meta_check: bevy::asset::AssetMetaCheck::Never,
+        ..default()
+    };
+    let mut app = windowed_app(opts, window, assets);
+    app.init_resource::<crate::whatif::WhatIfPlan>();
+    app
+}
+
+fn windowed_app(opts: &Options, window: Window, assets: AssetPlugin) -> App {
     let mut app = App::new();
     let scene_asset = register_scene_source(&mut app, &opts.scene);
     app.add_plugins(
         DefaultPlugins
             .set(WindowPlugin {
-                primary_window: Some(Window {
-                    title: "twinscape".into(),
-                    resolution: WindowResolution::new(1280, 720),
-                    ..default()
-                }),
+                primary_window: Some(window),
                 ..default()
             })
-            .set(AssetPlugin { file_path: assets_dir(), ..default() })
+            .set(assets)
             .set(bevy::log::LogPlugin {
                 filter: "info,wgpu=error,naga=warn,rumqttd=off,rumqttc=warn,bevy_render=warn,bevy_egui=warn"
                     .into(),
@@ -67,8 +100,5 @@ pub fn viewer_app(opts: &Options, screenshot: Option<ScreenshotPlan>) -> App {
     );
     add_twin(&mut app, opts, scene_asset);
     app.add_plugins(plugin);
-    if let Some(plan) = screenshot {
-        app.insert_resource(plan);
-    }
     app
 }

@@ -1,0 +1,33 @@
+//! The browser build's entry point (`--features web`, wasm32): what
+//! `web/index.html` calls. Natively it only says so.
+
+#[cfg(target_arch = "wasm32")]
+mod exports {
+    use wasm_bindgen::prelude::*;
+
+    /// Starts the twin on the page's canvas. `defaults_json`: the text of
+    /// `config.json` (or ""); `query`: `location.search`; `hostname`:
+    /// `location.hostname`.
+    #[wasm_bindgen]
+    pub fn start(defaults_json: &str, query: &str, hostname: &str) -> Result<(), JsValue> {
+        twinscape::web::start(defaults_json, query, hostname).map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// The twin's state as JSON text (the headless snapshot, plus frames,
+    /// first_frame_ms, first_twin_frame_ms and error).
+    #[wasm_bindgen]
+    pub fn snapshot() -> String {
+        twinscape::web::snapshot_json()
+    }
+
+    /// Called by the page's worker timer: MQTT keepalive and reconnects.
+    #[wasm_bindgen]
+    pub fn tick() {
+        twinscape::web::tick()
+    }
+}
+
+fn main() {
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("twinscape-web is the browser build: ./scripts/build-web.sh, then twinscape serve");
+}

@@ -1,0 +1,293 @@
+//! The browser build end to end: `twinscape serve` serves the page, headless
+//! Chromium (SwiftShader) runs it, and the page contract
+//! (`window.twinscape.snapshot()`) says what the page shows.
+//!
+//! Ignored in a plain `cargo test`: it needs the bundle
+//! (`scripts/build-web.sh`) and Chromium. `scripts/test.sh` builds the bundle
+//! and runs these with `--ignored`.
+
+#[path = "support/chromium.rs"]
+mod chromium;
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chromium::{Chromium, http_get, short};
+use common::{Publisher, free_port};
+use serde_json::Value;
+
+/// SwiftShader draws about two frames a second here; loading the bundle and
+/// the scene takes a while on two busy cores.
+const FIRST_FRAME_WAIT: Duration = Duration::from_secs(240);
+
+/// A `twinscape` process, killed on drop, with the ports it printed.
+struct Proc {
+    child: Child,
+    http: Option<u16>,
+    tcp: Option<u16>,
+    ws: Option<u16>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `twinscape ARGS` and reads its stdout until `last` appears.
+fn twinscape(args: &[&str], last: &str) -> Proc {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twinscape"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut proc = Proc {
+        child,
+        http: None,
+        tcp: None,
+        ws: None,
+    };
+    let port_after = |line: &str, prefix: &str| -> Option<u16> {
+        let rest = line.strip_prefix(prefix)?;
+        rest.trim_end_matches(['/'])
+            .split(['/'])
+            .next()?
+            .parse()
+            .ok()
+    };
+    loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("twinscape {args:?} ended before printing \"{last}\""))
+            .unwrap();
+        proc.tcp = proc.tcp.or(port_after(
+            &line,
+            "embedded MQTT broker listening on mqtt://127.0.0.1:",
+        ));
+        proc.ws = proc.ws.or(port_after(
+            &line,
+            "embedded MQTT broker WebSocket on ws://127.0.0.1:",
+        ));
+        proc.http = proc.http.or(port_after(&line, "open http://127.0.0.1:"));
+        if line.starts_with(last) {
+            break;
+        }
+    }
+    // Keep reading, so the process never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    proc
+}
+
+fn value_of(s: &Value, twin: &str, sensor: &str) -> Option<f64> {
+    s["twins"].as_array()?.iter().find(|t| t["id"] == twin)?["sensors"]
+        .as_array()?
+        .iter()
+        .find(|x| x["name"] == sensor)?["value"]
+        .as_f64()
+}
+
+fn counter(s: &Value, name: &str) -> u64 {
+    s["ingest"][name].as_u64().unwrap_or(0)
+}
+
+fn live(s: &Value) -> bool {
+    s["frames"].as_u64().unwrap_or(0) > 0
+        && s["ingest"]["link"] == "connected"
+        && s["twins"].as_array().is_some_and(|t| !t.is_empty())
+        && counter(s, "applied") > 0
+}
+
+fn save(png: &[u8], name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(name);
+    std::fs::write(&path, png).unwrap();
+    path
+}
+
+#[test]
+#[ignore = "needs the bundle (scripts/build-web.sh) and chromium; scripts/test.sh runs it"]
+fn the_page_shows_the_live_factory_and_what_is_published_to_it() {
+    let (port, ws) = (free_port().to_string(), free_port().to_string());
+    let serve = twinscape(
+        &["serve", "--http", "0", "--port", &port, "--ws-port", &ws],
+        "open http://",
+    );
+    let http = serve.http.unwrap();
+    // What the server tells the page.
+    let config: Value = serde_json::from_str(&http_get(http, "/config.json").unwrap()).unwrap();
+    assert_eq!(config["scene"], "scenes/factory.scene.ron");
+    assert_eq!(
+        config["broker"],
+        format!("ws://{{host}}:{}/mqtt", serve.ws.unwrap())
+    );
+
+    let mut page = Chromium::start(1280, 720);
+    page.navigate(&format!("http://127.0.0.1:{http}/"));
+    let s = page.until("the factory live in the page", FIRST_FRAME_WAIT, live);
+    let first_frame_ms = s["first_frame_ms"].as_f64().unwrap();
+    let twin_frame_ms = s["first_twin_frame_ms"].as_f64().unwrap();
+    assert!(
+        first_frame_ms > 0.0 && twin_frame_ms >= first_frame_ms,
+        "{}",
+        short(&s)
+    );
+    let ids: Vec<&str> = s["twins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"cnc-1") && ids.contains(&"press-1"),
+        "{ids:?}"
+    );
+    assert_eq!(
+        s["config"]["broker"],
+        format!("ws://127.0.0.1:{}/mqtt", serve.ws.unwrap())
+    );
+
+    // A value from an outside client over TCP shows in the page: the plant
+    // leaves a topic alone for 30 s after someone else publishes on it.
+    let publisher = Publisher::connect(serve.tcp.unwrap());
+    let sent = Instant::now();
+    publisher.publish("sensor/temperature", "61.25");
+    let s = page.until(
+        "61.25 on cnc-1's temperature",
+        Duration::from_secs(20),
+        |s| value_of(s, "cnc-1", "temperature") == Some(61.25),
+    );
+    println!(
+        "first frame {first_frame_ms:.0} ms, twins drawn {twin_frame_ms:.0} ms after navigation; \
+         an outside publish seen in {} ms; {} frames, {} samples applied",
+        sent.elapsed().as_millis(),
+        s["frames"],
+        counter(&s, "applied")
+    );
+    assert_eq!(counter(&s, "dropped"), 0, "{}", short(&s));
+
+    // The page is drawn: the factory floor, machines and egui's panels.
+    let png = save(&page.screenshot(), "browser-factory.png");
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!((img.width(), img.height()), (1280, 720));
+    let mut colours = std::collections::HashSet::new();
+    let background = img.get_pixel(0, 0).0;
+    let mut differing = 0usize;
+    for p in img.pixels() {
+        colours.insert(p.0);
+        if p.0.iter().zip(background).any(|(a, b)| a.abs_diff(b) > 24) {
+            differing += 1;
+        }
+    }
+    let share = differing as f64 / f64::from(img.width() * img.height());
+    println!(
+        "screenshot {}: {} colours, {:.0}% not background",
+        png.display(),
+        colours.len(),
+        share * 100.0
+    );
+    assert!(
+        colours.len() > 500 && share > 0.2,
+        "a blank page? {}",
+        png.display()
+    );
+
+    // A scene that is not there: said on the page and in the snapshot.
+    page.navigate(&format!(
+        "http://127.0.0.1:{http}/?scene=scenes/missing.scene.ron"
+    ));
+    let s = page.until("the missing scene reported", FIRST_FRAME_WAIT, |s| {
+        s["scene_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("missing.scene.ron"))
+    });
+    let shown = page.eval("document.getElementById('status').textContent");
+    assert!(
+        shown
+            .as_str()
+            .is_some_and(|t| t.contains("missing.scene.ron")),
+        "the page shows {shown}; snapshot {}",
+        short(&s)
+    );
+    // And a broker URL that is not a WebSocket one, before anything starts.
+    page.navigate(&format!(
+        "http://127.0.0.1:{http}/?broker=mqtt://127.0.0.1:1883"
+    ));
+    let s = page.until("the bad broker reported", Duration::from_secs(60), |s| {
+        s["error"].as_str().is_some_and(|e| e.contains("ws://"))
+    });
+    assert_eq!(s["frames"], 0);
+}
+
+#[test]
+#[ignore = "needs the bundle (scripts/build-web.sh) and chromium; scripts/test.sh runs it"]
+fn the_page_says_the_broker_is_down_and_recovers_when_it_returns() {
+    let (port, ws) = (free_port(), free_port());
+    let broker_args = [
+        "headless".to_string(),
+        "--port".into(),
+        port.to_string(),
+        "--ws-port".into(),
+        ws.to_string(),
+    ];
+    let broker_args: Vec<&str> = broker_args.iter().map(String::as_str).collect();
+    let broker = twinscape(&broker_args, "simulated plant publishing");
+    assert_eq!((broker.tcp, broker.ws), (Some(port), Some(ws)));
+    // The page's server, pointed at that broker.
+    let page_broker = format!("ws://{{host}}:{ws}/mqtt");
+    let tcp = format!("mqtt://127.0.0.1:{port}");
+    let serve = twinscape(
+        &[
+            "serve",
+            "--http",
+            "0",
+            "--broker",
+            &tcp,
+            "--page-broker",
+            &page_broker,
+        ],
+        "open http://",
+    );
+    let mut page = Chromium::start(1280, 720);
+    page.navigate(&format!("http://127.0.0.1:{}/", serve.http.unwrap()));
+    let s = page.until("the factory live in the page", FIRST_FRAME_WAIT, live);
+    assert_eq!(counter(&s, "connects"), 1, "{}", short(&s));
+
+    drop(broker);
+    let s = page.until("the link down", Duration::from_secs(60), |s| {
+        s["ingest"]["link"] == "reconnecting"
+    });
+    let shown = page.eval("document.getElementById('status').textContent");
+    assert!(
+        shown
+            .as_str()
+            .is_some_and(|t| t.starts_with("MQTT reconnecting")),
+        "the page shows {shown}; snapshot {}",
+        short(&s)
+    );
+    let applied = counter(&s, "applied");
+
+    let back = Instant::now();
+    let broker = twinscape(&broker_args, "simulated plant publishing");
+    assert_eq!(
+        (broker.tcp, broker.ws),
+        (Some(port), Some(ws)),
+        "the broker came back elsewhere"
+    );
+    let s = page.until(
+        "the link back and data flowing",
+        Duration::from_secs(60),
+        |s| s["ingest"]["link"] == "connected" && counter(s, "applied") > applied,
+    );
+    println!(
+        "reconnected and applying again {} ms after the broker returned",
+        back.elapsed().as_millis()
+    );
+    assert_eq!(counter(&s, "connects"), 2, "{}", short(&s));
+    let shown = page.eval("document.getElementById('status').textContent");
+    assert_eq!(shown, "", "the page still shows an error");
+}
