@@ -23,6 +23,9 @@ done
 
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
+# WebAssembly SIMD (every current browser has it): tract's matrix kernels
+# for users' ONNX models exist only with it.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 echo "== cargo build (profile $profile)"
 start=$(date +%s)
 cargo build --target wasm32-unknown-unknown --profile "$profile" \
@@ -34,7 +37,8 @@ wasm="target/wasm32-unknown-unknown/$profile/twinscape-web.wasm"
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $want"; then
   echo "== installing wasm-bindgen-cli $want"
-  cargo install wasm-bindgen-cli --version "=$want" --locked
+  cargo install wasm-bindgen-cli --version "=$want" --locked \
+    || cargo install wasm-bindgen-cli --version "=$want"
 fi
 rm -rf web/dist
 wasm-bindgen --target web --no-typescript --out-dir web/dist "$wasm"
@@ -50,7 +54,7 @@ if [ "$optimize" = 1 ]; then
   if [ -x "$opt" ]; then
     echo "== wasm-opt -Oz"
     start=$(date +%s)
-    "$opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    "$opt" -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
       --enable-mutable-globals --enable-reference-types --enable-multivalue \
       -o web/dist/twinscape-web_bg.opt.wasm web/dist/twinscape-web_bg.wasm
     mv web/dist/twinscape-web_bg.opt.wasm web/dist/twinscape-web_bg.wasm

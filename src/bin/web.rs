@@ -5,11 +5,19 @@
 mod exports {
     use wasm_bindgen::prelude::*;
 
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+
     /// Starts the twin on the page's canvas. `defaults_json`: the text of
     /// `config.json` (or ""); `query`: `location.search`; `hostname`:
     /// `location.hostname`.
     #[wasm_bindgen]
     pub fn start(defaults_json: &str, query: &str, hostname: &str) -> Result<(), JsValue> {
+        // Static constructors: tract registers its matrix kernels (for ONNX
+        // models) through `inventory`, whose constructors the linker does
+        // not call on its own in a module with several exports. Idempotent.
+        unsafe { __wasm_call_ctors() };
         twinscape::web::start(defaults_json, query, hostname).map_err(|e| JsValue::from_str(&e))
     }
 

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -29,11 +30,13 @@ fn binary() -> String {
 impl Chromium {
     /// Starts Chromium on about:blank with a fresh profile.
     pub fn start(width: u32, height: u32) -> Chromium {
+        static STARTED: AtomicU32 = AtomicU32::new(0);
         let profile = std::env::temp_dir().join(format!(
             "twinscape-chromium-{}-{}",
             std::process::id(),
-            Instant::now().elapsed().as_nanos()
+            STARTED.fetch_add(1, Ordering::Relaxed)
         ));
+        let _ = std::fs::remove_dir_all(&profile);
         let mut child = Command::new(binary())
             .args([
                 "--headless",
@@ -89,6 +92,11 @@ impl Chromium {
         };
         chromium.call("Runtime.enable", json!({}));
         chromium.call("Page.enable", json!({}));
+        // The page's viewport itself (the window's size includes its frame).
+        chromium.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        );
         chromium
     }
 
@@ -177,10 +185,21 @@ impl Chromium {
     /// the page's console after `timeout`.
     pub fn until(&mut self, what: &str, timeout: Duration, done: impl Fn(&Value) -> bool) -> Value {
         let start = Instant::now();
+        let mut last_said = start;
         loop {
             let snapshot = self.snapshot();
             if done(&snapshot) {
                 return snapshot;
+            }
+            if last_said.elapsed() > Duration::from_secs(15) {
+                last_said = Instant::now();
+                let visibility = self.eval("document.visibilityState");
+                println!(
+                    "  … {what}: {:.0} s, {} frames, link {}, page {visibility}",
+                    start.elapsed().as_secs_f64(),
+                    snapshot["frames"],
+                    snapshot["ingest"]["link"]
+                );
             }
             if start.elapsed() > timeout {
                 panic!(
@@ -236,24 +255,47 @@ fn page_target(port: u16) -> String {
         }
         assert!(
             start.elapsed() < Duration::from_secs(30),
-            "no page target in chromium"
+            "no page target in chromium: /json/list gave {:?}",
+            http_get(port, "/json/list")
         );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-/// A minimal HTTP/1.0 GET to 127.0.0.1: the body, if the answer was 200.
+/// A minimal HTTP GET to 127.0.0.1: the body, if the answer was 200.
 pub fn http_get(port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    // Chromium builds its DevTools addresses from Host: it needs the port.
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    // The head, then the body by its Content-Length (Chromium keeps the
+    // connection open whatever the request says).
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).ok()?;
-    let answer = String::from_utf8_lossy(&answer);
-    let (head, body) = answer.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.1 200")
-        .then(|| body.to_string())
-        .or_else(|| head.starts_with("HTTP/1.0 200").then(|| body.to_string()))
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&answer[..end]).into_owned();
+            let body = &answer[end + 4..];
+            let length = head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
+            });
+            if length.is_some_and(|n| body.len() >= n) {
+                return head
+                    .starts_with("HTTP/1.1 200")
+                    .then(|| String::from_utf8_lossy(body).into_owned());
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
 }

@@ -54,6 +54,7 @@ impl BrokerLine<'_> {
         };
         let (broker, state) = match self.source.as_deref() {
             Some(TelemetrySource::Mqtt(b)) => (b.to_string(), state),
+            Some(TelemetrySource::WebSocket(url)) => (url.clone(), state),
             _ if self.replay.is_some() => ("replay".into(), "from file"),
             _ => ("no broker".into(), state),
         };
