@@ -28,6 +28,15 @@ const STRIPE_LENGTH_M: f32 = 70.0;
 const STRIPE_WIDTH_M: f32 = 0.18;
 const STRIPES_AT_Z_M: [f32; 2] = [-6.0, 6.0];
 
+/// Bevy's default tonemapper reads lookup tables (the `luts` feature, about
+/// 0.7 MB); without them, one that needs none.
+#[cfg(feature = "luts")]
+const TONEMAPPING: bevy::core_pipeline::tonemapping::Tonemapping =
+    bevy::core_pipeline::tonemapping::Tonemapping::TonyMcMapface;
+#[cfg(not(feature = "luts"))]
+const TONEMAPPING: bevy::core_pipeline::tonemapping::Tonemapping =
+    bevy::core_pipeline::tonemapping::Tonemapping::AcesFitted;
+
 pub(crate) fn plugin(app: &mut App) {
     // `frame_scene` runs right after the twins are drawn: the shapes' plugin
     // registers the two together.
@@ -41,7 +50,13 @@ fn stage(
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
     let orbit = START_VIEW;
-    commands.spawn((Camera3d::default(), orbit.transform(), orbit, Msaa::Sample4));
+    commands.spawn((
+        Camera3d::default(),
+        orbit.transform(),
+        orbit,
+        Msaa::Sample4,
+        TONEMAPPING,
+    ));
     commands.insert_resource(GlobalAmbientLight {
         color: Color::srgb(0.75, 0.8, 1.0),
         brightness: AMBIENT_BRIGHTNESS,

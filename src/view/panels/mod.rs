@@ -5,6 +5,7 @@
 //! (status colours, the status dot, how a value is written).
 
 mod alarms;
+mod fonts;
 mod labels;
 mod plot;
 mod plot_series;
@@ -33,13 +34,18 @@ pub(crate) fn plugin(app: &mut App) {
         .add_systems(Update, status::measure_rate.in_set(TwinSet::Present))
         .add_systems(
             EguiPrimaryContextPass,
+            fonts::install.run_if(not(resource_exists::<fonts::FontsReady>)),
+        )
+        .add_systems(
+            EguiPrimaryContextPass,
             (
                 panels,
                 plot::plot_panel,
                 alarms::alarm_panel,
                 replay::replay_panel,
                 whatif::what_if_panel,
-            ),
+            )
+                .run_if(resource_exists::<fonts::FontsReady>),
         );
 }
 
