@@ -116,3 +116,38 @@ pub(crate) fn backtest(
     }
     Ok(AppExit::Success)
 }
+
+/// `scene check FILE...`: each scene parsed and validated as the viewer
+/// loads it (ONNX models included). Problems go to stderr as
+/// `file:line:col: what`; the status is 2 if any file has one.
+pub(crate) fn scene_check(files: &[std::path::PathBuf]) -> Result<AppExit, CliError> {
+    let assets = std::path::PathBuf::from(twinscape::app::assets_dir());
+    let mut failed = 0;
+    for path in files {
+        let name = path.to_string_lossy();
+        let checked = std::fs::read_to_string(path)
+            .map_err(|e| format!("{name}: cannot read: {e}"))
+            .and_then(|text| {
+                let scene = format::parse(&text, &name).map_err(|e| e.to_string())?;
+                twinscape::scene::models::load_from_disk(&scene, &text, &name, &assets)
+                    .map_err(|e| e.to_string())?;
+                Ok(scene)
+            });
+        match checked {
+            Ok(scene) => say(&format!(
+                "{name}: ok ({} twins, {} sensors)",
+                scene.twins.len(),
+                scene.sensors().count()
+            )),
+            Err(problem) => {
+                failed += 1;
+                eprintln!("{problem}");
+            }
+        }
+    }
+    Ok(if failed == 0 {
+        AppExit::Success
+    } else {
+        AppExit::from_code(2)
+    })
+}

@@ -29,6 +29,17 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+enum SceneCommand {
+    /// Parse and validate each scene as the viewer loads it (its ONNX models
+    /// too). Prints `FILE: ok` or `file:line:col: what`; exit status 2 if
+    /// any file has a problem.
+    Check {
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum Mode {
     /// Open the 3D viewer (the default).
     View {
@@ -84,6 +95,9 @@ enum Mode {
     /// the embedded broker with a WebSocket listener and the simulated plant
     /// (or --broker's broker, with --page-broker). Prints "open URL".
     Serve(serve::ServeArgs),
+    /// Scene files on the command line: `scene check FILE...`.
+    #[command(subcommand)]
+    Scene(SceneCommand),
     /// Score the alarm countdowns of each model on a recording (--replay):
     /// lead times, countdown errors, missed alarms, false predictions.
     Backtest {
@@ -351,6 +365,9 @@ fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
     if let Some(Mode::Import { file, crop, out }) = &mode {
         return commands::import(file, *crop, out);
     }
+    if let Some(Mode::Scene(SceneCommand::Check { files })) = &mode {
+        return commands::scene_check(files);
+    }
     let scene_path = common.scene.clone().unwrap_or_else(default_scene);
     let scene = read_scene(&scene_path)?;
     match mode {
@@ -451,7 +468,11 @@ fn run_twin(
         }) => run_viewer(&opts, screenshot.map(|path| (path, frames)), select, data),
         None
         | Some(
-            Mode::Backtest { .. } | Mode::Simulate { .. } | Mode::Import { .. } | Mode::Serve(_),
+            Mode::Backtest { .. }
+            | Mode::Simulate { .. }
+            | Mode::Import { .. }
+            | Mode::Serve(_)
+            | Mode::Scene(_),
         ) => run_viewer(&opts, None, None, data),
     })
 }

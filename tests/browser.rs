@@ -9,79 +9,19 @@
 #[path = "support/chromium.rs"]
 mod chromium;
 mod common;
+#[path = "support/procs.rs"]
+mod procs;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chromium::{Chromium, http_get, short};
 use common::{Publisher, free_port};
+use procs::{counter, twinscape};
 use serde_json::Value;
 
 /// SwiftShader draws about two frames a second here; loading the bundle and
 /// the scene takes a while on two busy cores.
 const FIRST_FRAME_WAIT: Duration = Duration::from_secs(240);
-
-/// A `twinscape` process, killed on drop, with the ports it printed.
-struct Proc {
-    child: Child,
-    http: Option<u16>,
-    tcp: Option<u16>,
-    ws: Option<u16>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `twinscape ARGS` and reads its stdout until `last` appears.
-fn twinscape(args: &[&str], last: &str) -> Proc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_twinscape"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut proc = Proc {
-        child,
-        http: None,
-        tcp: None,
-        ws: None,
-    };
-    let port_after = |line: &str, prefix: &str| -> Option<u16> {
-        let rest = line.strip_prefix(prefix)?;
-        rest.trim_end_matches(['/'])
-            .split(['/'])
-            .next()?
-            .parse()
-            .ok()
-    };
-    loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("twinscape {args:?} ended before printing \"{last}\""))
-            .unwrap();
-        proc.tcp = proc.tcp.or(port_after(
-            &line,
-            "embedded MQTT broker listening on mqtt://127.0.0.1:",
-        ));
-        proc.ws = proc.ws.or(port_after(
-            &line,
-            "embedded MQTT broker WebSocket on ws://127.0.0.1:",
-        ));
-        proc.http = proc.http.or(port_after(&line, "open http://127.0.0.1:"));
-        if line.starts_with(last) {
-            break;
-        }
-    }
-    // Keep reading, so the process never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    proc
-}
 
 fn value_of(s: &Value, twin: &str, sensor: &str) -> Option<f64> {
     s["twins"].as_array()?.iter().find(|t| t["id"] == twin)?["sensors"]
@@ -89,10 +29,6 @@ fn value_of(s: &Value, twin: &str, sensor: &str) -> Option<f64> {
         .iter()
         .find(|x| x["name"] == sensor)?["value"]
         .as_f64()
-}
-
-fn counter(s: &Value, name: &str) -> u64 {
-    s["ingest"][name].as_u64().unwrap_or(0)
 }
 
 fn live(s: &Value) -> bool {

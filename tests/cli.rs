@@ -186,6 +186,70 @@ fn a_broken_scene_is_refused_with_its_position() {
 }
 
 #[test]
+fn scene_check_passes_the_shipped_scenes_and_names_each_problem() {
+    let shipped = factory_scene();
+    let output = twinscape()
+        .args(["scene", "check"])
+        .arg(&shipped)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{:?}", output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(": ok (") && stdout.contains("twins"),
+        "{stdout}"
+    );
+
+    // A syntax error, a validation error (a duplicate twin id, found by the
+    // loader's own checks) and a good file: two problems, each with where.
+    let text = std::fs::read_to_string(&shipped).unwrap();
+    let syntax = tmp("check-syntax.scene.ron");
+    std::fs::write(
+        &syntax,
+        "(\n  name: \"x\",\n  twins: [\n    (id: \"a\", name: \"A\" kind: \"k\"),\n  ],\n)\n",
+    )
+    .unwrap();
+    let duplicate = tmp("check-duplicate.scene.ron");
+    let twice = text.replacen("id: \"cnc-2\"", "id: \"cnc-1\"", 1);
+    assert_ne!(twice, text, "the factory has a twin cnc-2");
+    std::fs::write(&duplicate, twice).unwrap();
+    // A model the scene names that is not there: the check loads models too.
+    let no_model = tmp("check-model.scene.ron");
+    let missing = text.replacen("models/press_temperature.onnx", "models/missing.onnx", 1);
+    assert_ne!(missing, text, "the factory names an ONNX model");
+    std::fs::write(&no_model, missing).unwrap();
+    let output = twinscape()
+        .args(["scene", "check"])
+        .args([&syntax, &shipped, &duplicate, &no_model])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[2].starts_with(&format!("{}:", no_model.display())),
+        "{stderr}"
+    );
+    assert!(lines[2].contains("missing.onnx"), "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!("{}:4:25: ", syntax.display())),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{}:", duplicate.display())),
+        "{stderr}"
+    );
+    assert!(lines[1].contains("cnc-1"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "only the good file is ok: {stdout}"
+    );
+}
+
+#[test]
 fn bad_flags_are_explained() {
     let output = twinscape()
         .args(["headless", "--broker", "ws://x:1"])

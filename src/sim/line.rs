@@ -34,6 +34,8 @@ pub(crate) enum MachineState {
 
 impl MachineState {
     /// The number the plant publishes and the twin reads back.
+    // The simulated plant reads these; it is native only.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn code(self) -> f64 {
         self as u8 as f64
     }
@@ -345,6 +347,8 @@ impl Line {
         self.sim.run_until(t);
     }
 
+    // The simulated plant reads these; it is native only.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn state_of(&self, machine: &str) -> Option<MachineState> {
         self.machines
             .iter()
@@ -354,6 +358,8 @@ impl Line {
 
     /// Breaks a machine now (unless it is already down); false if the line
     /// has no such machine.
+    // The simulated plant reads these; it is native only.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn fail(&self, machine: &str) -> bool {
         let Some(m) = self.machines.iter().find(|m| m.name == machine) else {
             return false;
@@ -365,6 +371,8 @@ impl Line {
     }
 
     /// Parts waiting in the buffer after station `station` (none after the last).
+    // The simulated plant reads these; it is native only.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn buffer_level(&self, station: usize) -> Option<usize> {
         self.buffers.get(station).map(|b| b.len())
     }
@@ -376,6 +384,8 @@ impl Line {
 
     /// Parts a machine has finished and passed on (into the next buffer, or
     /// shipped) so far.
+    // The simulated plant reads these; it is native only.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn made_by(&self, machine: &str) -> Option<u64> {
         self.machines
             .iter()

@@ -38,6 +38,8 @@ impl Rng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    // The simulated plant draws with it; it is native only.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn between(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.uniform()
     }

@@ -1,6 +1,7 @@
 //! Debian's Chromium, headless with SwiftShader (WebGL2 on the CPU), driven
 //! through the DevTools protocol over a WebSocket: navigate, evaluate
 //! JavaScript, take screenshots, and keep what the page wrote to its console.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
