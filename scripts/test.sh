@@ -73,8 +73,8 @@ cargo test --no-fail-fast
 step "clippy"
 cargo clippy --all-targets -- -D warnings
 
-step "library builds for the browser (wasm32-unknown-unknown)"
-cargo check --target wasm32-unknown-unknown --lib
+step "the browser's code, clippy-clean for wasm32-unknown-unknown"
+cargo clippy --target wasm32-unknown-unknown --bin twinscape-web --no-default-features --features web -- -D warnings
 
 step "the browser build (scripts/build-web.sh --fast: the test profile, no wasm-opt)"
 scripts/build-web.sh --fast
