@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use crossbeam_channel::{Sender, TrySendError};
-use rumqttc::{Client, Event, MqttOptions, Packet, QoS, SubscribeFilter};
+use rumqttc::{Client, Event, MqttOptions, Packet, QoS, SubscribeFilter, SubscribeReasonCode};
 
 use super::payload::decode_message;
 use super::topic::Router;
@@ -100,6 +100,11 @@ pub(crate) fn spawn(
                             counters.set_error(format!("subscribe failed: {e}"));
                         }
                     }
+                    Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                        if let Some(why) = refused(&filters, &ack.return_codes) {
+                            counters.set_error(why);
+                        }
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         if stop2.load(Ordering::Relaxed) {
@@ -119,3 +124,42 @@ pub(crate) fn spawn(
 }
 
 use super::payload::Sample;
+
+/// What a SUBACK refused, in words: the filters (in the order subscribed)
+/// whose return code is a failure (0x80), e.g. denied by the broker's ACL.
+fn refused(filters: &[SubscribeFilter], codes: &[SubscribeReasonCode]) -> Option<String> {
+    let denied: Vec<&str> = filters
+        .iter()
+        .zip(codes)
+        .filter(|(_, code)| matches!(code, SubscribeReasonCode::Failure))
+        .map(|(f, _)| f.path.as_str())
+        .collect();
+    (!denied.is_empty()).then(|| {
+        format!(
+            "the broker refused the subscription to {} ({} of {} filters; its ACL?)",
+            denied.join(", "),
+            denied.len(),
+            filters.len()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_filter_is_named() {
+        let filters: Vec<SubscribeFilter> = ["sensor/#", "factory/+/state", "plant/x"]
+            .into_iter()
+            .map(|f| SubscribeFilter::new(f.into(), QoS::AtMostOnce))
+            .collect();
+        let ok = SubscribeReasonCode::Success(QoS::AtMostOnce);
+        assert_eq!(refused(&filters, &[ok, ok, ok]), None);
+        let why = refused(&filters, &[ok, SubscribeReasonCode::Failure, ok]).unwrap();
+        assert_eq!(
+            why,
+            "the broker refused the subscription to factory/+/state (1 of 3 filters; its ACL?)"
+        );
+    }
+}
