@@ -28,6 +28,19 @@ pub struct Options {
 /// Registers an asset source named `scene` rooted at the scene file's folder
 /// and returns the asset path of the scene in it. Must run before `AssetPlugin`.
 pub(crate) fn register_scene_source(app: &mut App, scene: &Path) -> String {
+    let (dir, file) = scene_folder_and_file(scene);
+    #[cfg(not(target_arch = "wasm32"))]
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    app.register_asset_source(
+        "scene",
+        AssetSourceBuilder::platform_default(&dir.to_string_lossy(), None),
+    );
+    format!("scene://{file}")
+}
+
+/// A scene path's folder (`.` when it has none) and file name: what the
+/// `scene` asset source is rooted at and loads, and what `serve` serves.
+pub fn scene_folder_and_file(scene: &Path) -> (PathBuf, String) {
     let dir = scene
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -36,13 +49,7 @@ pub(crate) fn register_scene_source(app: &mut App, scene: &Path) -> String {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    #[cfg(not(target_arch = "wasm32"))]
-    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    app.register_asset_source(
-        "scene",
-        AssetSourceBuilder::platform_default(&dir.to_string_lossy(), None),
-    );
-    format!("scene://{file}")
+    (dir.to_path_buf(), file)
 }
 
 /// The folder Bevy reads `assets/` from: the crate's, when run from a checkout.

@@ -44,14 +44,7 @@ pub(crate) fn serve(
                 .into(),
         ));
     }
-    let scene_file = scene_path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let scenes = scene_path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let (scenes, scene_file) = twinscape::app::scene_folder_and_file(scene_path);
     let web = args.web.unwrap_or_else(default_web);
     // Checked by the page's own rules before anything starts.
     if let Some(page) = &args.page_broker {
@@ -63,7 +56,8 @@ pub(crate) fn serve(
         .page_broker
         .or_else(|| ws.map(|port| format!("ws://{{host}}:{port}/mqtt")))
         .unwrap_or_default();
-    let _plant = match (&source, simulate || !given) {
+    // `simulate`: always with the embedded broker, with --broker if asked.
+    let _plant = match (&source, simulate) {
         (TelemetrySource::Mqtt(url), true) => {
             say(&format!("simulated plant publishing to {url}"));
             Some(twinscape::plant::spawn(

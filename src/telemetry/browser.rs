@@ -12,14 +12,13 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::Sender;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-use super::payload::decode_message;
 use super::ws::{Client, Event, Settings};
-use super::{IngestCounters, LinkState, Router, Sample, now_ms};
+use super::{IngestCounters, LinkState, Router, Sample, ingest_message, now_ms};
 
 thread_local! {
     /// The one link of the page; a new scene replaces it.
@@ -198,16 +197,8 @@ impl Link {
                 }
             }
             Event::Message { topic, payload } => {
-                counters.received.fetch_add(1, Ordering::Relaxed);
-                let tx = &self.tx;
-                let (_, err) = decode_message(&self.router, &topic, &payload, now_ms(), |s| {
-                    if let Err(TrySendError::Full(_)) = tx.try_send(s) {
-                        counters.dropped.fetch_add(1, Ordering::Relaxed);
-                    }
-                });
-                if let Some(reject) = err {
-                    counters.reject(reject.to_string());
-                }
+                // A closed channel means the app is gone, and the page with it.
+                ingest_message(&self.router, &topic, &payload, &self.tx, counters);
             }
             Event::Disconnected { why, .. } => {
                 counters.set_link(LinkState::Reconnecting);

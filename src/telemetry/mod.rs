@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bevy::prelude::*;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 pub use payload::Sample;
 pub use topic::Router;
@@ -252,6 +252,34 @@ impl FromStr for BrokerUrl {
             ..BrokerUrl::local(port)
         })
     }
+}
+
+/// One MQTT message into samples on the channel, counted the same way by
+/// every ingest (the native thread, the browser's socket): `received`;
+/// `dropped` for each sample a full channel refused; `rejected`, with the
+/// reason, for what could not be decoded or bound. False once the channel
+/// is closed (the app has gone).
+pub(crate) fn ingest_message(
+    router: &Router,
+    topic: &str,
+    payload: &[u8],
+    tx: &Sender<Sample>,
+    counters: &IngestCounters,
+) -> bool {
+    counters.received.fetch_add(1, Ordering::Relaxed);
+    let mut open = true;
+    let (_, err) =
+        payload::decode_message(router, topic, payload, now_ms(), |s| match tx.try_send(s) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => open = false,
+        });
+    if let Some(reject) = err {
+        counters.reject(reject.to_string());
+    }
+    open
 }
 
 /// Milliseconds since the Unix epoch (works in the browser too).

@@ -8,12 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::Sender;
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS, SubscribeFilter, SubscribeReasonCode};
 
-use super::payload::decode_message;
 use super::topic::Router;
-use super::{BrokerUrl, IngestCounters, LinkState, now_ms};
+use super::{BrokerUrl, IngestCounters, LinkState, ingest_message, now_ms};
 
 /// Owns the ingest thread; dropping it disconnects and lets the thread end.
 pub(crate) struct IngestThread {
@@ -73,21 +72,8 @@ pub(crate) fn spawn(
                 }
                 match event {
                     Ok(Event::Incoming(Packet::Publish(p))) => {
-                        counters.received.fetch_add(1, Ordering::Relaxed);
-                        let (_, err) =
-                            decode_message(&router, &p.topic, &p.payload, now_ms(), |s| {
-                                match tx.try_send(s) {
-                                    Ok(()) => {}
-                                    Err(TrySendError::Full(_)) => {
-                                        counters.dropped.fetch_add(1, Ordering::Relaxed);
-                                    }
-                                    Err(TrySendError::Disconnected(_)) => {
-                                        stop2.store(true, Ordering::Relaxed)
-                                    }
-                                }
-                            });
-                        if let Some(reject) = err {
-                            counters.reject(reject.to_string());
+                        if !ingest_message(&router, &p.topic, &p.payload, &tx, &counters) {
+                            stop2.store(true, Ordering::Relaxed);
                         }
                     }
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
