@@ -163,11 +163,11 @@ impl Replay {
         self.clock_ms / MS_PER_S
     }
 
-    pub(crate) fn played(&self) -> usize {
+    pub fn played(&self) -> usize {
         self.next
     }
 
-    pub(crate) fn is_done(&self) -> bool {
+    pub fn is_done(&self) -> bool {
         self.next >= self.rows.len()
     }
 

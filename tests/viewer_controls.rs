@@ -1,0 +1,462 @@
+//! The viewer's controls, clicked: the real viewer (window, egui, the
+//! panels) replays a recording under Xvfb while a script clicks its buttons
+//! with pointer events fed into egui's input — the way a mouse does — and
+//! checks what each click changed in the twin:
+//!
+//! - an active alarm's "ack" → the alarm is acknowledged;
+//! - the replay bar's "Pause" → the replay clock stops; "Play" and "600×"
+//!   → it plays to the end; "Restart" → it starts over;
+//! - the what-if window: open it, pick "one more repair crew" in its list,
+//!   "Run 8 h" → that scenario's answer is in the panel.
+//!
+//! Widgets are found by their labels in egui's AccessKit tree (what a screen
+//! reader sees), so a button that moves is still found, and one that is
+//! missing fails the step that wants it.
+//!
+//! `harness = false`: winit wants its event loop on the main thread. Run
+//! under Xvfb when there is no display (it re-runs itself under `xvfb-run`).
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::{Arc, Mutex};
+
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, save_to_disk};
+use bevy_egui::{EguiContexts, egui};
+use twinscape::alarms::State as AlarmStateKind;
+use twinscape::app::Options;
+use twinscape::recording::{Replay, Speed};
+use twinscape::sim::line::Scenario;
+use twinscape::telemetry::TelemetrySource;
+use twinscape::whatif::WhatIfPanel;
+
+/// Frames a step may take before the test fails (the viewer draws about two
+/// frames a second under lavapipe, so this is minutes, not a race).
+const STEP_FRAMES: u32 = 240;
+/// Frames the replay must stay put after "Pause" to count as paused.
+const PAUSED_FRAMES: u32 = 6;
+/// The speed button that plays the ten-minute file in a few frames.
+const FAST: Speed = Speed::Times(600.0);
+/// The environment variable set when the test runs itself under Xvfb.
+const UNDER_XVFB: &str = "TWINSCAPE_TEST_UNDER_XVFB";
+
+fn main() -> ExitCode {
+    // Honour a name filter (`cargo test other_test` runs every test binary).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        println!("viewer_controls: test");
+        return ExitCode::SUCCESS;
+    }
+    if args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .any(|f| !"viewer_controls".contains(f.as_str()))
+        || args.iter().any(|a| a == "--ignored")
+    {
+        return ExitCode::SUCCESS;
+    }
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os(UNDER_XVFB).is_none() {
+        let status = Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1280x720x24"])
+            .arg(std::env::current_exe().unwrap())
+            .env(UNDER_XVFB, "1")
+            .status()
+            .expect("running xvfb-run (needs xvfb and mesa-vulkan-drivers: see .ci/run)");
+        return if status.success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    println!("test viewer_controls ...");
+    let exit = run();
+    if exit.is_success() {
+        println!("test viewer_controls ... ok");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("test viewer_controls ... FAILED");
+        ExitCode::FAILURE
+    }
+}
+
+/// cnc-1 at 95 °C (its alarm is at 85 °C) once a second for ten minutes.
+fn recording() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/viewer-controls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hot-cnc-1.csv");
+    let mut csv = String::from("time,twin,sensor,value\n");
+    for i in 0..600 {
+        writeln!(csv, "{},cnc-1,temperature,95", 1_764_150_000 + i).unwrap();
+    }
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+fn run() -> AppExit {
+    let path = recording();
+    let opts = Options {
+        scene: Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/factory.scene.ron"),
+        source: TelemetrySource::Channel,
+        snapshot: None,
+        run_for: None,
+        unpaced: false,
+    };
+    let mut app = twinscape::view::viewer_app(&opts, None);
+    app.insert_resource(Replay::open(&path, Speed::Times(1.0)).unwrap());
+    let shared = Arc::new(Mutex::new(Shared::default()));
+    app.insert_resource(Pointer(shared))
+        .init_resource::<Script>()
+        .init_resource::<AlarmStates>()
+        .add_systems(Update, (install_driver, alarm_states, script).chain());
+    app.run()
+}
+
+/// What the driver saw in egui's last output, and the input it feeds next.
+#[derive(Default)]
+struct Shared {
+    /// Every labelled widget of the last pass, with its rectangle (points).
+    widgets: Vec<(String, egui::Rect)>,
+    /// Input events for the coming passes, one batch a pass.
+    pending: VecDeque<Vec<egui::Event>>,
+}
+
+impl Shared {
+    fn find(&self, label: &str) -> Option<egui::Rect> {
+        self.widgets
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, r)| *r)
+    }
+
+    /// The widget labelled `label` nearest the one labelled `anchor` (a
+    /// window's collapse button is "Show", beside its title).
+    fn find_near(&self, label: &str, anchor: &str) -> Option<egui::Rect> {
+        let at = self.find(anchor)?.center();
+        self.widgets
+            .iter()
+            .filter(|(l, _)| l == label)
+            .map(|(_, r)| *r)
+            .min_by(|a, b| {
+                let (da, db) = (a.center().distance(at), b.center().distance(at));
+                da.total_cmp(&db)
+            })
+    }
+
+    /// A press and a release at the centre of `rect`, in one pass: egui
+    /// takes a press held longer than 0.8 s for a long press, and a pass
+    /// takes about half a second here.
+    fn click(&mut self, rect: egui::Rect) {
+        let pos = rect.center();
+        let button = |pressed| egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        };
+        self.pending.push_back(vec![
+            egui::Event::PointerMoved(pos),
+            button(true),
+            button(false),
+        ]);
+    }
+}
+
+/// An egui plugin on the viewer's context: reads the AccessKit tree each
+/// pass and feeds the script's pointer events into the pass's input.
+struct Driver(Arc<Mutex<Shared>>);
+
+impl egui::plugin::Plugin for Driver {
+    fn debug_name(&self) -> &'static str {
+        "viewer_controls test driver"
+    }
+
+    fn setup(&mut self, ctx: &egui::Context) {
+        ctx.enable_accesskit();
+    }
+
+    fn input_hook(&mut self, _ctx: &egui::Context, input: &mut egui::RawInput) {
+        if let Some(events) = self.0.lock().unwrap().pending.pop_front() {
+            input.events.extend(events);
+        }
+    }
+
+    fn output_hook(&mut self, _ctx: &egui::Context, output: &mut egui::FullOutput) {
+        let Some(update) = &output.platform_output.accesskit_update else {
+            return;
+        };
+        let widgets = update
+            .nodes
+            .iter()
+            .filter_map(|(_, node)| {
+                let b = node.bounds()?;
+                let rect = egui::Rect::from_min_max(
+                    egui::pos2(b.x0 as f32, b.y0 as f32),
+                    egui::pos2(b.x1 as f32, b.y1 as f32),
+                );
+                // Buttons carry a label, plain text its value.
+                let text = node.label().or_else(|| node.value())?;
+                Some((text.to_string(), rect))
+            })
+            .collect();
+        self.0.lock().unwrap().widgets = widgets;
+    }
+}
+
+#[derive(Resource, Clone)]
+struct Pointer(Arc<Mutex<Shared>>);
+
+/// The state of every alarm, from the twin's snapshot.
+#[derive(Resource, Default)]
+struct AlarmStates(Vec<AlarmStateKind>);
+
+fn alarm_states(world: &mut World) {
+    let states = twinscape::snapshot::take(world)
+        .alarms
+        .iter()
+        .map(|a| a.state)
+        .collect();
+    world.resource_mut::<AlarmStates>().0 = states;
+}
+
+fn install_driver(mut contexts: EguiContexts, pointer: Res<Pointer>, mut done: Local<bool>) {
+    if *done {
+        return;
+    }
+    if let Ok(ctx) = contexts.ctx_mut() {
+        ctx.add_plugin(Driver(pointer.0.clone()));
+        *done = true;
+    }
+}
+
+/// The steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Step {
+    #[default]
+    Ack,
+    Acked,
+    Pause,
+    Paused,
+    Play,
+    Fast,
+    Restart,
+    Restarted,
+    OpenWhatIf,
+    OpenList,
+    PickCrew,
+    RunWhatIf,
+    Answered,
+    Saved,
+}
+
+#[derive(Resource, Default)]
+struct Script {
+    step: Step,
+    /// Frames spent in this step.
+    frames: u32,
+    /// The replay clock when it was paused.
+    paused_at: Option<f64>,
+    /// The crew count the picked scenario asks for.
+    crews: Option<usize>,
+}
+
+impl Script {
+    fn next(&mut self, step: Step) {
+        println!("  {:?} done after {} frames", self.step, self.frames);
+        self.step = step;
+        self.frames = 0;
+    }
+}
+
+/// Clicks the widget labelled `label` when it is on screen; true once clicked.
+fn click(pointer: &Pointer, label: &str) -> bool {
+    let mut shared = pointer.0.lock().unwrap();
+    if !shared.pending.is_empty() {
+        return false;
+    }
+    match shared.find(label) {
+        Some(rect) => {
+            shared.click(rect);
+            true
+        }
+        None => false,
+    }
+}
+
+fn visible(pointer: &Pointer, label: &str) -> bool {
+    pointer.0.lock().unwrap().find(label).is_some()
+}
+
+/// The script: one step a frame at most, each with a deadline.
+#[allow(clippy::too_many_arguments)]
+fn script(
+    mut s: ResMut<Script>,
+    pointer: Res<Pointer>,
+    alarms: Res<AlarmStates>,
+    replay: Option<Res<Replay>>,
+    panel: Option<Res<WhatIfPanel>>,
+    mut exit: MessageWriter<AppExit>,
+    mut commands: Commands,
+) {
+    s.frames += 1;
+    if s.frames > STEP_FRAMES {
+        let seen: Vec<String> = pointer
+            .0
+            .lock()
+            .unwrap()
+            .widgets
+            .iter()
+            .map(|(l, _)| l.clone())
+            .collect();
+        eprintln!(
+            "step {:?} did not happen in {STEP_FRAMES} frames; widgets on screen: {seen:?}",
+            s.step
+        );
+        exit.write(AppExit::from_code(1));
+        return;
+    }
+    let Some(replay) = replay else {
+        return;
+    };
+    let count = |state| alarms.0.iter().filter(|&&a| a == state).count();
+    match s.step {
+        // cnc-1's high and high-high alarms are raised, and stay
+        // unacknowledged until a click.
+        Step::Ack => {
+            if count(AlarmStateKind::Acknowledged) > 0 {
+                eprintln!("an alarm was acknowledged before any click");
+                exit.write(AppExit::from_code(1));
+            } else if count(AlarmStateKind::Active) > 0 && click(&pointer, "ack") {
+                s.next(Step::Acked);
+            }
+        }
+        Step::Acked => {
+            if count(AlarmStateKind::Acknowledged) == 1 && visible(&pointer, "acked") {
+                s.next(Step::Pause);
+            }
+        }
+        Step::Pause => {
+            if replay.playing && click(&pointer, "Pause") {
+                s.next(Step::Paused);
+            }
+        }
+        Step::Paused => match s.paused_at {
+            None if !replay.playing => s.paused_at = Some(replay.clock_ms),
+            Some(at) if replay.clock_ms != at => {
+                eprintln!(
+                    "the replay clock moved while paused: {at} → {}",
+                    replay.clock_ms
+                );
+                exit.write(AppExit::from_code(1));
+            }
+            Some(_) if s.frames > PAUSED_FRAMES && visible(&pointer, "Play") => s.next(Step::Play),
+            _ => {}
+        },
+        Step::Play => {
+            if click(&pointer, "Play") {
+                s.next(Step::Fast);
+            }
+        }
+        Step::Fast => {
+            if replay.playing && click(&pointer, "600×") {
+                s.next(Step::Restart);
+            }
+        }
+        Step::Restart => {
+            if replay.speed == FAST && replay.is_done() && click(&pointer, "Restart") {
+                s.next(Step::Restarted);
+            }
+        }
+        Step::Restarted => {
+            if !replay.is_done() && replay.played() < replay.rows() {
+                s.next(Step::OpenWhatIf);
+            }
+        }
+        Step::OpenWhatIf => {
+            if visible(&pointer, "Run 8 h") {
+                s.next(Step::OpenList);
+            } else if s.frames % 20 == 1 {
+                // The window starts collapsed: its "Show" button opens it.
+                let mut shared = pointer.0.lock().unwrap();
+                if let Some(rect) = shared.find_near("Show", "What if…") {
+                    shared.click(rect);
+                }
+            }
+        }
+        Step::OpenList => {
+            let crew = (1..10).find_map(|n| {
+                let label = format!("{} repair crews instead of {}", n + 1, n);
+                visible(&pointer, &label).then_some((n + 1, label))
+            });
+            if let Some((n, _)) = crew {
+                s.crews = Some(n);
+                s.next(Step::PickCrew);
+            } else if s.frames % 20 == 1 {
+                // The list's button shows the scenario picked now.
+                let current = pointer
+                    .0
+                    .lock()
+                    .unwrap()
+                    .widgets
+                    .iter()
+                    .find(|(l, _)| l.ends_with(" fails now"))
+                    .map(|(l, _)| l.clone());
+                if let Some(label) = current {
+                    click(&pointer, &label);
+                }
+            }
+        }
+        Step::PickCrew => {
+            let n = s.crews.unwrap();
+            let label = format!("{} repair crews instead of {}", n, n - 1);
+            if click(&pointer, &label) {
+                s.next(Step::RunWhatIf);
+            }
+        }
+        Step::RunWhatIf => {
+            if !pointer.0.lock().unwrap().pending.is_empty() {
+                return;
+            }
+            if click(&pointer, "Run 8 h") {
+                s.next(Step::Answered);
+            }
+        }
+        Step::Answered => {
+            let Some(panel) = panel else { return };
+            match &panel.last {
+                Some(Ok(w)) => {
+                    let want = Scenario::Crews(s.crews.unwrap());
+                    if w.scenario != want.to_string() {
+                        eprintln!("the what-if answered {:?}, not {want:?}", w.scenario);
+                        exit.write(AppExit::from_code(1));
+                        return;
+                    }
+                    println!("  every control did what it says");
+                    let _ = std::fs::remove_file(screenshot_path());
+                    commands
+                        .spawn(Screenshot::primary_window())
+                        .observe(save_to_disk(screenshot_path()));
+                    s.next(Step::Saved);
+                }
+                Some(Err(e)) => {
+                    eprintln!("the what-if failed: {e}");
+                    exit.write(AppExit::from_code(1));
+                }
+                None => {}
+            }
+        }
+        Step::Saved => {
+            if screenshot_path().exists() {
+                println!("  look at {}", screenshot_path().display());
+                exit.write(AppExit::Success);
+            }
+        }
+    }
+}
+
+/// The window at the end: the alarm acknowledged, the replay over, the
+/// what-if's answer.
+fn screenshot_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/viewer-controls/controls.png")
+}
