@@ -128,7 +128,8 @@ pub(crate) fn scene_check(files: &[std::path::PathBuf]) -> Result<AppExit, CliEr
         let checked = std::fs::read_to_string(path)
             .map_err(|e| format!("{name}: cannot read: {e}"))
             .and_then(|text| {
-                let scene = format::parse(&text, &name).map_err(|e| e.to_string())?;
+                let mut scene = format::parse(&text, &name).map_err(|e| e.to_string())?;
+                twinscape::city::expand_from_disk(&mut scene, &name, &assets)?;
                 twinscape::scene::models::load_from_disk(&scene, &text, &name, &assets)
                     .map_err(|e| e.to_string())?;
                 Ok(scene)

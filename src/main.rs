@@ -212,6 +212,8 @@ enum CliError {
     },
     #[error(transparent)]
     Scene(#[from] format::SceneError),
+    #[error("{0}")]
+    CityScene(String),
     #[error("--what-if: scene {0} has no process model (a `process:` section)")]
     NoProcessModel(String),
     #[error("--what-if {scenario}: {why}")]
@@ -278,7 +280,11 @@ fn read_scene(path: &Path) -> Result<format::SceneDef, CliError> {
         path: path.display().to_string(),
         source,
     })?;
-    Ok(format::parse(&text, &path.to_string_lossy())?)
+    let name = path.to_string_lossy();
+    let mut scene = format::parse(&text, &name)?;
+    let assets = PathBuf::from(twinscape::app::assets_dir());
+    twinscape::city::expand_from_disk(&mut scene, &name, &assets).map_err(CliError::CityScene)?;
+    Ok(scene)
 }
 
 /// Each `--what-if` scenario must make sense for the scene's line.

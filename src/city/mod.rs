@@ -13,11 +13,13 @@ pub(crate) mod assemble;
 pub(crate) mod asset;
 pub(crate) mod footprint;
 pub(crate) mod geojson;
+pub(crate) mod mesh;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod multipolygon;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod osm;
 pub(crate) mod project;
+pub(crate) mod scene;
 pub(crate) mod streets;
 
 use footprint::{Height, Shape};
@@ -26,6 +28,8 @@ use streets::{StreetClass, Tagged};
 
 pub use assemble::Summary;
 pub use project::Crop;
+#[cfg(not(target_arch = "wasm32"))]
+pub use scene::expand_from_disk;
 
 /// Why a map could not be imported; each says which file, and which
 /// feature where one is to blame.

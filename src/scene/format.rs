@@ -111,6 +111,9 @@ pub struct SceneDef {
     /// sensor goes up, carried by a belt past a photo-eye into a bin.
     #[serde(default)]
     pub flow: Option<FlowDef>,
+    /// A map whose buildings and streets become twins (`kind: City`).
+    #[serde(default)]
+    pub city: Option<CityDef>,
 }
 
 /// Where finished parts go, in scene coordinates (metres).
@@ -459,7 +462,9 @@ pub(crate) fn parse_hex_color(s: &str) -> Option<[u8; 3]> {
     Some([byte(0)?, byte(2)?, byte(4)?])
 }
 
+mod city;
 mod sensor;
+pub use city::*;
 pub use sensor::*;
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ pub(crate) fn plugin(app: &mut App) {
 pub(crate) struct SceneAsset {
     pub def: SceneDef,
     pub models: Models,
+    /// The city file of a scene with a `city`: what the viewer draws.
+    pub map: Option<std::sync::Arc<crate::city::asset::CityFile>>,
 }
 
 #[derive(TypePath, Default)]
@@ -68,7 +70,21 @@ impl AssetLoader for SceneLoader {
             .map_err(|e| SceneLoadError::Io(format!("{file}: {e}")))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| SceneLoadError::Io(format!("{file}: not UTF-8 text")))?;
-        let def = format::parse(&text, &file)?;
+        let mut def = format::parse(&text, &file)?;
+        let map = match def.city.as_ref().map(|c| c.map.clone()) {
+            Some(name) => {
+                let bytes = ctx
+                    .read_asset_bytes(name.clone())
+                    .await
+                    .map_err(|e| SceneLoadError::Io(format!("{file}: city map {name}: {e}")))?;
+                let map = crate::city::scene::read_map(&bytes, &name)
+                    .map_err(|e| SceneLoadError::Io(format!("{file}: city map {e}")))?;
+                crate::city::scene::expand(&mut def, &map)
+                    .map_err(|e| SceneLoadError::Io(format!("{file}: {e}")))?;
+                Some(std::sync::Arc::new(map))
+            }
+            None => None,
+        };
         let mut models = Models::new();
         for key in models::wanted(&def) {
             let bytes = ctx
@@ -78,7 +94,7 @@ impl AssetLoader for SceneLoader {
             let model = models::load(bytes, &key, &text, &file)?;
             models.insert(key, model);
         }
-        Ok(SceneAsset { def, models })
+        Ok(SceneAsset { def, models, map })
     }
 
     fn extensions(&self) -> &[&str] {
@@ -113,6 +129,14 @@ pub(crate) struct ActiveScene {
 #[derive(Message, Debug, Clone)]
 pub struct SceneSpawned {
     pub scene: SceneDef,
+}
+
+/// The city of the scene on screen, when it has a `city`: its file and
+/// the scene's section (the sensors of a building and of a street).
+#[derive(Resource, Debug, Clone, Default)]
+pub(crate) struct CityMap {
+    pub map: Option<std::sync::Arc<crate::city::asset::CityFile>>,
+    pub city: Option<format::CityDef>,
 }
 
 /// The root entity that all of a scene's twins hang under.
@@ -175,9 +199,18 @@ fn spawn_loaded_scene(
     if !(changed || first) {
         return;
     }
-    let Some(SceneAsset { def: scene, models }) = scenes.get(&active.handle) else {
+    let Some(SceneAsset {
+        def: scene,
+        models,
+        map,
+    }) = scenes.get(&active.handle)
+    else {
         return;
     };
+    commands.insert_resource(CityMap {
+        map: map.clone(),
+        city: scene.city.clone(),
+    });
     for root in &roots {
         commands.entity(root).despawn();
     }

@@ -11,6 +11,9 @@ use super::format::{
 };
 use crate::topic_filter::validate_filter;
 
+mod city;
+use city::check_city;
+
 /// Twin ids to how often each occurs.
 type Ids<'a> = HashMap<&'a str, usize>;
 
@@ -28,6 +31,9 @@ pub(crate) fn validate(scene: &SceneDef, source: &str, file: &str) -> Result<(),
     for twin in &scene.twins {
         check_twin(scene, twin, &ids, &err)?;
         check_sensors(scene, twin, &err)?;
+    }
+    if let Some(city) = &scene.city {
+        check_city(scene, city, &err)?;
     }
     check_templates(scene, &err)?;
     if let Some(line) = &scene.process {
@@ -110,7 +116,7 @@ fn check_twin(
 }
 
 /// A twin's sensors: unique names, ranges, limits, bindings and effects.
-fn check_sensors(
+pub(super) fn check_sensors(
     scene: &SceneDef,
     twin: &TwinDef,
     err: &impl Fn(&str, usize, String) -> SceneError,
@@ -220,10 +226,16 @@ fn check_templates(
         validate_filter(&filter)
             .map_err(|why| err(&quoted, 0, format!("template topic {quoted}: {why}")))?;
         check_decode(&template.decode).map_err(|why| err(&quoted, 0, why))?;
+        let city = scene
+            .city
+            .iter()
+            .flat_map(|c| c.buildings.iter().chain(&c.streets));
         if !scene
             .twins
             .iter()
-            .any(|t| t.sensors.iter().any(|s| s.name == template.sensor))
+            .flat_map(|t| &t.sensors)
+            .chain(city)
+            .any(|s| s.name == template.sensor)
         {
             return Err(err(
                 &format!("sensor: \"{}\"", template.sensor),

@@ -6,6 +6,11 @@ use bevy_egui::input::EguiWantsInput;
 
 use crate::TwinSet;
 
+/// How close and how far the wheel zooms, metres: a machine's panel up
+/// close, a whole city from above.
+const MIN_DISTANCE_M: f32 = 3.0;
+const MAX_DISTANCE_M: f32 = 4_000.0;
+
 pub(crate) fn plugin(app: &mut App) {
     app.add_systems(Update, orbit.in_set(TwinSet::Present));
 }
@@ -53,7 +58,8 @@ pub(crate) fn orbit(
                 MouseScrollUnit::Pixel => scroll.delta.y / 40.0,
             };
             if lines != 0.0 {
-                orbit.distance = (orbit.distance * (1.0 - lines * 0.1)).clamp(3.0, 400.0);
+                orbit.distance =
+                    (orbit.distance * (1.0 - lines * 0.1)).clamp(MIN_DISTANCE_M, MAX_DISTANCE_M);
             }
         }
         let target = orbit.transform();

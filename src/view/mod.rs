@@ -6,11 +6,12 @@
 
 mod alarm_rings;
 mod camera;
+pub(crate) mod city;
 mod flow_look;
 mod panels;
 mod screenshot;
 mod selection;
-mod shapes;
+pub(crate) mod shapes;
 mod stage;
 
 use bevy::picking::mesh_picking::MeshPickingPlugin;
@@ -38,6 +39,7 @@ pub(crate) fn plugin(app: &mut App) {
             camera::plugin,
             selection::plugin,
             alarm_rings::plugin,
+            city::plugin,
             flow_look::plugin,
             panels::plugin,
             screenshot::plugin,

@@ -351,19 +351,25 @@ pub(crate) fn status_color(
         Health::Normal => {
             let f = sensor
                 .and_then(|(s, v)| v.value.map(|x| s.fraction(x)))
-                .unwrap_or(0.5)
-                .clamp(0.0, 1.0) as f32;
-            let cool = Vec3::new(0.15, 0.45, 0.95);
-            let good = Vec3::new(0.15, 0.8, 0.35);
-            let high = Vec3::new(0.95, 0.85, 0.2);
-            let c = if f < 0.5 {
-                cool.lerp(good, f * 2.0)
-            } else {
-                good.lerp(high, (f - 0.5) * 2.0)
-            };
-            Color::srgb(c.x, c.y, c.z)
+                .unwrap_or(0.5);
+            ramp(f as f32)
         }
     }
+}
+
+/// The value ramp over the normal range (0 = its bottom, 1 = its top): cool
+/// blue, green in the middle, amber at the top.
+pub(crate) fn ramp(f: f32) -> Color {
+    let f = f.clamp(0.0, 1.0);
+    let cool = Vec3::new(0.15, 0.45, 0.95);
+    let good = Vec3::new(0.15, 0.8, 0.35);
+    let high = Vec3::new(0.95, 0.85, 0.2);
+    let c = if f < 0.5 {
+        cool.lerp(good, f * 2.0)
+    } else {
+        good.lerp(high, (f - 0.5) * 2.0)
+    };
+    Color::srgb(c.x, c.y, c.z)
 }
 
 pub(crate) fn tint_by_value(

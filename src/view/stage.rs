@@ -44,6 +44,10 @@ pub(crate) fn plugin(app: &mut App) {
         .add_systems(Startup, stage);
 }
 
+/// The factory hall's floor and walkway paint: hidden under a city.
+#[derive(Component, Debug)]
+pub(crate) struct HallFloor;
+
 fn stage(
     mut commands: Commands,
     mut meshes: ResMut<Assets<Mesh>>,
@@ -79,6 +83,7 @@ fn stage(
             ..default()
         })),
         Transform::from_xyz(0.0, -0.01, 0.0),
+        HallFloor,
     ));
     let paint = materials.add(StandardMaterial {
         base_color: Color::srgb(0.85, 0.7, 0.1),
@@ -91,6 +96,7 @@ fn stage(
             Mesh3d(stripe.clone()),
             MeshMaterial3d(paint.clone()),
             Transform::from_xyz(0.0, 0.0, z),
+            HallFloor,
         ));
     }
 }

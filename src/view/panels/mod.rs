@@ -5,6 +5,7 @@
 //! (status colours, the status dot, how a value is written).
 
 mod alarms;
+mod city;
 mod fonts;
 mod labels;
 mod plot;
@@ -44,6 +45,7 @@ pub(crate) fn plugin(app: &mut App) {
                 alarms::alarm_panel,
                 replay::replay_panel,
                 whatif::what_if_panel,
+                city::city_panel,
             )
                 .run_if(resource_exists::<fonts::FontsReady>),
         );

@@ -1,0 +1,196 @@
+//! The city drawn: each building of the scene's map extruded to its height
+//! and each street a ribbon as wide as its lanes, one mesh and one material
+//! per twin so the value ramp tints it (the same `Tinted` path as a
+//! machine's body); a ground under the map; the camera's far plane and the
+//! hall floor set for a scene kilometres wide. The solids come from the pure
+//! `city::mesh`.
+
+use std::collections::HashMap;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+
+use super::shapes::{Bounds, ColorSource, PartOf, Tinted};
+use super::stage::HallFloor;
+use crate::TwinSet;
+use crate::city::mesh::{Solid, building, street};
+use crate::scene::format::{BUILDING_KIND, STREET_KIND, SceneKind};
+use crate::scene::{CityMap, SceneRoot, SceneSpawned};
+use crate::twin::{Sensor, Sensors, Twin};
+
+/// A building's colour before any data, and a street's.
+const BUILDING_COLOUR: Color = Color::srgb(0.78, 0.8, 0.83);
+const STREET_COLOUR: Color = Color::srgb(0.33, 0.35, 0.38);
+/// The ground under a city and how far it reaches past the map, metres.
+const GROUND_COLOUR: Color = Color::srgb(0.16, 0.19, 0.18);
+const GROUND_MARGIN_M: f32 = 400.0;
+/// The camera's far plane over a city, metres: the whole map from any
+/// zoom the orbit camera allows.
+const CITY_FAR_M: f32 = 20_000.0;
+/// The far plane elsewhere (Bevy's default), metres.
+const HALL_FAR_M: f32 = 1_000.0;
+
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<CityMetric>().add_systems(
+        Update,
+        (draw_city, recolour.run_if(resource_changed::<CityMetric>))
+            .chain()
+            .after(super::shapes::draw_twins)
+            .in_set(TwinSet::Present),
+    );
+}
+
+/// The sensor (by name) whose value colours every building, and every
+/// street: the city window's picker sets it.
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub(crate) struct CityMetric {
+    pub building: Option<String>,
+    pub street: Option<String>,
+}
+
+/// Points each building's and street's colour at the picked sensor.
+fn recolour(
+    mut commands: Commands,
+    metric: Res<CityMetric>,
+    twins: Query<(Entity, &Twin, &Sensors)>,
+    sensors: Query<&Sensor>,
+) {
+    for (entity, twin, list) in &twins {
+        let wanted = match twin.kind.as_str() {
+            BUILDING_KIND => metric.building.as_deref(),
+            STREET_KIND => metric.street.as_deref(),
+            _ => None,
+        };
+        let Some(wanted) = wanted else { continue };
+        let found = list
+            .entities()
+            .iter()
+            .find(|&&s| sensors.get(s).is_ok_and(|s| s.name == wanted));
+        if let Some(&sensor) = found {
+            commands.entity(entity).insert(ColorSource(sensor));
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_city(
+    mut commands: Commands,
+    mut spawned: MessageReader<SceneSpawned>,
+    map: Option<Res<CityMap>>,
+    twins: Query<(Entity, &Twin)>,
+    roots: Query<Entity, With<SceneRoot>>,
+    mut floors: Query<&mut Visibility, With<HallFloor>>,
+    mut cameras: Query<&mut Projection, With<Camera3d>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut metric: ResMut<CityMetric>,
+) {
+    let Some(SceneSpawned { scene }) = spawned.read().last() else {
+        return;
+    };
+    let city = scene.kind == SceneKind::City;
+    for mut v in &mut floors {
+        *v = if city {
+            Visibility::Hidden
+        } else {
+            Visibility::Inherited
+        };
+    }
+    for mut projection in &mut cameras {
+        if let Projection::Perspective(p) = &mut *projection {
+            p.far = if city { CITY_FAR_M } else { HALL_FAR_M };
+        }
+    }
+    let Some(city_map) = map else { return };
+    let Some(map) = city_map.map.clone() else {
+        return;
+    };
+    if let Some(def) = &city_map.city {
+        // The metric each kind is coloured by: the first sensor shown in
+        // colour, else the first.
+        let pick = |sensors: &[crate::scene::format::SensorDef]| {
+            sensors
+                .iter()
+                .find(|s| {
+                    s.show
+                        .iter()
+                        .any(|e| matches!(e, crate::scene::format::ShowDef::Color))
+                })
+                .or(sensors.first())
+                .map(|s| s.name.clone())
+        };
+        *metric = CityMetric {
+            building: pick(&def.buildings),
+            street: pick(&def.streets),
+        };
+    }
+    let buildings: HashMap<&str, _> = map.buildings.iter().map(|b| (b.id.as_str(), b)).collect();
+    let streets: HashMap<&str, _> = map.streets.iter().map(|s| (s.id.as_str(), s)).collect();
+    let origins: HashMap<&str, [f32; 3]> = scene
+        .twins
+        .iter()
+        .map(|t| (t.id.as_str(), t.transform.translation))
+        .collect();
+    for (entity, twin) in &twins {
+        let id = twin.id.as_str();
+        let origin = origins.get(id).copied().unwrap_or_default();
+        let (solid, colour) = if let Some(b) = buildings.get(id) {
+            (building(b, origin), BUILDING_COLOUR)
+        } else if let Some(s) = streets.get(id) {
+            (street(s, origin), STREET_COLOUR)
+        } else {
+            continue;
+        };
+        if solid.indices.is_empty() {
+            continue;
+        }
+        let (lo, hi) = solid.extent();
+        let (lo, hi) = (Vec3::from(lo), Vec3::from(hi));
+        let material = materials.add(StandardMaterial {
+            base_color: colour,
+            perceptual_roughness: 0.8,
+            double_sided: true,
+            cull_mode: None,
+            ..default()
+        });
+        commands.spawn((
+            Mesh3d(meshes.add(mesh(solid))),
+            MeshMaterial3d(material),
+            Transform::default(),
+            PartOf(entity),
+            Tinted { twin: entity },
+            ChildOf(entity),
+        ));
+        commands.entity(entity).insert(Bounds {
+            center: (lo + hi) / 2.0,
+            half: (hi - lo) / 2.0,
+        });
+    }
+    let [x0, y0] = map.head.bounds.min;
+    let [x1, y1] = map.head.bounds.max;
+    let size = Vec2::new((x1 - x0) as f32, (y1 - y0) as f32) + 2.0 * GROUND_MARGIN_M;
+    let centre = Vec3::new((x0 + x1) as f32 / 2.0, -0.05, -(y0 + y1) as f32 / 2.0);
+    for root in &roots {
+        commands.spawn((
+            Mesh3d(meshes.add(Plane3d::default().mesh().size(size.x, size.y))),
+            MeshMaterial3d(materials.add(StandardMaterial {
+                base_color: GROUND_COLOUR,
+                perceptual_roughness: 0.95,
+                ..default()
+            })),
+            Transform::from_translation(centre),
+            ChildOf(root),
+        ));
+    }
+}
+
+fn mesh(solid: Solid) -> Mesh {
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::RENDER_WORLD,
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, solid.positions)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, solid.normals)
+    .with_inserted_indices(Indices::U32(solid.indices))
+}

@@ -1,0 +1,106 @@
+//! The city window (bottom left, over a city only): which value colours
+//! the buildings and which the streets, each with its ramp and range as a
+//! legend, and the map's attribution, always on screen with the map.
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, egui};
+
+use super::egui_color;
+use crate::scene::CityMap;
+use crate::scene::format::SensorDef;
+use crate::view::city::CityMetric;
+use crate::view::shapes::ramp;
+
+/// Width of a legend's ramp, points, and the steps it is drawn in.
+const RAMP_WIDTH: f32 = 180.0;
+const RAMP_STEPS: usize = 36;
+const RAMP_HEIGHT: f32 = 10.0;
+
+pub(super) fn city_panel(
+    mut contexts: EguiContexts,
+    map: Option<Res<CityMap>>,
+    mut metric: ResMut<CityMetric>,
+) -> Result {
+    let Some(map) = map else { return Ok(()) };
+    let (Some(file), Some(city)) = (&map.map, &map.city) else {
+        return Ok(());
+    };
+    let ctx = contexts.ctx_mut()?;
+    let mut picked = metric.clone();
+    egui::Window::new("City")
+        .id(egui::Id::new("city"))
+        .anchor(egui::Align2::LEFT_BOTTOM, [10.0, -46.0])
+        .resizable(false)
+        .show(ctx, |ui| {
+            ui.label(
+                egui::RichText::new(format!(
+                    "{} buildings · {} streets",
+                    file.buildings.len(),
+                    file.streets.len()
+                ))
+                .small(),
+            );
+            picker(ui, "Buildings", &city.buildings, &mut picked.building);
+            picker(ui, "Streets", &city.streets, &mut picked.street);
+            ui.separator();
+            ui.label(egui::RichText::new(format!("Map data {}", file.head.attribution)).small());
+        });
+    if picked != *metric {
+        *metric = picked;
+    }
+    Ok(())
+}
+
+/// A list of one kind's sensors, and the chosen one's ramp and range.
+fn picker(ui: &mut egui::Ui, kind: &str, sensors: &[SensorDef], chosen: &mut Option<String>) {
+    if sensors.is_empty() {
+        return;
+    }
+    let current = chosen.clone().unwrap_or_default();
+    ui.horizontal(|ui| {
+        ui.label(kind);
+        egui::ComboBox::from_id_salt(kind)
+            .selected_text(current.replace('_', " "))
+            .show_ui(ui, |ui| {
+                for s in sensors {
+                    ui.selectable_value(chosen, Some(s.name.clone()), s.name.replace('_', " "));
+                }
+            });
+    });
+    let Some(sensor) = sensors.iter().find(|s| Some(&s.name) == chosen.as_ref()) else {
+        return;
+    };
+    let (rect, _) =
+        ui.allocate_exact_size(egui::vec2(RAMP_WIDTH, RAMP_HEIGHT), egui::Sense::hover());
+    let step = RAMP_WIDTH / RAMP_STEPS as f32;
+    for i in 0..RAMP_STEPS {
+        let f = (i as f32 + 0.5) / RAMP_STEPS as f32;
+        let x = rect.left() + i as f32 * step;
+        let cell = egui::Rect::from_min_size(
+            egui::pos2(x, rect.top()),
+            egui::vec2(step + 0.5, RAMP_HEIGHT),
+        );
+        ui.painter().rect_filled(cell, 0.0, egui_color(ramp(f)));
+    }
+    // The range's ends under the ramp's ends.
+    let (lo, hi) = sensor.range;
+    let (row, _) = ui.allocate_exact_size(egui::vec2(RAMP_WIDTH, 12.0), egui::Sense::hover());
+    let font = egui::FontId::proportional(10.0);
+    let colour = ui.visuals().text_color();
+    let painter = ui.painter();
+    let unit = &sensor.unit;
+    painter.text(
+        row.left_top(),
+        egui::Align2::LEFT_TOP,
+        format!("{lo} {unit}"),
+        font.clone(),
+        colour,
+    );
+    painter.text(
+        row.right_top(),
+        egui::Align2::RIGHT_TOP,
+        format!("{hi} {unit}"),
+        font,
+        colour,
+    );
+}

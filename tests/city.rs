@@ -1,0 +1,102 @@
+//! The shipped city (scenes/city.scene.ron over assets/city/helsinki.city.json)
+//! as a user runs it: every building and street is a twin fed by the
+//! simulated plant over MQTT (JSON payloads, FIWARE-style field names, through
+//! the embedded broker), and of 1,171 twins only the one building whose
+//! consumption drifts raises an alarm. The counts (444 buildings, 727 streets)
+//! are the importer's, checked against pyosmium in tests/city_import.rs.
+
+mod common;
+
+use common::*;
+
+const CITY: &str = "scenes/city.scene.ron";
+
+fn kinds(snap: &serde_json::Value) -> (usize, usize) {
+    let twins = snap["twins"].as_array().unwrap();
+    let count = |k: &str| twins.iter().filter(|t| t["kind"] == k).count();
+    (count("building"), count("street"))
+}
+
+#[test]
+fn every_building_and_street_is_fed_live_over_mqtt() {
+    let out = tmp("city-live.json");
+    succeed(
+        twinscape()
+            .args(["headless", "--scene", CITY, "--for", "15"])
+            .args(["--port", &free_port().to_string()])
+            .args(["--ws-port", &free_port().to_string()])
+            .arg("--snapshot")
+            .arg(&out),
+    );
+    let snap = read_snapshot(&out);
+    assert_eq!(kinds(&snap), (444, 727));
+    // Three sensors a building and three a street, each with a value.
+    assert_eq!(assert_every_sensor_fed(&snap), 1171 * 3);
+    // One JSON message per twin carries its three values.
+    let ingest = &snap["ingest"];
+    let (received, applied) = (
+        ingest["received"].as_u64().unwrap(),
+        ingest["applied"].as_u64().unwrap(),
+    );
+    assert_eq!(applied, 3 * received, "{ingest}");
+    assert_eq!(ingest["rejected"], 0, "{ingest}");
+    // A street's FIWARE fields land on its sensors, within their ranges.
+    let street = snap["twins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "street")
+        .unwrap();
+    let speed = sensor_json(street, "speed")["value"].as_f64().unwrap();
+    assert!((0.0..=200.0).contains(&speed), "{speed}");
+    assert_eq!(
+        sensor_json(street, "speed")["topic"],
+        format!("city/street/{}", street["id"].as_str().unwrap())
+    );
+}
+
+#[test]
+fn only_the_drifting_building_raises_an_alarm() {
+    // Five minutes of the city at one reading a second, replayed as fast as
+    // the twin goes: the wearing building crosses its 560 kW alarm; no other
+    // twin of 1,171 raises anything.
+    let csv = tmp("city-300s.csv");
+    succeed(
+        twinscape()
+            .args([
+                "simulate",
+                "--scene",
+                CITY,
+                "--sim-rate",
+                "1",
+                "--for",
+                "300",
+                "--out",
+            ])
+            .arg(&csv),
+    );
+    let out = tmp("city-replay.json");
+    succeed(
+        twinscape()
+            .args(["headless", "--scene", CITY, "--speed", "max", "--replay"])
+            .arg(&csv)
+            .arg("--snapshot")
+            .arg(&out),
+    );
+    let snap = read_snapshot(&out);
+    assert_eq!(assert_every_sensor_fed(&snap), 1171 * 3);
+    let alarms = snap["alarms"].as_array().unwrap();
+    let twins: std::collections::BTreeSet<&str> =
+        alarms.iter().map(|a| a["twin"].as_str().unwrap()).collect();
+    assert_eq!(twins.len(), 1, "alarms on {twins:?}");
+    let twin = twin_json(&snap, twins.first().unwrap());
+    assert_eq!(twin["kind"], "building");
+    // Newest first: an active high-high alarm on its energy, above 560 kW.
+    let last = &alarms[0];
+    assert_eq!(
+        (&last["sensor"], &last["rule"], &last["state"]),
+        (&"energy".into(), &"high_high".into(), &"active".into()),
+        "{last}"
+    );
+    assert!(last["value"].as_f64().unwrap() >= 560.0, "{last}");
+}
