@@ -16,15 +16,17 @@
 //! `harness = false`: winit wants its event loop on the main thread. Run
 //! under Xvfb when there is no display (it re-runs itself under `xvfb-run`).
 
-use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+
+#[path = "support/egui_driver.rs"]
+mod egui_driver;
+use egui_driver::{Pointer, Shared, click, install_driver, visible};
 
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, save_to_disk};
-use bevy_egui::{EguiContexts, egui};
 use twinscape::alarms::State as AlarmStateKind;
 use twinscape::app::Options;
 use twinscape::recording::{Replay, Speed};
@@ -39,46 +41,9 @@ const STEP_FRAMES: u32 = 240;
 const PAUSED_FRAMES: u32 = 6;
 /// The speed button that plays the ten-minute file in a few frames.
 const FAST: Speed = Speed::Times(600.0);
-/// The environment variable set when the test runs itself under Xvfb.
-const UNDER_XVFB: &str = "TWINSCAPE_TEST_UNDER_XVFB";
 
 fn main() -> ExitCode {
-    // Honour a name filter (`cargo test other_test` runs every test binary).
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--list") {
-        println!("viewer_controls: test");
-        return ExitCode::SUCCESS;
-    }
-    if args
-        .iter()
-        .filter(|a| !a.starts_with('-'))
-        .any(|f| !"viewer_controls".contains(f.as_str()))
-        || args.iter().any(|a| a == "--ignored")
-    {
-        return ExitCode::SUCCESS;
-    }
-    if std::env::var_os("DISPLAY").is_none() && std::env::var_os(UNDER_XVFB).is_none() {
-        let status = Command::new("xvfb-run")
-            .args(["-a", "-s", "-screen 0 1280x720x24"])
-            .arg(std::env::current_exe().unwrap())
-            .env(UNDER_XVFB, "1")
-            .status()
-            .expect("running xvfb-run (needs xvfb and mesa-vulkan-drivers: see .ci/run)");
-        return if status.success() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        };
-    }
-    println!("test viewer_controls ...");
-    let exit = run();
-    if exit.is_success() {
-        println!("test viewer_controls ... ok");
-        ExitCode::SUCCESS
-    } else {
-        eprintln!("test viewer_controls ... FAILED");
-        ExitCode::FAILURE
-    }
+    egui_driver::test_main("viewer_controls", run)
 }
 
 /// cnc-1 at 95 °C (its alarm is at 85 °C) once a second for ten minutes.
@@ -113,100 +78,6 @@ fn run() -> AppExit {
     app.run()
 }
 
-/// What the driver saw in egui's last output, and the input it feeds next.
-#[derive(Default)]
-struct Shared {
-    /// Every labelled widget of the last pass, with its rectangle (points).
-    widgets: Vec<(String, egui::Rect)>,
-    /// Input events for the coming passes, one batch a pass.
-    pending: VecDeque<Vec<egui::Event>>,
-}
-
-impl Shared {
-    fn find(&self, label: &str) -> Option<egui::Rect> {
-        self.widgets
-            .iter()
-            .find(|(l, _)| l == label)
-            .map(|(_, r)| *r)
-    }
-
-    /// The widget labelled `label` nearest the one labelled `anchor` (a
-    /// window's collapse button is "Show", beside its title).
-    fn find_near(&self, label: &str, anchor: &str) -> Option<egui::Rect> {
-        let at = self.find(anchor)?.center();
-        self.widgets
-            .iter()
-            .filter(|(l, _)| l == label)
-            .map(|(_, r)| *r)
-            .min_by(|a, b| {
-                let (da, db) = (a.center().distance(at), b.center().distance(at));
-                da.total_cmp(&db)
-            })
-    }
-
-    /// A press and a release at the centre of `rect`, in one pass: egui
-    /// takes a press held longer than 0.8 s for a long press, and a pass
-    /// takes about half a second here.
-    fn click(&mut self, rect: egui::Rect) {
-        let pos = rect.center();
-        let button = |pressed| egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        };
-        self.pending.push_back(vec![
-            egui::Event::PointerMoved(pos),
-            button(true),
-            button(false),
-        ]);
-    }
-}
-
-/// An egui plugin on the viewer's context: reads the AccessKit tree each
-/// pass and feeds the script's pointer events into the pass's input.
-struct Driver(Arc<Mutex<Shared>>);
-
-impl egui::plugin::Plugin for Driver {
-    fn debug_name(&self) -> &'static str {
-        "viewer_controls test driver"
-    }
-
-    fn setup(&mut self, ctx: &egui::Context) {
-        ctx.enable_accesskit();
-    }
-
-    fn input_hook(&mut self, _ctx: &egui::Context, input: &mut egui::RawInput) {
-        if let Some(events) = self.0.lock().unwrap().pending.pop_front() {
-            input.events.extend(events);
-        }
-    }
-
-    fn output_hook(&mut self, _ctx: &egui::Context, output: &mut egui::FullOutput) {
-        let Some(update) = &output.platform_output.accesskit_update else {
-            return;
-        };
-        let widgets = update
-            .nodes
-            .iter()
-            .filter_map(|(_, node)| {
-                let b = node.bounds()?;
-                let rect = egui::Rect::from_min_max(
-                    egui::pos2(b.x0 as f32, b.y0 as f32),
-                    egui::pos2(b.x1 as f32, b.y1 as f32),
-                );
-                // Buttons carry a label, plain text its value.
-                let text = node.label().or_else(|| node.value())?;
-                Some((text.to_string(), rect))
-            })
-            .collect();
-        self.0.lock().unwrap().widgets = widgets;
-    }
-}
-
-#[derive(Resource, Clone)]
-struct Pointer(Arc<Mutex<Shared>>);
-
 /// The state of every alarm, from the twin's snapshot.
 #[derive(Resource, Default)]
 struct AlarmStates(Vec<AlarmStateKind>);
@@ -218,16 +89,6 @@ fn alarm_states(world: &mut World) {
         .map(|a| a.state)
         .collect();
     world.resource_mut::<AlarmStates>().0 = states;
-}
-
-fn install_driver(mut contexts: EguiContexts, pointer: Res<Pointer>, mut done: Local<bool>) {
-    if *done {
-        return;
-    }
-    if let Ok(ctx) = contexts.ctx_mut() {
-        ctx.add_plugin(Driver(pointer.0.clone()));
-        *done = true;
-    }
 }
 
 /// The steps, in order.
@@ -267,25 +128,6 @@ impl Script {
         self.step = step;
         self.frames = 0;
     }
-}
-
-/// Clicks the widget labelled `label` when it is on screen; true once clicked.
-fn click(pointer: &Pointer, label: &str) -> bool {
-    let mut shared = pointer.0.lock().unwrap();
-    if !shared.pending.is_empty() {
-        return false;
-    }
-    match shared.find(label) {
-        Some(rect) => {
-            shared.click(rect);
-            true
-        }
-        None => false,
-    }
-}
-
-fn visible(pointer: &Pointer, label: &str) -> bool {
-    pointer.0.lock().unwrap().find(label).is_some()
 }
 
 /// The script: one step a frame at most, each with a deadline.
