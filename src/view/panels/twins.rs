@@ -77,10 +77,12 @@ impl TwinWindows<'_, '_> {
                 }
                 flow_lines(ui, flow);
                 ui.separator();
+                // Only the rows in view are laid out: a city lists thousands.
+                let row = ui.spacing().interact_size.y;
                 egui::ScrollArea::vertical()
                     .max_height(LIST_MAX_HEIGHT)
-                    .show(ui, |ui| {
-                        for (entity, twin, health, _) in &list {
+                    .show_rows(ui, row, list.len(), |ui, rows| {
+                        for (entity, twin, health, _) in &list[rows] {
                             ui.horizontal(|ui| {
                                 dot(ui, health_color(**health));
                                 let picked = selected.0 == Some(*entity);
