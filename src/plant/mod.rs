@@ -10,6 +10,7 @@
 //! device sending JSON to `factory/cnc-2/telemetry`) is left to them for
 //! 30 seconds after their last message.
 
+mod city;
 #[cfg(test)]
 mod countdown_tests;
 mod offline;

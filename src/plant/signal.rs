@@ -2,7 +2,7 @@
 //! noise, wear and faults, stepped in plain Rust and seeded, so a run is
 //! reproducible and testable without a broker.
 
-use crate::scene::format::{SceneDef, SensorDef};
+use crate::scene::format::{BUILDING_KIND, STREET_KIND, SceneDef, SensorDef};
 use crate::sim::line::{Line, MachineState, Start};
 
 pub use crate::sim::Rng;
@@ -24,7 +24,65 @@ enum Signal {
     Made,
     /// Parts waiting in the buffer after this station of the line.
     Queue(usize),
+    /// A building's or street's value, from the city model (`plant::city`).
+    City(CityValue),
     Other,
+}
+
+/// What a city twin's sensor reports (by its name; see docs/city.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CityValue {
+    Energy,
+    Indoor,
+    Occupancy,
+    Intensity,
+    Speed,
+    LaneOccupancy,
+}
+
+impl CityValue {
+    fn of(kind: &str, sensor: &SensorDef) -> Option<CityValue> {
+        let n = sensor.name.to_ascii_lowercase();
+        let has = |w: &str| n.contains(w);
+        match kind {
+            BUILDING_KIND if has("energy") || has("power") => Some(CityValue::Energy),
+            BUILDING_KIND if has("temp") => Some(CityValue::Indoor),
+            BUILDING_KIND if has("occupancy") => Some(CityValue::Occupancy),
+            STREET_KIND if has("speed") => Some(CityValue::Speed),
+            STREET_KIND if has("intensity") || has("flow") => Some(CityValue::Intensity),
+            STREET_KIND if has("occupancy") => Some(CityValue::LaneOccupancy),
+            _ => None,
+        }
+    }
+
+    /// Seconds a reading takes to follow the model (a building's thermal
+    /// mass, a street's quick response).
+    fn lag_s(self) -> f64 {
+        match self {
+            CityValue::Energy => 20.0,
+            CityValue::Indoor => 60.0,
+            _ => 5.0,
+        }
+    }
+
+    /// Where the model puts the reading now, in its range `lo..hi`; `size`
+    /// (0.5 to 1) is the building's or street's share of the biggest, `km`
+    /// its distance from the centre.
+    fn target(self, clock_s: f64, lo: f64, hi: f64, size: f64, km: f64) -> f64 {
+        use super::city::*;
+        let (h, weekday) = day_hour(city_hours(clock_s));
+        let (out_c, occ) = (outdoor_c(h), occupancy(h, weekday));
+        let d = demand(h, weekday, km);
+        let span = hi - lo;
+        match self {
+            CityValue::Energy => lo + span * size * building_load(occ, out_c),
+            CityValue::Indoor => indoor_setpoint_c(occ, out_c).clamp(lo, hi),
+            CityValue::Occupancy => lo + span * occ,
+            CityValue::Intensity => lo + span * size * d,
+            CityValue::Speed => lo + span * 0.9 * speed_share(d),
+            CityValue::LaneOccupancy => lo + span * 0.7 * d,
+        }
+    }
 }
 
 impl Signal {
@@ -58,6 +116,7 @@ impl Signal {
             Signal::State | Signal::Shipped | Signal::Made | Signal::Queue(_) => {
                 (0.0, 0.0, 1.0, 0.0)
             }
+            Signal::City(_) => (0.0, 0.0, 1.0, CITY_NOISE),
             Signal::Other => (0.35, 0.55, 5.0, 0.01),
         }
     }
@@ -81,6 +140,10 @@ struct Reading {
     signal: Signal,
     lo: f64,
     hi: f64,
+    /// A city twin's size (0.5 to 1 of the biggest) and distance from the
+    /// centre (km); unused elsewhere.
+    size: f64,
+    km: f64,
     /// The limit that wear and faults push towards (alarm, else warn, else the top of the range).
     limit: f64,
     level: f64,
@@ -102,6 +165,9 @@ pub struct Plant {
     in_line: Vec<Option<String>>,
     clock: f64,
 }
+
+/// A city reading's noise, as a share of its range.
+const CITY_NOISE: f64 = 0.01;
 
 /// Seconds for the wearing machine to go from new to its alarm limit.
 pub(crate) const WEAR_TO_ALARM_S: f64 = 480.0;
@@ -141,6 +207,11 @@ impl Plant {
             .collect();
         let mut readings = Vec::new();
         for (m, twin) in scene.twins.iter().enumerate() {
+            let city = [BUILDING_KIND, STREET_KIND].contains(&twin.kind.as_str());
+            // Drawn for city twins only: a factory's numbers stay as they were.
+            let size = if city { rng.between(0.5, 1.0) } else { 1.0 };
+            let [x, _, z] = twin.transform.translation;
+            let km = f64::from(x.hypot(z)) / 1000.0;
             for s in &twin.sensors {
                 let (lo, hi) = s.range;
                 // A buffer sensor of the line reports that buffer's level.
@@ -151,15 +222,25 @@ impl Plant {
                             .is_some_and(|r| r.twin == twin.id && r.sensor == s.name)
                     })
                 });
-                let signal = queue.map_or_else(|| Signal::of(s), Signal::Queue);
+                let signal = match (queue, CityValue::of(&twin.kind, s)) {
+                    (Some(station), _) => Signal::Queue(station),
+                    (None, Some(c)) => Signal::City(c),
+                    (None, None) => Signal::of(s),
+                };
                 let (idle, _, _, _) = signal.shape();
+                let level = match signal {
+                    Signal::City(c) => c.target(0.0, lo, hi, size, km),
+                    _ => lo + idle * (hi - lo),
+                };
                 readings.push(Reading {
                     machine: m,
                     signal,
                     lo,
                     hi,
+                    size,
+                    km,
                     limit: s.alarm.or(s.warn).unwrap_or(hi),
-                    level: lo + idle * (hi - lo),
+                    level,
                 });
             }
         }
@@ -298,6 +379,17 @@ impl Plant {
             }
             let (idle, busy, tau, noise) = r.signal.shape();
             let span = r.hi - r.lo;
+            if let Signal::City(c) = r.signal {
+                // The model's value; the wearing building drifts from it
+                // towards its limit (faults are a machine's, not a city's).
+                let mut target = c.target(self.clock, r.lo, r.hi, r.size, r.km);
+                if c == CityValue::Energy {
+                    target += (r.limit - target).max(0.0) * m.wear.min(1.15);
+                }
+                r.level += (target - r.level) * (1.0 - (-dt / c.lag_s()).exp());
+                *out = r.level + self.rng.normal() * noise * span;
+                continue;
+            }
             let nominal = r.lo + busy * span;
             let mut target = r.lo + if m.busy { busy } else { idle } * span;
             if matches!(
