@@ -194,3 +194,65 @@ fn an_open_alarm_survives_a_renumbering_and_clears_on_its_sensor() {
         (7, State::Cleared, Some(12.0))
     );
 }
+
+#[test]
+fn the_default_hysteresis_is_five_percent_of_the_range() {
+    // Range 20..120 (100 wide): 5 units below the 85 alarm limit clears.
+    let def: crate::scene::format::SensorDef = ron::from_str(
+        r#"(name: "t", unit: "°C", range: (20.0, 120.0), alarm: Some(85.0))"#,
+    )
+    .unwrap();
+    let rules = Rules::of(&def);
+    assert_eq!(rules.hysteresis, 5.0);
+    let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
+    for (t, v) in [(0.0, 86.0), (2.0, 86.0), (3.0, 80.5), (4.0, 80.01)] {
+        book.evaluate(0, &rules, &mut watch, &at(t, v));
+    }
+    // Within 5 of the limit: still active.
+    assert_eq!(rules_of(&book), vec![(Rule::HighHigh, State::Active)]);
+    book.evaluate(0, &rules, &mut watch, &at(5.0, 79.99));
+    assert_eq!(rules_of(&book), vec![(Rule::HighHigh, State::Cleared)]);
+}
+
+#[test]
+fn a_rate_exactly_at_the_limit_is_allowed() {
+    // max_rate 1.0: 1.0 a second for 3 s raises nothing; 1.0001 does.
+    let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
+    let r = |t, rate| Reading {
+        time: t,
+        value: 60.0,
+        rate: Some(rate),
+        time_to_alarm: None,
+    };
+    for t in [0.0, 1.0, 2.0, 3.0] {
+        book.evaluate(0, &RULES, &mut watch, &r(t, -1.0));
+    }
+    assert!(book.is_empty(), "{:?}", rules_of(&book));
+    for t in [4.0, 5.0, 6.0] {
+        book.evaluate(0, &RULES, &mut watch, &r(t, -1.0001));
+    }
+    assert_eq!(rules_of(&book), vec![(Rule::RateOfChange, State::Active)]);
+}
+
+#[test]
+fn no_forecast_warning_once_the_value_is_past_its_alarm_limit() {
+    // At 86 (alarm 85) with a countdown of 10 s: high-high speaks for it;
+    // the forecast rule stays quiet.
+    let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
+    for t in [0.0, 1.0, 2.0, 3.0] {
+        let reading = Reading {
+            time: t,
+            value: 86.0,
+            rate: None,
+            time_to_alarm: Some(10.0),
+        };
+        book.evaluate(0, &RULES, &mut watch, &reading);
+    }
+    assert_eq!(
+        rules_of(&book),
+        vec![
+            (Rule::HighHigh, State::Active),
+            (Rule::High, State::Active)
+        ]
+    );
+}
