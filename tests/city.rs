@@ -100,3 +100,64 @@ fn only_the_drifting_building_raises_an_alarm() {
     );
     assert!(last["value"].as_f64().unwrap() >= 560.0, "{last}");
 }
+
+#[test]
+fn a_missing_or_broken_map_is_refused_with_where() {
+    let text = std::fs::read_to_string(CITY).unwrap();
+    // A map that is not there: `scene check` and the twin itself refuse it.
+    let missing = tmp("no-map.scene.ron");
+    std::fs::write(
+        &missing,
+        text.replace("city/helsinki.city.json", "city/nowhere.city.json"),
+    )
+    .unwrap();
+    // A map cut off mid-file (under target/, reached from assets/).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/city-test");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = std::fs::read_to_string("assets/city/helsinki.city.json").unwrap();
+    std::fs::write(dir.join("cut.city.json"), &good[..good.len() / 2]).unwrap();
+    let cut = tmp("cut-map.scene.ron");
+    std::fs::write(
+        &cut,
+        text.replace(
+            "city/helsinki.city.json",
+            "../target/city-test/cut.city.json",
+        ),
+    )
+    .unwrap();
+    let output = twinscape()
+        .args(["scene", "check"])
+        .args([&missing, &cut])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{}: city map city/nowhere.city.json: ",
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    // serde_json's place in the map: line and column of where it ends.
+    let prefix = format!(
+        "{}: city map ../target/city-test/cut.city.json:",
+        cut.display()
+    );
+    assert!(lines[1].starts_with(&prefix), "{stderr}");
+    assert!(lines[1].contains("EOF while parsing"), "{stderr}");
+    let output = twinscape()
+        .args(["headless", "--for", "1", "--scene"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("city map city/nowhere.city.json"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -198,10 +198,9 @@ fn an_open_alarm_survives_a_renumbering_and_clears_on_its_sensor() {
 #[test]
 fn the_default_hysteresis_is_five_percent_of_the_range() {
     // Range 20..120 (100 wide): 5 units below the 85 alarm limit clears.
-    let def: crate::scene::format::SensorDef = ron::from_str(
-        r#"(name: "t", unit: "°C", range: (20.0, 120.0), alarm: Some(85.0))"#,
-    )
-    .unwrap();
+    let def: crate::scene::format::SensorDef =
+        ron::from_str(r#"(name: "t", unit: "°C", range: (20.0, 120.0), alarm: Some(85.0))"#)
+            .unwrap();
     let rules = Rules::of(&def);
     assert_eq!(rules.hysteresis, 5.0);
     let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
@@ -250,9 +249,6 @@ fn no_forecast_warning_once_the_value_is_past_its_alarm_limit() {
     }
     assert_eq!(
         rules_of(&book),
-        vec![
-            (Rule::HighHigh, State::Active),
-            (Rule::High, State::Active)
-        ]
+        vec![(Rule::HighHigh, State::Active), (Rule::High, State::Active)]
     );
 }
