@@ -235,13 +235,13 @@ fn a_rate_exactly_at_the_limit_is_allowed() {
 
 #[test]
 fn no_forecast_warning_once_the_value_is_past_its_alarm_limit() {
-    // At 86 (alarm 85) with a countdown of 10 s: high-high speaks for it;
-    // the forecast rule stays quiet.
+    // At the alarm limit itself (85) with a countdown of 10 s: high-high
+    // speaks for it; the forecast rule stays quiet.
     let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
     for t in [0.0, 1.0, 2.0, 3.0] {
         let reading = Reading {
             time: t,
-            value: 86.0,
+            value: 85.0,
             rate: None,
             time_to_alarm: Some(10.0),
         };
