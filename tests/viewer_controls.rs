@@ -131,7 +131,6 @@ impl Script {
 }
 
 /// The script: one step a frame at most, each with a deadline.
-#[allow(clippy::too_many_arguments)]
 fn script(
     mut s: ResMut<Script>,
     pointer: Res<Pointer>,
@@ -161,62 +160,103 @@ fn script(
     let Some(replay) = replay else {
         return;
     };
+    let end = match s.step {
+        Step::Ack | Step::Acked => alarm_step(&mut s, &pointer, &alarms),
+        Step::OpenWhatIf
+        | Step::OpenList
+        | Step::PickCrew
+        | Step::RunWhatIf
+        | Step::Answered
+        | Step::Saved => what_if_step(&mut s, &pointer, panel.as_deref(), &mut commands),
+        _ => replay_step(&mut s, &pointer, &replay),
+    };
+    if let Some(end) = end {
+        exit.write(end);
+    }
+}
+
+/// A failed step: why, and a failing exit.
+fn fail(why: String) -> Option<AppExit> {
+    eprintln!("{why}");
+    Some(AppExit::from_code(1))
+}
+
+/// cnc-1's high and high-high alarms are raised and stay unacknowledged
+/// until "ack" is clicked; then exactly one is acknowledged.
+fn alarm_step(s: &mut Script, pointer: &Pointer, alarms: &AlarmStates) -> Option<AppExit> {
     let count = |state| alarms.0.iter().filter(|&&a| a == state).count();
     match s.step {
-        // cnc-1's high and high-high alarms are raised, and stay
-        // unacknowledged until a click.
+        Step::Ack if count(AlarmStateKind::Acknowledged) > 0 => {
+            return fail("an alarm was acknowledged before any click".into());
+        }
         Step::Ack => {
-            if count(AlarmStateKind::Acknowledged) > 0 {
-                eprintln!("an alarm was acknowledged before any click");
-                exit.write(AppExit::from_code(1));
-            } else if count(AlarmStateKind::Active) > 0 && click(&pointer, "ack") {
+            if count(AlarmStateKind::Active) > 0 && click(pointer, "ack") {
                 s.next(Step::Acked);
             }
         }
-        Step::Acked => {
-            if count(AlarmStateKind::Acknowledged) == 1 && visible(&pointer, "acked") {
+        _ => {
+            if count(AlarmStateKind::Acknowledged) == 1 && visible(pointer, "acked") {
                 s.next(Step::Pause);
             }
         }
+    }
+    None
+}
+
+/// Pause holds the clock; Play and 600× play to the end; Restart starts over.
+fn replay_step(s: &mut Script, pointer: &Pointer, replay: &Replay) -> Option<AppExit> {
+    match s.step {
         Step::Pause => {
-            if replay.playing && click(&pointer, "Pause") {
+            if replay.playing && click(pointer, "Pause") {
                 s.next(Step::Paused);
             }
         }
         Step::Paused => match s.paused_at {
             None if !replay.playing => s.paused_at = Some(replay.clock_ms),
             Some(at) if replay.clock_ms != at => {
-                eprintln!(
+                return fail(format!(
                     "the replay clock moved while paused: {at} → {}",
                     replay.clock_ms
-                );
-                exit.write(AppExit::from_code(1));
+                ));
             }
-            Some(_) if s.frames > PAUSED_FRAMES && visible(&pointer, "Play") => s.next(Step::Play),
+            Some(_) if s.frames > PAUSED_FRAMES && visible(pointer, "Play") => s.next(Step::Play),
             _ => {}
         },
         Step::Play => {
-            if click(&pointer, "Play") {
+            if click(pointer, "Play") {
                 s.next(Step::Fast);
             }
         }
         Step::Fast => {
-            if replay.playing && click(&pointer, "600×") {
+            if replay.playing && click(pointer, "600×") {
                 s.next(Step::Restart);
             }
         }
         Step::Restart => {
-            if replay.speed == FAST && replay.is_done() && click(&pointer, "Restart") {
+            if replay.speed == FAST && replay.is_done() && click(pointer, "Restart") {
                 s.next(Step::Restarted);
             }
         }
-        Step::Restarted => {
+        _ => {
             if !replay.is_done() && replay.played() < replay.rows() {
                 s.next(Step::OpenWhatIf);
             }
         }
+    }
+    None
+}
+
+/// The what-if window opened, "2 repair crews" picked, "Run 8 h": that
+/// scenario's answer; then the screenshot.
+fn what_if_step(
+    s: &mut Script,
+    pointer: &Pointer,
+    panel: Option<&WhatIfPanel>,
+    commands: &mut Commands,
+) -> Option<AppExit> {
+    match s.step {
         Step::OpenWhatIf => {
-            if visible(&pointer, "Run 8 h") {
+            if visible(pointer, "Run 8 h") {
                 s.next(Step::OpenList);
             } else if s.frames % 20 == 1 {
                 // The window starts collapsed: its "Show" button opens it.
@@ -227,12 +267,9 @@ fn script(
             }
         }
         Step::OpenList => {
-            let crew = (1..10).find_map(|n| {
-                let label = format!("{} repair crews instead of {}", n + 1, n);
-                visible(&pointer, &label).then_some((n + 1, label))
-            });
-            if let Some((n, _)) = crew {
-                s.crews = Some(n);
+            let crew = (1..10).find(|n| visible(pointer, &crews_label(n + 1)));
+            if let Some(n) = crew {
+                s.crews = Some(n + 1);
                 s.next(Step::PickCrew);
             } else if s.frames % 20 == 1 {
                 // The list's button shows the scenario picked now.
@@ -245,56 +282,52 @@ fn script(
                     .find(|(l, _)| l.ends_with(" fails now"))
                     .map(|(l, _)| l.clone());
                 if let Some(label) = current {
-                    click(&pointer, &label);
+                    click(pointer, &label);
                 }
             }
         }
         Step::PickCrew => {
-            let n = s.crews.unwrap();
-            let label = format!("{} repair crews instead of {}", n, n - 1);
-            if click(&pointer, &label) {
+            if click(pointer, &crews_label(s.crews.unwrap())) {
                 s.next(Step::RunWhatIf);
             }
         }
         Step::RunWhatIf => {
-            if !pointer.0.lock().unwrap().pending.is_empty() {
-                return;
-            }
-            if click(&pointer, "Run 8 h") {
+            if pointer.0.lock().unwrap().pending.is_empty() && click(pointer, "Run 8 h") {
                 s.next(Step::Answered);
             }
         }
-        Step::Answered => {
-            let Some(panel) = panel else { return };
-            match &panel.last {
-                Some(Ok(w)) => {
-                    let want = Scenario::Crews(s.crews.unwrap());
-                    if w.scenario != want.to_string() {
-                        eprintln!("the what-if answered {:?}, not {want:?}", w.scenario);
-                        exit.write(AppExit::from_code(1));
-                        return;
-                    }
-                    println!("  every control did what it says");
-                    let _ = std::fs::remove_file(screenshot_path());
-                    commands
-                        .spawn(Screenshot::primary_window())
-                        .observe(save_to_disk(screenshot_path()));
-                    s.next(Step::Saved);
+        Step::Answered => match panel.and_then(|p| p.last.as_ref()) {
+            Some(Ok(w)) => {
+                let want = Scenario::Crews(s.crews.unwrap());
+                if w.scenario != want.to_string() {
+                    return fail(format!(
+                        "the what-if answered {:?}, not {want:?}",
+                        w.scenario
+                    ));
                 }
-                Some(Err(e)) => {
-                    eprintln!("the what-if failed: {e}");
-                    exit.write(AppExit::from_code(1));
-                }
-                None => {}
+                println!("  every control did what it says");
+                let _ = std::fs::remove_file(screenshot_path());
+                commands
+                    .spawn(Screenshot::primary_window())
+                    .observe(save_to_disk(screenshot_path()));
+                s.next(Step::Saved);
             }
-        }
-        Step::Saved => {
+            Some(Err(e)) => return fail(format!("the what-if failed: {e}")),
+            None => {}
+        },
+        _ => {
             if screenshot_path().exists() {
                 println!("  look at {}", screenshot_path().display());
-                exit.write(AppExit::Success);
+                return Some(AppExit::Success);
             }
         }
     }
+    None
+}
+
+/// The what-if list's entry for `n` crews.
+fn crews_label(n: usize) -> String {
+    format!("{n} repair crews instead of {}", n - 1)
 }
 
 /// The window at the end: the alarm acknowledged, the replay over, the
