@@ -240,3 +240,51 @@ fn the_page_says_the_broker_is_down_and_recovers_when_it_returns() {
     assert_eq!(counter(&s, "connects"), 2, "{}", short(&s));
     status_within(&mut page, Duration::from_secs(10), str::is_empty);
 }
+
+#[test]
+#[ignore = "needs the bundle (scripts/build-web.sh) and chromium; scripts/test.sh runs it"]
+fn the_page_shows_the_live_city() {
+    // The city's map is fetched over HTTP beside the scene, as the scene is;
+    // every building and street is a twin fed over MQTT on WebSocket.
+    let (port, ws) = (free_port().to_string(), free_port().to_string());
+    let serve = twinscape(
+        &[
+            "serve",
+            "--http",
+            "0",
+            "--port",
+            &port,
+            "--ws-port",
+            &ws,
+            "--sim-rate",
+            "1",
+            "--scene",
+            "scenes/city.scene.ron",
+        ],
+        "open http://",
+    );
+    let mut page = Chromium::start(1280, 720);
+    page.navigate(&format!("http://127.0.0.1:{}/", serve.http.unwrap()));
+    let s = page.until("the city live in the page", FIRST_FRAME_WAIT, live);
+    let twins = s["twins"].as_array().unwrap();
+    let count = |k: &str| twins.iter().filter(|t| t["kind"] == k).count();
+    assert_eq!(
+        (count("building"), count("street")),
+        (444, 727),
+        "{}",
+        short(&s)
+    );
+    // Every twin fed within a minute (one message a second each).
+    let s = page.until("every city twin fed", Duration::from_secs(60), |s| {
+        s["twins"].as_array().is_some_and(|t| {
+            t.iter().all(|t| {
+                t["sensors"]
+                    .as_array()
+                    .is_some_and(|x| x.iter().all(|x| x["value"].is_number()))
+            })
+        })
+    });
+    assert_eq!(counter(&s, "rejected"), 0, "{}", short(&s));
+    let png = save(&page.screenshot(), "browser-city.png");
+    println!("look at {}", png.display());
+}
