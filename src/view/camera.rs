@@ -1,4 +1,6 @@
-//! The orbit camera: drag to rotate, wheel to zoom, right-drag to pan.
+//! The orbit camera: drag to rotate, wheel to zoom towards the point under
+//! the cursor, right-drag to pan, `T` to look straight down (a map's view)
+//! and back.
 
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
 use bevy::prelude::*;
@@ -29,17 +31,47 @@ impl OrbitCamera {
         let eye = self.focus + rotation * Vec3::new(0.0, 0.0, self.distance);
         Transform::from_translation(eye).looking_at(self.focus, Vec3::Y)
     }
+
+    /// Zooms by `factor` (the new distance over the old) towards `point` on
+    /// the ground: the focus moves towards it by `1 − factor`, so the eye
+    /// moves on the line through the point and the point stays where it is
+    /// on the screen.
+    pub(crate) fn zoom_towards(&mut self, point: Vec3, factor: f32) {
+        self.focus += (point - self.focus) * (1.0 - factor);
+        self.distance *= factor;
+    }
 }
+
+/// The pitch of the top-down view (radians, the orbit's steepest).
+const TOP_DOWN_PITCH: f32 = 1.5;
 
 pub(crate) fn orbit(
     buttons: Res<ButtonInput<MouseButton>>,
+    keys: Res<ButtonInput<KeyCode>>,
     motion: Res<AccumulatedMouseMotion>,
     scroll: Res<AccumulatedMouseScroll>,
     egui_input: Option<Res<EguiWantsInput>>,
-    mut cameras: Query<(&mut OrbitCamera, &mut Transform)>,
+    windows: Query<&Window>,
+    mut cameras: Query<(&mut OrbitCamera, &mut Transform, &Camera, &GlobalTransform)>,
+    mut before_top_down: Local<Option<f32>>,
 ) {
-    let over_ui = egui_input.is_some_and(|e| e.wants_any_pointer_input());
-    for (mut orbit, mut transform) in &mut cameras {
+    let over_ui = egui_input
+        .as_ref()
+        .is_some_and(|e| e.wants_any_pointer_input());
+    let typing = egui_input
+        .as_ref()
+        .is_some_and(|e| e.wants_any_keyboard_input());
+    let cursor = windows.iter().next().and_then(Window::cursor_position);
+    for (mut orbit, mut transform, camera, global) in &mut cameras {
+        if !typing && keys.just_pressed(KeyCode::KeyT) {
+            match before_top_down.take() {
+                Some(pitch) => orbit.pitch = pitch,
+                None => {
+                    *before_top_down = Some(orbit.pitch);
+                    orbit.pitch = TOP_DOWN_PITCH;
+                }
+            }
+        }
         if !over_ui {
             let delta = motion.delta;
             if buttons.pressed(MouseButton::Left) {
@@ -58,13 +90,60 @@ pub(crate) fn orbit(
                 MouseScrollUnit::Pixel => scroll.delta.y / 40.0,
             };
             if lines != 0.0 {
-                orbit.distance =
+                let wanted =
                     (orbit.distance * (1.0 - lines * 0.1)).clamp(MIN_DISTANCE_M, MAX_DISTANCE_M);
+                let factor = wanted / orbit.distance;
+                // The ground under the cursor, else the focus (zoom straight in).
+                let point = cursor
+                    .and_then(|c| camera.viewport_to_world(global, c).ok())
+                    .and_then(|ray| {
+                        let d = ray.intersect_plane(Vec3::ZERO, InfinitePlane3d::new(Vec3::Y))?;
+                        Some(ray.get_point(d))
+                    })
+                    .unwrap_or(orbit.focus);
+                orbit.zoom_towards(point, factor);
             }
         }
         let target = orbit.transform();
         if *transform != target {
             *transform = target;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where a world point lands on a 1280 × 720 screen (a 45° vertical
+    /// field of view), from the orbit's eye, in normalised device units.
+    fn on_screen(orbit: &OrbitCamera, p: Vec3) -> Vec2 {
+        let view = orbit.transform().to_matrix().inverse();
+        let proj = Mat4::perspective_rh(std::f32::consts::FRAC_PI_4, 1280.0 / 720.0, 0.1, 1e5);
+        let clip = proj * view * p.extend(1.0);
+        Vec2::new(clip.x / clip.w, clip.y / clip.w)
+    }
+
+    #[test]
+    fn zooming_towards_a_point_keeps_it_under_the_cursor() {
+        let mut orbit = OrbitCamera {
+            focus: Vec3::new(10.0, 0.0, -20.0),
+            distance: 1500.0,
+            yaw: 0.4,
+            pitch: 1.0,
+        };
+        let (point, other) = (Vec3::new(300.0, 0.0, 150.0), Vec3::ZERO);
+        let before = on_screen(&orbit, point);
+        let apart = before.distance(on_screen(&orbit, other));
+        orbit.zoom_towards(point, 0.25);
+        assert!((orbit.distance - 375.0).abs() < 1e-3);
+        // Three quarters of the way from the focus to the point.
+        assert!(orbit.focus.distance(Vec3::new(227.5, 0.0, 107.5)) < 1e-3);
+        let after = on_screen(&orbit, point);
+        assert!(before.distance(after) < 1e-4, "{before} → {after}");
+        // The view is magnified about that point: another ground point is
+        // about four times as far from it on the screen.
+        let ratio = after.distance(on_screen(&orbit, other)) / apart;
+        assert!((3.0..5.0).contains(&ratio), "{ratio}");
     }
 }
