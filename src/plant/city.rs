@@ -12,6 +12,57 @@
 //! evening (heading out), so congestion travels along the radial streets;
 //! speed falls with demand (a BPR-like curve) and lane occupancy rises.
 
+use crate::scene::format::{BUILDING_KIND, STREET_KIND, SensorDef};
+
+/// The kinds of the scene's hand-placed city twins the model also knows.
+pub(crate) const AIR_QUALITY_KIND: &str = "air_quality";
+pub(crate) const CAR_PARK_KIND: &str = "car_park";
+
+/// Whether the city model drives a twin of this kind.
+pub(crate) fn is_city_kind(kind: &str) -> bool {
+    [BUILDING_KIND, STREET_KIND, AIR_QUALITY_KIND, CAR_PARK_KIND].contains(&kind)
+}
+
+/// PM2.5 (µg/m³): a background, plus traffic's share at full demand.
+const PM25_BACKGROUND: f64 = 4.0;
+const PM25_PER_DEMAND: f64 = 20.0;
+/// NO2 (µg/m³) likewise.
+const NO2_BACKGROUND: f64 = 12.0;
+const NO2_PER_DEMAND: f64 = 60.0;
+/// A car park's spots: between these, by its size.
+const PARK_SPOTS: (f64, f64) = (200.0, 400.0);
+
+fn pm25(demand: f64) -> f64 {
+    PM25_BACKGROUND + PM25_PER_DEMAND * demand
+}
+
+fn park_total(size: f64) -> f64 {
+    (PARK_SPOTS.0 + (PARK_SPOTS.1 - PARK_SPOTS.0) * (size - 0.5) * 2.0).round()
+}
+
+/// The US EPA's PM2.5 breakpoints (24-hour µg/m³, as revised in 2024) and
+/// the index range each maps to.
+const PM25_BREAKPOINTS: [(f64, f64, f64, f64); 6] = [
+    (0.0, 9.0, 0.0, 50.0),
+    (9.1, 35.4, 51.0, 100.0),
+    (35.5, 55.4, 101.0, 150.0),
+    (55.5, 125.4, 151.0, 200.0),
+    (125.5, 225.4, 201.0, 300.0),
+    (225.5, 325.4, 301.0, 500.0),
+];
+
+/// The air quality index of a PM2.5 concentration: the EPA's piecewise
+/// linear interpolation, on the concentration truncated to 0.1 µg/m³.
+pub(crate) fn aqi_of_pm25(pm25: f64) -> f64 {
+    let c = (pm25.max(0.0) * 10.0).floor() / 10.0;
+    for (c_lo, c_hi, i_lo, i_hi) in PM25_BREAKPOINTS {
+        if c <= c_hi {
+            return ((i_hi - i_lo) / (c_hi - c_lo) * (c - c_lo) + i_lo).round();
+        }
+    }
+    500.0
+}
+
 /// Plant seconds per simulated day (a day in 24 minutes).
 pub(crate) const DAY_S: f64 = 1_440.0;
 /// The hour of the (Monday) morning the plant starts at.
@@ -92,9 +143,128 @@ pub(crate) fn indoor_setpoint_c(occupancy: f64, outdoor_c: f64) -> f64 {
     19.5 + 1.5 * occupied - 0.02 * (HEATING_BASE_C - outdoor_c).max(0.0)
 }
 
+/// What a city twin's sensor reports (by its name; see docs/city.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum CityValue {
+    Energy,
+    Indoor,
+    Occupancy,
+    Intensity,
+    Speed,
+    LaneOccupancy,
+    Pm25,
+    No2,
+    Aqi,
+    ParkAvailable,
+    ParkTotal,
+}
+
+impl CityValue {
+    pub(crate) fn of(kind: &str, sensor: &SensorDef) -> Option<CityValue> {
+        let n = sensor.name.to_ascii_lowercase();
+        let has = |w: &str| n.contains(w);
+        match kind {
+            BUILDING_KIND if has("energy") || has("power") => Some(CityValue::Energy),
+            BUILDING_KIND if has("temp") => Some(CityValue::Indoor),
+            BUILDING_KIND if has("occupancy") => Some(CityValue::Occupancy),
+            STREET_KIND if has("speed") => Some(CityValue::Speed),
+            STREET_KIND if has("intensity") || has("flow") => Some(CityValue::Intensity),
+            STREET_KIND if has("occupancy") => Some(CityValue::LaneOccupancy),
+            AIR_QUALITY_KIND if has("pm2") => Some(CityValue::Pm25),
+            AIR_QUALITY_KIND if has("no2") => Some(CityValue::No2),
+            AIR_QUALITY_KIND if has("aqi") || has("index") => Some(CityValue::Aqi),
+            CAR_PARK_KIND if has("available") => Some(CityValue::ParkAvailable),
+            CAR_PARK_KIND if has("total") => Some(CityValue::ParkTotal),
+            _ => None,
+        }
+    }
+
+    /// Whole numbers (spots, the index): rounded, without noise.
+    pub(crate) fn is_count(self) -> bool {
+        matches!(
+            self,
+            CityValue::Aqi | CityValue::ParkAvailable | CityValue::ParkTotal
+        )
+    }
+
+    /// Seconds a reading takes to follow the model (a building's thermal
+    /// mass, a street's quick response).
+    pub(crate) fn lag_s(self) -> f64 {
+        match self {
+            CityValue::Energy => 20.0,
+            CityValue::Indoor => 60.0,
+            // Pollution disperses slowly; a car park fills over minutes.
+            CityValue::Pm25 | CityValue::Aqi => 45.0,
+            CityValue::No2 => 20.0,
+            CityValue::ParkAvailable => 30.0,
+            _ => 5.0,
+        }
+    }
+
+    /// Where the model puts the reading now, in its range `lo..hi`; `size`
+    /// (0.5 to 1) is the building's or street's share of the biggest, `km`
+    /// its distance from the centre.
+    pub(crate) fn target(self, clock_s: f64, lo: f64, hi: f64, size: f64, km: f64) -> f64 {
+        let (h, weekday) = day_hour(city_hours(clock_s));
+        let (out_c, occ) = (outdoor_c(h), occupancy(h, weekday));
+        let d = demand(h, weekday, km);
+        let span = hi - lo;
+        match self {
+            CityValue::Energy => lo + span * size * building_load(occ, out_c),
+            CityValue::Indoor => indoor_setpoint_c(occ, out_c).clamp(lo, hi),
+            CityValue::Occupancy => lo + span * occ,
+            CityValue::Intensity => lo + span * size * d,
+            CityValue::Speed => lo + span * 0.9 * speed_share(d),
+            CityValue::LaneOccupancy => lo + span * 0.7 * d,
+            CityValue::Pm25 => pm25(d),
+            CityValue::No2 => NO2_BACKGROUND + NO2_PER_DEMAND * d,
+            CityValue::Aqi => aqi_of_pm25(pm25(d)),
+            CityValue::ParkTotal => park_total(size),
+            CityValue::ParkAvailable => {
+                let fill = 0.1 + 0.85 * occ;
+                (park_total(size) * (1.0 - fill)).round()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_follows_the_epa_breakpoints() {
+        // Worked from the table: 9.0 → 50; 35.4 → 100; 12.0 → 51 + 49/26.3 ×
+        // 2.9 = 56.4 → 56; 55.4 → 150; 9.05 truncates to 9.0 → 50.
+        assert_eq!(aqi_of_pm25(9.0), 50.0);
+        assert_eq!(aqi_of_pm25(35.4), 100.0);
+        assert_eq!(aqi_of_pm25(12.0), 56.0);
+        assert_eq!(aqi_of_pm25(55.4), 150.0);
+        assert_eq!(aqi_of_pm25(9.05), 50.0);
+        assert_eq!(aqi_of_pm25(0.0), 0.0);
+        assert_eq!(aqi_of_pm25(400.0), 500.0);
+    }
+
+    #[test]
+    fn pollution_follows_traffic_and_car_parks_fill_by_day() {
+        let at = |v: CityValue, clock_s: f64| v.target(clock_s, 0.0, 400.0, 1.0, 0.0);
+        // 08:00 Monday (the morning rush in the centre) against 03:00 Tuesday.
+        let (rush, night) = (
+            (8.0 - START_H) / 24.0 * DAY_S,
+            (27.0 - START_H) / 24.0 * DAY_S,
+        );
+        assert!(at(CityValue::Pm25, rush) > at(CityValue::Pm25, night) + 10.0);
+        assert!(at(CityValue::No2, rush) > at(CityValue::No2, night) + 30.0);
+        // The biggest car park has 400 spots; at 11:00 it is 90% full.
+        assert_eq!(at(CityValue::ParkTotal, rush), 400.0);
+        let eleven = (11.0 - START_H) / 24.0 * DAY_S;
+        let fill = 0.1 + 0.85 * occupancy(11.0, true);
+        assert_eq!(
+            at(CityValue::ParkAvailable, eleven),
+            (400.0 * (1.0 - fill)).round()
+        );
+        assert!(at(CityValue::ParkAvailable, night) > 300.0);
+    }
 
     #[test]
     fn the_clock_starts_monday_at_six_and_a_day_takes_24_minutes() {

@@ -2,7 +2,8 @@
 //! noise, wear and faults, stepped in plain Rust and seeded, so a run is
 //! reproducible and testable without a broker.
 
-use crate::scene::format::{BUILDING_KIND, STREET_KIND, SceneDef, SensorDef};
+use super::city::CityValue;
+use crate::scene::format::{SceneDef, SensorDef};
 use crate::sim::line::{Line, MachineState, Start};
 
 pub use crate::sim::Rng;
@@ -27,62 +28,6 @@ enum Signal {
     /// A building's or street's value, from the city model (`plant::city`).
     City(CityValue),
     Other,
-}
-
-/// What a city twin's sensor reports (by its name; see docs/city.md).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum CityValue {
-    Energy,
-    Indoor,
-    Occupancy,
-    Intensity,
-    Speed,
-    LaneOccupancy,
-}
-
-impl CityValue {
-    fn of(kind: &str, sensor: &SensorDef) -> Option<CityValue> {
-        let n = sensor.name.to_ascii_lowercase();
-        let has = |w: &str| n.contains(w);
-        match kind {
-            BUILDING_KIND if has("energy") || has("power") => Some(CityValue::Energy),
-            BUILDING_KIND if has("temp") => Some(CityValue::Indoor),
-            BUILDING_KIND if has("occupancy") => Some(CityValue::Occupancy),
-            STREET_KIND if has("speed") => Some(CityValue::Speed),
-            STREET_KIND if has("intensity") || has("flow") => Some(CityValue::Intensity),
-            STREET_KIND if has("occupancy") => Some(CityValue::LaneOccupancy),
-            _ => None,
-        }
-    }
-
-    /// Seconds a reading takes to follow the model (a building's thermal
-    /// mass, a street's quick response).
-    fn lag_s(self) -> f64 {
-        match self {
-            CityValue::Energy => 20.0,
-            CityValue::Indoor => 60.0,
-            _ => 5.0,
-        }
-    }
-
-    /// Where the model puts the reading now, in its range `lo..hi`; `size`
-    /// (0.5 to 1) is the building's or street's share of the biggest, `km`
-    /// its distance from the centre.
-    fn target(self, clock_s: f64, lo: f64, hi: f64, size: f64, km: f64) -> f64 {
-        use super::city::*;
-        let (h, weekday) = day_hour(city_hours(clock_s));
-        let (out_c, occ) = (outdoor_c(h), occupancy(h, weekday));
-        let d = demand(h, weekday, km);
-        let span = hi - lo;
-        match self {
-            CityValue::Energy => lo + span * size * building_load(occ, out_c),
-            CityValue::Indoor => indoor_setpoint_c(occ, out_c).clamp(lo, hi),
-            CityValue::Occupancy => lo + span * occ,
-            CityValue::Intensity => lo + span * size * d,
-            CityValue::Speed => lo + span * 0.9 * speed_share(d),
-            CityValue::LaneOccupancy => lo + span * 0.7 * d,
-        }
-    }
 }
 
 impl Signal {
@@ -207,7 +152,7 @@ impl Plant {
             .collect();
         let mut readings = Vec::new();
         for (m, twin) in scene.twins.iter().enumerate() {
-            let city = [BUILDING_KIND, STREET_KIND].contains(&twin.kind.as_str());
+            let city = super::city::is_city_kind(&twin.kind);
             // Drawn for city twins only: a factory's numbers stay as they were.
             let size = if city { rng.between(0.5, 1.0) } else { 1.0 };
             let [x, _, z] = twin.transform.translation;
@@ -387,7 +332,11 @@ impl Plant {
                     target += (r.limit - target).max(0.0) * m.wear.min(1.15);
                 }
                 r.level += (target - r.level) * (1.0 - (-dt / c.lag_s()).exp());
-                *out = r.level + self.rng.normal() * noise * span;
+                *out = if c.is_count() {
+                    r.level.round()
+                } else {
+                    r.level + self.rng.normal() * noise * span
+                };
                 continue;
             }
             let nominal = r.lo + busy * span;

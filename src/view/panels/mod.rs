@@ -90,13 +90,23 @@ fn dot(ui: &mut egui::Ui, color: egui::Color32) {
 }
 
 fn format_value(value: Option<f64>, unit: &str) -> String {
-    match value {
-        None => "—".into(),
-        // Counts (parts made, parts waiting) read as whole numbers.
-        Some(v) if unit == "parts" && v.fract() == 0.0 => format!("{v:.0} {unit}"),
-        Some(v) if v.abs() >= 1000.0 => format!("{v:.0} {unit}"),
-        Some(v) if v.abs() >= 100.0 => format!("{v:.1} {unit}"),
-        Some(v) => format!("{v:.2} {unit}"),
+    let Some(v) = value else {
+        return "—".into();
+    };
+    // Counts (parts made, parts waiting, free spots, an index) read as
+    // whole numbers.
+    let count = ["parts", "spots", ""].contains(&unit) && v.fract() == 0.0;
+    let number = if count || v.abs() >= 1000.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    };
+    if unit.is_empty() {
+        number
+    } else {
+        format!("{number} {unit}")
     }
 }
 
@@ -111,5 +121,9 @@ mod tests {
         assert_eq!(format_value(Some(12.0), "°C"), "12.00 °C");
         assert_eq!(format_value(Some(1234.4), "rpm"), "1234 rpm");
         assert_eq!(format_value(None, "parts"), "—");
+        assert_eq!(format_value(Some(229.0), "spots"), "229 spots");
+        // An index has no unit: no trailing space.
+        assert_eq!(format_value(Some(64.0), ""), "64");
+        assert_eq!(format_value(Some(6.5), ""), "6.50");
     }
 }
