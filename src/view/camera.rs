@@ -14,7 +14,7 @@ const MIN_DISTANCE_M: f32 = 3.0;
 const MAX_DISTANCE_M: f32 = 4_000.0;
 
 pub(crate) fn plugin(app: &mut App) {
-    app.add_systems(Update, orbit.in_set(TwinSet::Present));
+    app.add_systems(Update, (top_down, orbit).chain().in_set(TwinSet::Present));
 }
 
 #[derive(Component, Debug, Clone, Copy)]
@@ -45,33 +45,40 @@ impl OrbitCamera {
 /// The pitch of the top-down view (radians, the orbit's steepest).
 const TOP_DOWN_PITCH: f32 = 1.5;
 
+/// `T`: look straight down, and back to the pitch before.
+fn top_down(
+    keys: Res<ButtonInput<KeyCode>>,
+    egui_input: Option<Res<EguiWantsInput>>,
+    mut cameras: Query<&mut OrbitCamera>,
+    mut before: Local<Option<f32>>,
+) {
+    let typing = egui_input.is_some_and(|e| e.wants_any_keyboard_input());
+    if typing || !keys.just_pressed(KeyCode::KeyT) {
+        return;
+    }
+    let back = before.take();
+    for mut orbit in &mut cameras {
+        match back {
+            Some(pitch) => orbit.pitch = pitch,
+            None => {
+                *before = Some(orbit.pitch);
+                orbit.pitch = TOP_DOWN_PITCH;
+            }
+        }
+    }
+}
+
 pub(crate) fn orbit(
     buttons: Res<ButtonInput<MouseButton>>,
-    keys: Res<ButtonInput<KeyCode>>,
     motion: Res<AccumulatedMouseMotion>,
     scroll: Res<AccumulatedMouseScroll>,
     egui_input: Option<Res<EguiWantsInput>>,
     windows: Query<&Window>,
     mut cameras: Query<(&mut OrbitCamera, &mut Transform, &Camera, &GlobalTransform)>,
-    mut before_top_down: Local<Option<f32>>,
 ) {
-    let over_ui = egui_input
-        .as_ref()
-        .is_some_and(|e| e.wants_any_pointer_input());
-    let typing = egui_input
-        .as_ref()
-        .is_some_and(|e| e.wants_any_keyboard_input());
+    let over_ui = egui_input.is_some_and(|e| e.wants_any_pointer_input());
     let cursor = windows.iter().next().and_then(Window::cursor_position);
     for (mut orbit, mut transform, camera, global) in &mut cameras {
-        if !typing && keys.just_pressed(KeyCode::KeyT) {
-            match before_top_down.take() {
-                Some(pitch) => orbit.pitch = pitch,
-                None => {
-                    *before_top_down = Some(orbit.pitch);
-                    orbit.pitch = TOP_DOWN_PITCH;
-                }
-            }
-        }
         if !over_ui {
             let delta = motion.delta;
             if buttons.pressed(MouseButton::Left) {
