@@ -252,3 +252,24 @@ fn no_forecast_warning_once_the_value_is_past_its_alarm_limit() {
         vec![(Rule::HighHigh, State::Active), (Rule::High, State::Active)]
     );
 }
+
+#[test]
+fn every_alarm_has_its_own_id_and_acknowledging_one_leaves_the_other() {
+    // High and high-high raised together: ids 1 and 2 (in raising order);
+    // acknowledging the high-high (id 2) leaves the high active.
+    let (mut book, mut watch) = (AlarmBook::default(), Watch::default());
+    run(&mut book, &mut watch, &[(0.0, 90.0), (2.0, 90.0)]);
+    let ids: Vec<(u64, Rule)> = book.newest_first().map(|a| (a.id, a.rule)).collect();
+    assert_eq!(ids, vec![(2, Rule::HighHigh), (1, Rule::High)]);
+    assert!(book.acknowledge(2, 3.0));
+    assert_eq!(
+        rules_of(&book),
+        vec![
+            (Rule::HighHigh, State::Acknowledged),
+            (Rule::High, State::Active)
+        ]
+    );
+    // An id acknowledged twice, or one that does not exist: nothing to do.
+    assert!(!book.acknowledge(2, 4.0));
+    assert!(!book.acknowledge(9, 4.0));
+}
