@@ -261,6 +261,8 @@ fn every_alarm_has_its_own_id_and_acknowledging_one_leaves_the_other() {
     run(&mut book, &mut watch, &[(0.0, 90.0), (2.0, 90.0)]);
     let ids: Vec<(u64, Rule)> = book.newest_first().map(|a| (a.id, a.rule)).collect();
     assert_eq!(ids, vec![(2, Rule::HighHigh), (1, Rule::High)]);
+    assert!(!book.is_empty());
+    assert_eq!(book.len(), 2);
     assert!(book.acknowledge(2, 3.0));
     assert_eq!(
         rules_of(&book),
