@@ -250,6 +250,27 @@ mod tests {
     }
 
     #[test]
+    fn a_router_with_one_filter_agrees_with_matches_too() {
+        // Alone, each filter's router must still take the wildcard path
+        // (a lone "#" or "a/+": the root has only a hash, or only children).
+        for filter in ["#", "a/+", "+/c", "a/#", "a/b"] {
+            let r = router_for(&[filter]);
+            for topic in ["a/b", "x/c", "a", "q/r/s"] {
+                let want: Vec<u32> = if matches(filter, topic) { vec![0] } else { vec![] };
+                assert_eq!(routed(&r, topic), want, "{filter:?} against {topic:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_filter_is_subscribed_once() {
+        // Two sensors on one topic, two on one wildcard: two subscriptions.
+        let r = router_for(&["a/b", "a/+", "a/b", "a/+"]);
+        assert_eq!(r.filters(), ["a/b".to_string(), "a/+".to_string()]);
+        assert_eq!(routed(&r, "a/b"), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
     fn deep_topics_route_too() {
         let deep = (0..40).map(|i| i.to_string()).collect::<Vec<_>>().join("/");
         let r = router_for(&["0/+/#", &deep]);
