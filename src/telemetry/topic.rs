@@ -256,7 +256,11 @@ mod tests {
         for filter in ["#", "a/+", "+/c", "a/#", "a/b"] {
             let r = router_for(&[filter]);
             for topic in ["a/b", "x/c", "a", "q/r/s"] {
-                let want: Vec<u32> = if matches(filter, topic) { vec![0] } else { vec![] };
+                let want: Vec<u32> = if matches(filter, topic) {
+                    vec![0]
+                } else {
+                    vec![]
+                };
                 assert_eq!(routed(&r, topic), want, "{filter:?} against {topic:?}");
             }
         }
