@@ -1,6 +1,6 @@
 //! The city window (bottom left, over a city only): which value colours
 //! the buildings and which the streets, each with its ramp and range as a
-//! legend, and the map's attribution, always on screen with the map.
+//! legend; and the map's attribution, always on screen with the map.
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
@@ -42,7 +42,14 @@ pub(super) fn city_panel(
             );
             picker(ui, "Buildings", &city.buildings, &mut picked.building);
             picker(ui, "Streets", &city.streets, &mut picked.street);
-            ui.separator();
+        });
+    // The map's credit, which its licence asks for wherever it is shown:
+    // in the bottom right corner, over every window, never collapsed.
+    egui::Area::new(egui::Id::new("attribution"))
+        .anchor(egui::Align2::RIGHT_BOTTOM, [-10.0, 0.0])
+        .order(egui::Order::Foreground)
+        .interactable(false)
+        .show(ctx, |ui| {
             ui.label(egui::RichText::new(format!("Map data {}", file.head.attribution)).small());
         });
     if picked != *metric {
