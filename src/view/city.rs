@@ -89,7 +89,7 @@ fn draw_city(
     let Some(SceneSpawned { scene }) = spawned.read().last() else {
         return;
     };
-    let city = scene.kind == SceneKind::City;
+    let city = scene.kind == SceneKind::City || scene.city.is_some();
     for mut v in &mut floors {
         *v = if city {
             Visibility::Hidden
