@@ -143,6 +143,29 @@ pub(crate) fn indoor_setpoint_c(occupancy: f64, outdoor_c: f64) -> f64 {
     19.5 + 1.5 * occupied - 0.02 * (HEATING_BASE_C - outdoor_c).max(0.0)
 }
 
+/// The city's time and what follows from it alone, worked out once per
+/// plant step for every reading.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct CityNow {
+    hour: f64,
+    weekday: bool,
+    outdoor_c: f64,
+    occupancy: f64,
+}
+
+impl CityNow {
+    /// At `clock_s` seconds of the plant's clock.
+    pub(crate) fn at(clock_s: f64) -> CityNow {
+        let (hour, weekday) = day_hour(city_hours(clock_s));
+        CityNow {
+            hour,
+            weekday,
+            outdoor_c: outdoor_c(hour),
+            occupancy: occupancy(hour, weekday),
+        }
+    }
+}
+
 /// What a city twin's sensor reports (by its name; see docs/city.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum CityValue {
@@ -201,13 +224,17 @@ impl CityValue {
         }
     }
 
-    /// Where the model puts the reading now, in its range `lo..hi`; `size`
-    /// (0.5 to 1) is the building's or street's share of the biggest, `km`
-    /// its distance from the centre.
-    pub(crate) fn target(self, clock_s: f64, lo: f64, hi: f64, size: f64, km: f64) -> f64 {
-        let (h, weekday) = day_hour(city_hours(clock_s));
-        let (out_c, occ) = (outdoor_c(h), occupancy(h, weekday));
-        let d = demand(h, weekday, km);
+    /// Where the model puts the reading `now`, in its range `lo..hi`;
+    /// `size` (0.5 to 1) is the building's or street's share of the
+    /// biggest, `km` its distance from the centre.
+    pub(crate) fn target(self, now: &CityNow, lo: f64, hi: f64, size: f64, km: f64) -> f64 {
+        let CityNow {
+            hour,
+            weekday,
+            outdoor_c: out_c,
+            occupancy: occ,
+        } = *now;
+        let d = demand(hour, weekday, km);
         let span = hi - lo;
         match self {
             CityValue::Energy => lo + span * size * building_load(occ, out_c),
@@ -247,7 +274,7 @@ mod tests {
 
     #[test]
     fn pollution_follows_traffic_and_car_parks_fill_by_day() {
-        let at = |v: CityValue, clock_s: f64| v.target(clock_s, 0.0, 400.0, 1.0, 0.0);
+        let at = |v: CityValue, clock_s: f64| v.target(&CityNow::at(clock_s), 0.0, 400.0, 1.0, 0.0);
         // 08:00 Monday (the morning rush in the centre) against 03:00 Tuesday.
         let (rush, night) = (
             (8.0 - START_H) / 24.0 * DAY_S,

@@ -2,7 +2,7 @@
 //! noise, wear and faults, stepped in plain Rust and seeded, so a run is
 //! reproducible and testable without a broker.
 
-use super::city::CityValue;
+use super::city::{CityNow, CityValue};
 use crate::scene::format::{SceneDef, SensorDef};
 use crate::sim::line::{Line, MachineState, Start};
 
@@ -174,7 +174,7 @@ impl Plant {
                 };
                 let (idle, _, _, _) = signal.shape();
                 let level = match signal {
-                    Signal::City(c) => c.target(0.0, lo, hi, size, km),
+                    Signal::City(c) => c.target(&CityNow::at(0.0), lo, hi, size, km),
                     _ => lo + idle * (hi - lo),
                 };
                 readings.push(Reading {
@@ -293,6 +293,7 @@ impl Plant {
                 m.fault_left = self.rng.between(5.0, 12.0);
             }
         }
+        let city_now = CityNow::at(self.clock);
         for (r, out) in self.readings.iter_mut().zip(&mut self.values) {
             let m = &self.machines[r.machine];
             if let Signal::Queue(station) = r.signal {
@@ -327,7 +328,7 @@ impl Plant {
             if let Signal::City(c) = r.signal {
                 // The model's value; the wearing building drifts from it
                 // towards its limit (faults are a machine's, not a city's).
-                let mut target = c.target(self.clock, r.lo, r.hi, r.size, r.km);
+                let mut target = c.target(&city_now, r.lo, r.hi, r.size, r.km);
                 if c == CityValue::Energy {
                     target += (r.limit - target).max(0.0) * m.wear.min(1.15);
                 }
