@@ -84,9 +84,23 @@ fn twin(city: &CityDef, kind: &str, id: &str, name: String, at: [f64; 2]) -> Twi
     }
 }
 
+/// Reads the map (`bytes`, as the caller fetched them: the asset server,
+/// or the disk) and expands the scene with it. Errors name the scene file
+/// and the map.
+pub(crate) fn expand_with(
+    scene: &mut SceneDef,
+    scene_file: &str,
+    name: &str,
+    bytes: Result<Vec<u8>, String>,
+) -> Result<CityFile, String> {
+    let bytes = bytes.map_err(|e| format!("{scene_file}: city map {name}: {e}"))?;
+    let map = read_map(&bytes, name).map_err(|e| format!("{scene_file}: city map {e}"))?;
+    expand(scene, &map).map_err(|e| format!("{scene_file}: {e}"))?;
+    Ok(map)
+}
+
 /// `expand` with the map read from `assets` (the command line's way: the
-/// app reads it through its asset server). Errors name the scene file and
-/// the map.
+/// app reads it through its asset server).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn expand_from_disk(
     scene: &mut SceneDef,
@@ -96,10 +110,8 @@ pub fn expand_from_disk(
     let Some(name) = scene.city.as_ref().map(|c| c.map.clone()) else {
         return Ok(());
     };
-    let bytes = std::fs::read(assets.join(&name))
-        .map_err(|e| format!("{scene_file}: city map {name}: {e}"))?;
-    let map = read_map(&bytes, &name).map_err(|e| format!("{scene_file}: city map {e}"))?;
-    expand(scene, &map).map_err(|e| format!("{scene_file}: {e}"))
+    let bytes = std::fs::read(assets.join(&name)).map_err(|e| e.to_string());
+    expand_with(scene, scene_file, &name, bytes).map(|_| ())
 }
 
 /// The middle of a set of map points (the mean of their corners' box).

@@ -76,11 +76,9 @@ impl AssetLoader for SceneLoader {
                 let bytes = ctx
                     .read_asset_bytes(name.clone())
                     .await
-                    .map_err(|e| SceneLoadError::Io(format!("{file}: city map {name}: {e}")))?;
-                let map = crate::city::scene::read_map(&bytes, &name)
-                    .map_err(|e| SceneLoadError::Io(format!("{file}: city map {e}")))?;
-                crate::city::scene::expand(&mut def, &map)
-                    .map_err(|e| SceneLoadError::Io(format!("{file}: {e}")))?;
+                    .map_err(|e| e.to_string());
+                let map = crate::city::scene::expand_with(&mut def, &file, &name, bytes)
+                    .map_err(SceneLoadError::Io)?;
                 Some(std::sync::Arc::new(map))
             }
             None => None,
