@@ -133,6 +133,17 @@ pub fn click(pointer: &Pointer, label: &str) -> bool {
     }
 }
 
+/// The first `n` labels on screen, for a failing step's message.
+pub fn on_screen(pointer: &Pointer, n: usize) -> Vec<String> {
+    let shared = pointer.0.lock().unwrap();
+    shared
+        .widgets
+        .iter()
+        .take(n)
+        .map(|(l, _)| l.clone())
+        .collect()
+}
+
 pub fn visible(pointer: &Pointer, label: &str) -> bool {
     pointer.0.lock().unwrap().find(label).is_some()
 }
