@@ -163,6 +163,12 @@ fn the_page_shows_the_live_factory_and_what_is_published_to_it() {
         "{shown}; snapshot {}",
         short(&s)
     );
+    // The page is still alive (the viewer does not exit as the native one
+    // does): its frames go on after the error.
+    let frames = s["frames"].as_u64().unwrap_or(0);
+    page.until("frames after the error", Duration::from_secs(60), |s| {
+        s["frames"].as_u64().unwrap_or(0) > frames + 2
+    });
     // And a broker URL that is not a WebSocket one, before anything starts.
     page.navigate(&format!(
         "http://127.0.0.1:{http}/?broker=mqtt://127.0.0.1:1883"

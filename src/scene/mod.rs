@@ -150,8 +150,10 @@ fn load_scene(mut commands: Commands, path: Option<Res<ScenePath>>, server: Res<
     });
 }
 
-/// Logs a failed load. With no good scene to fall back on, the app exits
-/// with status 2, so a script or test sees the error rather than an empty twin.
+/// Logs a failed load. With no good scene to fall back on, a native app
+/// exits with status 2, so a script or test sees the error rather than an
+/// empty twin. The page keeps running instead: exiting would stop its frame
+/// loop before the error reached the page's status line and snapshot.
 fn report_load_failures(
     mut failures: MessageReader<AssetLoadFailedEvent<SceneAsset>>,
     active: Option<ResMut<ActiveScene>>,
@@ -172,7 +174,9 @@ fn report_load_failures(
             warn!("scene not reloaded, keeping the last good one: {message}");
         } else {
             error!("{message}");
-            exit.write(AppExit::from_code(2));
+            if cfg!(not(target_arch = "wasm32")) {
+                exit.write(AppExit::from_code(2));
+            }
         }
         active.error = Some(message);
     }
