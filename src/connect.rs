@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use twinscape::telemetry::{BrokerUrl, TelemetrySource, broker};
+use twinscape::telemetry::{BrokerUrl, Delivery, TelemetrySource, broker};
 
 use super::{CliError, Common, say};
 
@@ -39,6 +39,76 @@ pub(crate) fn telemetry_source(
             )
         }
     })
+}
+
+/// `--broker` with its TLS files. Parsed by us, not by clap, whose error
+/// would repeat a password given in the URL (which is refused).
+pub(crate) fn parse_broker(common: &Common) -> Result<Option<BrokerUrl>, CliError> {
+    let broker = common
+        .broker
+        .as_deref()
+        .map(str::parse::<BrokerUrl>)
+        .transpose()
+        .map_err(CliError::BrokerUrl)?
+        .map(|url| with_tls(url, common))
+        .transpose()?;
+    if broker.is_none() && (common.ca.is_some() || common.cert.is_some()) {
+        return Err(CliError::BrokerUrl(
+            "--ca, --cert and --key are for an mqtts:// broker given with --broker".into(),
+        ));
+    }
+    Ok(broker)
+}
+
+/// The delivery promise: lossless (QoS 1) by default with `--broker`, at
+/// most once with the embedded broker, which lives and dies with the twin
+/// (so a persistent session there would keep nothing).
+pub(crate) fn delivery(
+    common: &Common,
+    source: &TelemetrySource,
+    scene: &Path,
+) -> Result<Delivery, CliError> {
+    let external = common.broker.is_some() && matches!(source, TelemetrySource::Mqtt(_));
+    if !external && (common.qos.is_some() || common.client_id.is_some()) {
+        return Err(CliError::Delivery(
+            "--qos and --client-id are for a broker given with --broker \
+             (the embedded broker delivers at QoS 0)"
+                .into(),
+        ));
+    }
+    Ok(match (external, common.qos.unwrap_or(1)) {
+        (true, 1) => Delivery::Lossless {
+            client_id: match &common.client_id {
+                Some(id) if id.is_empty() || id.len() > MAX_CLIENT_ID => {
+                    return Err(CliError::Delivery(format!(
+                        "--client-id \"{id}\": 1 to {MAX_CLIENT_ID} characters"
+                    )));
+                }
+                Some(id) => id.clone(),
+                None => {
+                    let path = std::path::absolute(scene).unwrap_or_else(|_| scene.into());
+                    twinscape::telemetry::delivery::default_client_id(
+                        &path.to_string_lossy(),
+                        &host_name(),
+                    )
+                }
+            },
+        },
+        _ => Delivery::AtMostOnce,
+    })
+}
+
+/// The longest `--client-id` taken (bytes): MQTT 3.1.1 guarantees 23;
+/// mosquitto, EMQX and HiveMQ take up to 65,535.
+const MAX_CLIENT_ID: usize = 256;
+
+/// This machine's name (for the default client id), or "" where unknown.
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// `mqtts://`: the TLS configuration from `--ca`, `--cert` and `--key`, read

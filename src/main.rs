@@ -13,7 +13,7 @@ use twinscape::app::{Options, headless_app};
 use twinscape::recording::{RecorderRes, Replay, Speed, format_time};
 use twinscape::scene::format;
 use twinscape::sim::line::{Scenario, Start};
-use twinscape::telemetry::{BrokerUrl, TelemetrySource};
+use twinscape::telemetry::TelemetrySource;
 
 /// A digital twin you can see: live MQTT data drives a 3D factory.
 ///
@@ -143,6 +143,15 @@ struct Common {
     /// Also run the simulated plant against the broker.
     #[arg(long, global = true)]
     simulate: bool,
+    /// --broker's delivery: 1 (the default) is lossless (QoS 1, a persistent
+    /// session, each message acknowledged once applied); 0 drops what the
+    /// twin cannot take, and counts it. The embedded broker uses 0.
+    #[arg(long, value_name = "0|1", global = true, value_parser = clap::value_parser!(u8).range(0..=1))]
+    qos: Option<u8>,
+    /// The lossless session's client id (default: the scene's name and a
+    /// hash of its path and this host's name).
+    #[arg(long, value_name = "ID", global = true)]
+    client_id: Option<String>,
     /// The port the embedded broker tries first.
     #[arg(long, default_value_t = 1883, value_name = "PORT", global = true)]
     port: u16,
@@ -234,6 +243,8 @@ enum CliError {
     Tls(#[from] twinscape::telemetry::tls::TlsError),
     #[error("broker password: {0}")]
     Password(String),
+    #[error("{0}")]
+    Delivery(String),
     #[error("cannot read backtest scores {path}: {source}")]
     ReadScores {
         path: String,
@@ -384,30 +395,11 @@ fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
         }) => commands::backtest(&scene, &common, &models, every, json.as_deref()),
         Some(Mode::Simulate { run_for, out }) => commands::simulate(&scene, &common, run_for, &out),
         Some(Mode::Serve(args)) => {
-            let broker = parse_broker(&common)?;
+            let broker = connect::parse_broker(&common)?;
             serve::serve(&scene, &scene_path, &common, broker, args)
         }
         mode => run_twin(mode, common, scene_path, scene),
     }
-}
-
-/// `--broker` with its TLS files. Parsed here, not by clap, whose error
-/// would repeat a password given in the URL (which is refused).
-fn parse_broker(common: &Common) -> Result<Option<BrokerUrl>, CliError> {
-    let broker = common
-        .broker
-        .as_deref()
-        .map(str::parse::<BrokerUrl>)
-        .transpose()
-        .map_err(CliError::BrokerUrl)?
-        .map(|url| connect::with_tls(url, common))
-        .transpose()?;
-    if broker.is_none() && (common.ca.is_some() || common.cert.is_some()) {
-        return Err(CliError::BrokerUrl(
-            "--ca, --cert and --key are for an mqtts:// broker given with --broker".into(),
-        ));
-    }
-    Ok(broker)
 }
 
 /// The twin itself: the viewer (default) or headless.
@@ -418,7 +410,7 @@ fn run_twin(
     scene: format::SceneDef,
 ) -> Result<AppExit, CliError> {
     check_what_ifs(&scene, &scene_path, &common.what_if)?;
-    let broker = parse_broker(&common)?;
+    let broker = connect::parse_broker(&common)?;
     // What the viewer is given, checked before anything starts.
     let (select, scores) = match &mode {
         Some(Mode::View { select, scores, .. }) => (
@@ -436,6 +428,7 @@ fn run_twin(
     };
     let (replay, recorder) = open_recordings(&common)?;
     let (source, simulate, _) = connect::telemetry_source(&common, broker, replay.is_some())?;
+    let delivery = connect::delivery(&common, &source, &scene_path)?;
     let _plant = match (&source, simulate) {
         (TelemetrySource::Mqtt(broker), true) => Some({
             let fed: usize = twinscape::plant::outlets(&scene)
@@ -462,6 +455,7 @@ fn run_twin(
         recorder,
         plan,
         line: scene.process.clone(),
+        delivery,
     };
     Ok(match mode {
         Some(Mode::Headless { run_for, snapshot }) => {
@@ -487,7 +481,8 @@ fn run_twin(
 fn run_headless(mut opts: Options, data: Data) -> AppExit {
     opts.unpaced = data.replay.as_ref().is_some_and(|r| r.speed == Speed::Max);
     let mut app = headless_app(&opts);
-    app.insert_resource(data.plan);
+    app.insert_resource(data.plan)
+        .insert_resource(data.delivery);
     if let Some(mut replay) = data.replay {
         // Every headless frame is 1/60 s of replay time, however long
         // it really takes, so a replay gives the same numbers anywhere.
@@ -516,6 +511,7 @@ struct Data {
     plan: twinscape::whatif::WhatIfPlan,
     /// The scene's process model, to find `--what-if`'s scenario in the panel's list.
     line: Option<twinscape::scene::format::LineDef>,
+    delivery: twinscape::telemetry::Delivery,
 }
 
 #[cfg(feature = "viewer")]
@@ -533,6 +529,7 @@ fn run_viewer(
         }
     });
     let mut app = twinscape::view::viewer_app(opts, plan);
+    app.insert_resource(data.delivery);
     if let Some(Selection { twin, sensor }) = select {
         let id = match sensor {
             Some(sensor) => format!("{twin}/{sensor}"),

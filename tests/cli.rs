@@ -278,6 +278,33 @@ fn bad_flags_are_explained() {
         String::from_utf8_lossy(&output.stderr)
             .contains("cannot read scene /nonexistent/x.scene.ron")
     );
+
+    // Delivery flags: only with --broker, QoS 0 or 1, a client id of some length.
+    for (args, says) in [
+        (
+            &["headless", "--qos", "1", "--for", "1"][..],
+            "--qos and --client-id are for a broker given with --broker",
+        ),
+        (
+            &["headless", "--broker", "mqtt://127.0.0.1:1", "--qos", "2"][..],
+            "2 is not in 0..=1",
+        ),
+        (
+            &[
+                "headless",
+                "--broker",
+                "mqtt://127.0.0.1:1",
+                "--client-id",
+                "",
+            ][..],
+            "--client-id \"\": 1 to 256 characters",
+        ),
+    ] {
+        let output = twinscape().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! before `apply_samples` drains that channel. The recorder learns each
 //! scene's sensor names the same way, takes the samples `apply_samples`
 //! applied (its `AppliedSamples`) right after it, and `flush_recorder`
-//! writes them out about once a second.
+//! writes them out about once a second, and before every acknowledgement.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -21,6 +21,7 @@ use crate::TwinSet;
 use crate::scene::SceneSpawned;
 use crate::scene::format::SensorRef;
 use crate::scene::index::SceneIndex;
+use crate::telemetry::delivery::{Acknowledge, PendingAcks};
 use crate::telemetry::{
     AppliedSamples, Ingest, Router, Sample, SampleChannel, TwinClock, apply_samples,
 };
@@ -47,7 +48,12 @@ pub(crate) fn plugin(app: &mut App) {
             .in_set(TwinSet::Ingest)
             .after(apply_samples),
     )
-    .add_systems(Last, flush_recorder.run_if(resource_exists::<RecorderRes>));
+    .add_systems(
+        Last,
+        flush_recorder
+            .run_if(resource_exists::<RecorderRes>)
+            .before(Acknowledge),
+    );
 }
 
 /// The recorder as a resource, with when it last flushed.
@@ -132,13 +138,17 @@ fn record_applied(
     }
 }
 
+/// Flushes about once a second, on exit, and in every frame that
+/// acknowledges messages (lossless ingest): what the broker is told was
+/// applied is in the file first.
 fn flush_recorder(
     time: Res<Time<Real>>,
     mut rec: ResMut<RecorderRes>,
     exits: MessageReader<AppExit>,
+    acks: Res<PendingAcks>,
 ) {
     let now = time.elapsed_secs_f64();
-    if now - rec.last_flush < FLUSH_INTERVAL_S && exits.is_empty() {
+    if now - rec.last_flush < FLUSH_INTERVAL_S && exits.is_empty() && !acks.any() {
         return;
     }
     rec.last_flush = now;

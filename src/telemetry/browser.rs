@@ -198,7 +198,9 @@ impl Link {
             }
             Event::Message { topic, payload } => {
                 // A closed channel means the app is gone, and the page with it.
-                ingest_message(&self.router, &topic, &payload, &self.tx, counters);
+                ingest_message(&self.router, &topic, &payload, counters, |s| {
+                    self.tx.try_send(s)
+                });
             }
             Event::Disconnected { why, .. } => {
                 counters.set_link(LinkState::Reconnecting);

@@ -6,6 +6,7 @@
 //! scene's router, and `apply_samples` drains the bounded channel once per
 //! frame into the sensors' `SensorValue`s.
 
+pub mod delivery;
 pub mod payload;
 pub mod topic;
 pub mod ws;
@@ -26,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
+pub use delivery::Delivery;
 pub use payload::Sample;
 pub use topic::Router;
 
@@ -43,12 +45,14 @@ pub(crate) fn plugin(app: &mut App) {
     app.insert_resource(SampleChannel { tx, rx })
         .init_resource::<Ingest>()
         .init_resource::<TwinClock>()
+        .init_resource::<delivery::PendingAcks>()
         .add_systems(
             Update,
             (tick_clock, start_ingest, apply_samples)
                 .chain()
                 .in_set(TwinSet::Ingest),
-        );
+        )
+        .add_systems(Last, delivery::acknowledge.in_set(delivery::Acknowledge));
 }
 
 /// The twin's "now", in seconds since the Unix epoch: the wall clock for
@@ -256,26 +260,30 @@ impl FromStr for BrokerUrl {
 
 /// One MQTT message into samples on the channel, counted the same way by
 /// every ingest (the native thread, the browser's socket): `received`;
-/// `dropped` for each sample a full channel refused; `rejected`, with the
-/// reason, for what could not be decoded or bound. False once the channel
-/// is closed (the app has gone).
+/// `dropped` for each sample `send` refused as `Full`; `rejected`, with the
+/// reason, for what could not be decoded or bound. False once `send` says
+/// `Disconnected` (the app has gone, or the ingest stops).
 pub(crate) fn ingest_message(
     router: &Router,
     topic: &str,
     payload: &[u8],
-    tx: &Sender<Sample>,
     counters: &IngestCounters,
+    mut send: impl FnMut(Sample) -> Result<(), TrySendError<Sample>>,
 ) -> bool {
     counters.received.fetch_add(1, Ordering::Relaxed);
     let mut open = true;
-    let (_, err) =
-        payload::decode_message(router, topic, payload, now_ms(), |s| match tx.try_send(s) {
+    let (_, err) = payload::decode_message(router, topic, payload, now_ms(), |s| {
+        if !open {
+            return;
+        }
+        match send(s) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 counters.dropped.fetch_add(1, Ordering::Relaxed);
             }
             Err(TrySendError::Disconnected(_)) => open = false,
-        });
+        }
+    });
     if let Some(reject) = err {
         counters.reject(reject.to_string());
     }
@@ -299,6 +307,7 @@ pub fn now_s() -> f64 {
 fn start_ingest(
     mut spawned: MessageReader<SceneSpawned>,
     source: Option<Res<TelemetrySource>>,
+    delivery: Option<Res<Delivery>>,
     mut ingest: ResMut<Ingest>,
     channel: Res<SampleChannel>,
 ) {
@@ -310,14 +319,21 @@ fn start_ingest(
         #[cfg(not(target_arch = "wasm32"))]
         TelemetrySource::Mqtt(broker) => {
             let router = Arc::new(Router::from_scene(&event.scene));
+            let delivery = delivery.map(|d| d.clone()).unwrap_or_default();
             info!(
-                "subscribing to {} topic filter(s) on {broker}",
-                router.filters().len()
+                "subscribing to {} topic filter(s) on {broker} ({})",
+                router.filters().len(),
+                match &delivery {
+                    Delivery::AtMostOnce => "QoS 0".to_string(),
+                    Delivery::Lossless { client_id } =>
+                        format!("QoS 1, lossless, session \"{client_id}\""),
+                }
             );
             ingest.thread = None;
             ingest.counters.set_link(LinkState::Connecting);
             ingest.thread = Some(mqtt::spawn(
                 broker,
+                &delivery,
                 router,
                 channel.tx.clone(),
                 ingest.counters.clone(),
@@ -332,6 +348,7 @@ fn start_ingest(
         }
         #[cfg(target_arch = "wasm32")]
         TelemetrySource::WebSocket(url) => {
+            let _ = delivery;
             let router = Arc::new(Router::from_scene(&event.scene));
             info!(
                 "subscribing to {} topic filter(s) on {url}",
@@ -363,8 +380,12 @@ pub(crate) fn apply_samples(
     ingest: Res<Ingest>,
     mut values: Query<(&mut SensorValue, &mut History)>,
     mut tap: Option<ResMut<AppliedSamples>>,
+    mut pending: ResMut<delivery::PendingAcks>,
 ) {
     let Some(index) = index else { return };
+    // First what was queued for acknowledgement: its samples are all in
+    // the channel already, so this drain applies them.
+    delivery::take_queued(&ingest, &mut pending);
     let mut applied = 0u64;
     for sample in channel.rx.try_iter() {
         let Some(entity) = index.entity(sample.sensor) else {

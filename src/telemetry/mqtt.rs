@@ -1,16 +1,21 @@
 //! The MQTT edge: a rumqttc client on its own thread that subscribes to the
 //! scene's filters, decodes each message through the `Router` and feeds the
 //! bounded sample channel. It reconnects with backoff and resubscribes after
-//! every connect, because the session is clean.
+//! every connect. At most once (QoS 0, clean session), a full channel drops;
+//! lossless (QoS 1, persistent session, manual acknowledgements; see
+//! `delivery`), it waits for room instead, so the broker holds the rest.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
-use rumqttc::{Client, Event, MqttOptions, Packet, QoS, SubscribeFilter, SubscribeReasonCode};
+use crossbeam_channel::{Receiver, SendTimeoutError, Sender, TrySendError};
+use rumqttc::{
+    Client, Event, MqttOptions, Packet, Publish, QoS, SubscribeFilter, SubscribeReasonCode,
+};
 
+use super::delivery::Delivery;
 use super::topic::Router;
 use super::{BrokerUrl, IngestCounters, LinkState, ingest_message, now_ms};
 
@@ -18,6 +23,37 @@ use super::{BrokerUrl, IngestCounters, LinkState, ingest_message, now_ms};
 pub(crate) struct IngestThread {
     stop: Arc<AtomicBool>,
     client: Client,
+    /// Lossless: the messages decoded into the channel, in order, waiting
+    /// for their samples to be applied.
+    queued: Option<Receiver<Delivered>>,
+    /// Counts connections: an acknowledgement belongs to the one it came on.
+    generation: Arc<AtomicU64>,
+}
+
+/// A message whose samples are in the channel, and the connection it came on.
+pub(crate) struct Delivered {
+    generation: u64,
+    publish: Publish,
+}
+
+impl IngestThread {
+    /// Moves what the thread has queued so far into `into`.
+    pub(crate) fn take_queued(&self, into: &mut Vec<Delivered>) {
+        if let Some(queued) = &self.queued {
+            into.extend(queued.try_iter());
+        }
+    }
+
+    /// Acknowledges `due` in order, leaving what the client cannot take now.
+    /// One from an earlier connection is skipped: the broker redelivers it.
+    pub(crate) fn acknowledge(&self, due: &mut Vec<Delivered>) {
+        let now = self.generation.load(Ordering::Acquire);
+        let done = due
+            .iter()
+            .position(|d| d.generation == now && self.client.try_ack(&d.publish).is_err())
+            .unwrap_or(due.len());
+        due.drain(..done);
+    }
 }
 
 impl Drop for IngestThread {
@@ -44,23 +80,48 @@ pub(crate) fn options(broker: &BrokerUrl, client_id: &str) -> MqttOptions {
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// Requests (subscriptions, acknowledgements) the client queues for its
+/// event loop; an acknowledgement that does not fit waits a frame.
+const REQUEST_QUEUE: usize = 4096;
+/// How long a lossless ingest waits for room in the channel before it looks
+/// whether it should stop.
+const WAIT_FOR_ROOM: Duration = Duration::from_millis(50);
 
 pub(crate) fn spawn(
     broker: &BrokerUrl,
+    delivery: &Delivery,
     router: Arc<Router>,
     tx: Sender<Sample>,
     counters: Arc<IngestCounters>,
 ) -> IngestThread {
-    let client_id = format!("twinscape-{}-{}", std::process::id(), now_ms() % 100_000);
-    let (client, mut connection) = Client::new(options(broker, &client_id), 256);
+    let (opts, qos) = match delivery {
+        Delivery::AtMostOnce => {
+            let id = format!("twinscape-{}-{}", std::process::id(), now_ms() % 100_000);
+            (options(broker, &id), QoS::AtMostOnce)
+        }
+        Delivery::Lossless { client_id } => {
+            let mut opts = options(broker, client_id);
+            opts.set_clean_session(false).set_manual_acks(true);
+            (opts, QoS::AtLeastOnce)
+        }
+    };
+    let (client, mut connection) = Client::new(opts, REQUEST_QUEUE);
+    let (queue_tx, queued) = match qos {
+        QoS::AtMostOnce => (None, None),
+        _ => {
+            let (t, r) = crossbeam_channel::unbounded();
+            (Some(t), Some(r))
+        }
+    };
     let stop = Arc::new(AtomicBool::new(false));
-    let (stop2, client2) = (stop.clone(), client.clone());
+    let generation = Arc::new(AtomicU64::new(0));
+    let (stop2, client2, generation2) = (stop.clone(), client.clone(), generation.clone());
     // A filter another one covers is left out: brokers such as rumqttd
     // deliver a message once per matching subscription.
     let filters: Vec<SubscribeFilter> = crate::topic_filter::minimal(router.filters())
         .into_iter()
-        .map(|f| SubscribeFilter::new(f, QoS::AtMostOnce))
+        .map(|f| SubscribeFilter::new(f, qos))
         .collect();
     thread::Builder::new()
         .name("mqtt-ingest".into())
@@ -72,12 +133,31 @@ pub(crate) fn spawn(
                 }
                 match event {
                     Ok(Event::Incoming(Packet::Publish(p))) => {
-                        if !ingest_message(&router, &p.topic, &p.payload, &tx, &counters) {
+                        let open = match &queue_tx {
+                            None => ingest_message(&router, &p.topic, &p.payload, &counters, |s| {
+                                tx.try_send(s)
+                            }),
+                            Some(queue) => {
+                                let open =
+                                    ingest_message(&router, &p.topic, &p.payload, &counters, |s| {
+                                        send_waiting(&tx, s, &stop2)
+                                    });
+                                let generation = generation2.load(Ordering::Acquire);
+                                open && queue
+                                    .send(Delivered {
+                                        generation,
+                                        publish: p,
+                                    })
+                                    .is_ok()
+                            }
+                        };
+                        if !open {
                             stop2.store(true, Ordering::Relaxed);
                         }
                     }
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         backoff = MIN_BACKOFF;
+                        generation2.fetch_add(1, Ordering::AcqRel);
                         counters.set_link(LinkState::Connected);
                         counters.connects.fetch_add(1, Ordering::Relaxed);
                         if !filters.is_empty()
@@ -106,7 +186,31 @@ pub(crate) fn spawn(
             counters.set_link(LinkState::Stopped);
         })
         .expect("spawning the MQTT ingest thread");
-    IngestThread { stop, client }
+    IngestThread {
+        stop,
+        client,
+        queued,
+        generation,
+    }
+}
+
+/// Backpressure: waits for room in the channel (the broker keeps what the
+/// twin has not read yet); `Disconnected` once the app has gone or the
+/// ingest is told to stop.
+fn send_waiting(
+    tx: &Sender<Sample>,
+    mut sample: Sample,
+    stop: &AtomicBool,
+) -> Result<(), TrySendError<Sample>> {
+    loop {
+        match tx.send_timeout(sample, WAIT_FOR_ROOM) {
+            Ok(()) => return Ok(()),
+            Err(SendTimeoutError::Timeout(back)) if !stop.load(Ordering::Relaxed) => sample = back,
+            Err(SendTimeoutError::Timeout(back) | SendTimeoutError::Disconnected(back)) => {
+                return Err(TrySendError::Disconnected(back));
+            }
+        }
+    }
 }
 
 use super::payload::Sample;

@@ -13,7 +13,7 @@ use bevy::prelude::*;
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 use twinscape::app::{Options, headless_app};
 use twinscape::snapshot::{self, Snapshot};
-use twinscape::telemetry::{BrokerUrl, TelemetrySource};
+use twinscape::telemetry::{BrokerUrl, Delivery, TelemetrySource};
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -157,6 +157,11 @@ pub struct Twin {
 
 impl Twin {
     pub fn start(scene: PathBuf, broker: BrokerUrl) -> Twin {
+        Self::start_with(scene, broker, Delivery::AtMostOnce)
+    }
+
+    /// The twin with this delivery promise.
+    pub fn start_with(scene: PathBuf, broker: BrokerUrl, delivery: Delivery) -> Twin {
         let opts = Options {
             scene,
             source: TelemetrySource::Mqtt(broker),
@@ -165,6 +170,7 @@ impl Twin {
             unpaced: false,
         };
         let mut app = headless_app(&opts);
+        app.insert_resource(delivery);
         app.finish();
         app.cleanup();
         let mut twin = Twin { app };

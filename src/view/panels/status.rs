@@ -8,7 +8,7 @@ use bevy_egui::egui;
 
 use super::dot;
 use crate::recording::Replay;
-use crate::telemetry::{Ingest, LinkState, TelemetrySource};
+use crate::telemetry::{Delivery, Ingest, LinkState, TelemetrySource};
 
 /// Seconds between two readings of the message rate: long enough to smooth
 /// bursts, short enough to follow a change.
@@ -41,6 +41,7 @@ pub(super) struct BrokerLine<'w> {
     rate: Res<'w, Rate>,
     source: Option<Res<'w, TelemetrySource>>,
     replay: Option<Res<'w, Replay>>,
+    delivery: Option<Res<'w, Delivery>>,
 }
 
 impl BrokerLine<'_> {
@@ -53,7 +54,10 @@ impl BrokerLine<'_> {
             LinkState::Idle | LinkState::Stopped => (egui::Color32::GRAY, "not connected"),
         };
         let (broker, state) = match self.source.as_deref() {
-            Some(TelemetrySource::Mqtt(b)) => (b.to_string(), state),
+            Some(TelemetrySource::Mqtt(b)) => match self.delivery.as_deref() {
+                Some(Delivery::Lossless { .. }) => (format!("{b} (QoS 1, lossless)"), state),
+                _ => (b.to_string(), state),
+            },
             Some(TelemetrySource::WebSocket(url)) => (url.clone(), state),
             _ if self.replay.is_some() => ("replay".into(), "from file"),
             _ => ("no broker".into(), state),
