@@ -128,6 +128,7 @@ fn frame_of_100k() {
                 sensor,
                 value,
                 time_ms: now + frame * 16,
+                stamp_ms: None,
             })
             .unwrap();
         }

@@ -120,6 +120,8 @@ pub struct IngestState {
     pub applied: u64,
     pub rejected: u64,
     pub dropped: u64,
+    /// Stamped readings not applied again (see `IngestCounters`).
+    pub repeated: u64,
     pub link: &'static str,
     pub connects: u64,
     pub last_reject: Option<String>,
@@ -169,6 +171,7 @@ pub fn take(world: &mut World) -> Snapshot {
         applied: c.get(&c.applied),
         rejected: c.get(&c.rejected),
         dropped: c.get(&c.dropped),
+        repeated: c.get(&c.repeated),
         link: match c.link() {
             LinkState::Idle => "idle",
             LinkState::Connecting => "connecting",

@@ -69,9 +69,17 @@ pub struct SensorValue {
     pub updated_ms: Option<u64>,
     /// Samples applied so far.
     pub samples: u64,
+    /// The latest applied reading's own time, where its binding has a stamp.
+    pub stamp_ms: Option<u64>,
 }
 
 impl SensorValue {
+    /// True when a reading stamped `stamp_ms` was applied already: it is
+    /// not after the latest stamp (a redelivery, or one overtaken).
+    pub fn is_repeat(&self, stamp_ms: Option<u64>) -> bool {
+        matches!((stamp_ms, self.stamp_ms), (Some(new), Some(last)) if new <= last)
+    }
+
     pub fn record(&mut self, value: f64, time_ms: u64) {
         self.value = Some(value);
         self.updated_ms = Some(time_ms);

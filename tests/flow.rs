@@ -22,6 +22,7 @@ fn shipped(app: &mut App, sensor: u32, count: f64) {
             sensor,
             value: count,
             time_ms: now_ms(),
+            stamp_ms: None,
         })
         .unwrap();
 }

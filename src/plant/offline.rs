@@ -61,6 +61,7 @@ pub fn write_recording(
                 sensor: sensor as u32,
                 value: readings[sensor],
                 time_ms,
+                stamp_ms: None,
             });
             rows += 1;
         }

@@ -102,6 +102,7 @@ pub(crate) fn decode_row(
             sensor,
             value,
             time_ms: row.time_ms,
+            stamp_ms: None,
         });
         return Ok(());
     }

@@ -393,6 +393,7 @@ mod tests {
                 sensor,
                 value,
                 time_ms,
+                stamp_ms: None,
             });
         }
         rec.flush().unwrap();

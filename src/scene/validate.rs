@@ -179,7 +179,7 @@ pub(super) fn check_sensors(
                     format!("sensor \"{id}/{sname}\": topic {quoted}: {why}"),
                 )
             })?;
-            check_decode(&binding.decode)
+            check_decode(&binding.decode, binding.stamp.as_deref())
                 .map_err(|why| err(&quoted, 0, format!("sensor \"{id}/{sname}\": {why}")))?;
         }
         for show in &sensor.show {
@@ -225,7 +225,8 @@ fn check_templates(
         let filter = template.topic.replace("{twin}", "+");
         validate_filter(&filter)
             .map_err(|why| err(&quoted, 0, format!("template topic {quoted}: {why}")))?;
-        check_decode(&template.decode).map_err(|why| err(&quoted, 0, why))?;
+        check_decode(&template.decode, template.stamp.as_deref())
+            .map_err(|why| err(&quoted, 0, why))?;
         let city = scene
             .city
             .iter()
@@ -540,11 +541,14 @@ fn check_onnx(model: &str, last: usize, step_s: f64, horizon_s: f64) -> Result<(
     Ok(())
 }
 
-fn check_decode(decode: &Decode) -> Result<(), String> {
-    match decode {
-        Decode::Json(path) if path.is_empty() || path.split('.').any(str::is_empty) => {
+fn check_decode(decode: &Decode, stamp: Option<&str>) -> Result<(), String> {
+    let bad = |path: &str| path.is_empty() || path.split('.').any(str::is_empty);
+    match (decode, stamp) {
+        (Decode::Json(path), _) if bad(path) => {
             Err(format!("JSON field path \"{path}\" has an empty segment"))
         }
+        (Decode::Number, Some(_)) => Err("a stamp needs a JSON payload (decode: Json(…))".into()),
+        (_, Some(path)) if bad(path) => Err(format!("stamp \"{path}\" has an empty segment")),
         _ => Ok(()),
     }
 }

@@ -112,13 +112,15 @@ pub(crate) enum LinkState {
 /// Counters shared with the ingest thread. `received` counts messages,
 /// `applied` samples written to twins, `rejected` messages (or the parts of
 /// one) that could not be decoded or bound, `dropped` samples lost to a full
-/// channel.
+/// channel, `repeated` stamped samples not applied because their sensor has
+/// one as late already (redeliveries).
 #[derive(Default, Debug)]
 pub struct IngestCounters {
     pub received: AtomicU64,
     pub applied: AtomicU64,
     pub rejected: AtomicU64,
     pub dropped: AtomicU64,
+    pub repeated: AtomicU64,
     pub connects: AtomicU64,
     link: AtomicU8,
     last_reject: Mutex<Option<String>>,
@@ -397,7 +399,11 @@ pub(crate) fn apply_samples(
             continue;
         };
         match values.get_mut(entity) {
+            Ok((value, _)) if value.is_repeat(sample.stamp_ms) => {
+                ingest.counters.repeated.fetch_add(1, Ordering::Relaxed);
+            }
             Ok((mut value, mut history)) => {
+                value.stamp_ms = sample.stamp_ms.or(value.stamp_ms);
                 value.record(sample.value, sample.time_ms);
                 history.record(sample.value, sample.time_ms);
                 if let Some(tap) = tap.as_deref_mut() {

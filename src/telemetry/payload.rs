@@ -18,6 +18,43 @@ pub struct Sample {
     pub value: f64,
     /// Milliseconds since the Unix epoch when the twin received it.
     pub time_ms: u64,
+    /// The reading's own time (ms since the Unix epoch) where its binding
+    /// names a stamp and the payload has it: a repeat is applied once.
+    pub stamp_ms: Option<u64>,
+}
+
+/// A stamp below this is in seconds since the Unix epoch (10^11 s is the
+/// year 5138), from it up in milliseconds (10^11 ms is March 1973).
+const STAMP_MS_FROM: f64 = 1e11;
+
+/// The reading's own time at `path` in `doc`, in milliseconds: None when the
+/// field is not there (the reading applies unstamped), an error when it is
+/// not a number of seconds or milliseconds since the Unix epoch.
+pub(crate) fn stamp_field(doc: &Value, path: &str) -> Result<Option<u64>, String> {
+    let t = match json_field(doc, path) {
+        Ok(t) => t,
+        Err(_) if !has_field(doc, path) => return Ok(None),
+        Err(why) => return Err(format!("stamp: {why}")),
+    };
+    let ms = if t.abs() < STAMP_MS_FROM {
+        t * 1000.0
+    } else {
+        t
+    };
+    if !(0.0..=u64::MAX as f64).contains(&ms) {
+        return Err(format!("stamp \"{path}\" is {t}, before 1970"));
+    }
+    Ok(Some(ms.round() as u64))
+}
+
+fn has_field(doc: &Value, path: &str) -> bool {
+    path.split('.')
+        .try_fold(doc, |node, key| match node {
+            Value::Object(map) => map.get(key),
+            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        })
+        .is_some()
 }
 
 /// Why a message produced no sample. The text says what and where.
@@ -96,6 +133,22 @@ fn shorten(s: &str) -> String {
     }
 }
 
+/// `read` on the payload as JSON, parsed once per message into `json`.
+fn with_doc<T>(
+    json: &mut Option<Result<Value, String>>,
+    payload: &[u8],
+    read: impl FnOnce(&Value) -> Result<T, String>,
+) -> Result<T, String> {
+    let doc = json.get_or_insert_with(|| {
+        serde_json::from_slice::<Value>(payload)
+            .map_err(|e| format!("payload is not valid JSON ({e})"))
+    });
+    match doc {
+        Ok(doc) => read(doc),
+        Err(e) => Err(e.clone()),
+    }
+}
+
 /// Decodes one message into samples, calling `emit` for each. Returns how
 /// many were emitted and the first failure, if any: a message that feeds
 /// several sensors and fails for only some still emits the others, and the
@@ -112,17 +165,22 @@ pub fn decode_message(
     let mut first_err: Option<Reject> = None;
     let mut unknown: Option<Reject> = None;
     let routed = router.route(topic, |target| {
-        let (sensor, decode) = match target {
-            Target::Sensor { sensor, decode } => (*sensor, decode),
+        let (sensor, decode, stamp) = match target {
+            Target::Sensor {
+                sensor,
+                decode,
+                stamp,
+            } => (*sensor, decode, stamp),
             Target::Template {
                 level,
                 sensor_name,
                 twins,
                 decode,
+                stamp,
             } => {
                 let twin = topic.split('/').nth(*level).unwrap_or("");
                 match twins.get(twin) {
-                    Some(&s) => (s, decode),
+                    Some(&s) => (s, decode, stamp),
                     None => {
                         // Several templates may share a topic (one per sensor
                         // name); a twin without this one sensor is only an
@@ -139,23 +197,19 @@ pub fn decode_message(
         };
         let value = match decode {
             Decode::Number => decode_number(payload),
-            Decode::Json(path) => {
-                let doc = json.get_or_insert_with(|| {
-                    serde_json::from_slice::<Value>(payload)
-                        .map_err(|e| format!("payload is not valid JSON ({e})"))
-                });
-                match doc {
-                    Ok(doc) => json_field(doc, path),
-                    Err(e) => Err(e.clone()),
-                }
-            }
+            Decode::Json(path) => with_doc(&mut json, payload, |doc| json_field(doc, path)),
         };
-        match value {
-            Ok(value) => {
+        let stamp_ms = match stamp {
+            None => Ok(None),
+            Some(path) => with_doc(&mut json, payload, |doc| stamp_field(doc, path)),
+        };
+        match value.and_then(|value| stamp_ms.map(|stamp_ms| (value, stamp_ms))) {
+            Ok((value, stamp_ms)) => {
                 emit(Sample {
                     sensor,
                     value,
                     time_ms,
+                    stamp_ms,
                 });
                 emitted += 1;
             }
@@ -230,6 +284,63 @@ mod tests {
         assert_eq!(
             decode_number(b"23,5").unwrap_err(),
             "payload \"23,5\" is not a number"
+        );
+    }
+
+    #[test]
+    fn stamps_read_seconds_or_milliseconds() {
+        let doc: Value = serde_json::from_str(
+            r#"{"s": 1700000000.25, "ms": 1700000000250, "t": {"at": "1.5"},
+                "early": -5, "word": "noon", "n": null}"#,
+        )
+        .unwrap();
+        // 2023-11-14T22:13:20.25Z either way.
+        assert_eq!(stamp_field(&doc, "s"), Ok(Some(1_700_000_000_250)));
+        assert_eq!(stamp_field(&doc, "ms"), Ok(Some(1_700_000_000_250)));
+        assert_eq!(stamp_field(&doc, "t.at"), Ok(Some(1_500)));
+        // Not there: the reading applies unstamped.
+        assert_eq!(stamp_field(&doc, "ts"), Ok(None));
+        assert_eq!(stamp_field(&doc, "t.x"), Ok(None));
+        assert_eq!(
+            stamp_field(&doc, "early").unwrap_err(),
+            "stamp \"early\" is -5, before 1970"
+        );
+        assert_eq!(
+            stamp_field(&doc, "word").unwrap_err(),
+            "stamp: JSON field \"word\": payload \"noon\" is not a number"
+        );
+        assert_eq!(
+            stamp_field(&doc, "n").unwrap_err(),
+            "stamp: JSON field \"n\" is null, expected a number"
+        );
+    }
+
+    #[test]
+    fn a_stamp_travels_with_its_sample_and_a_bad_one_rejects_it() {
+        let scene = parse(
+            r#"(name: "t", twins: [(id: "m", name: "M", kind: "k", sensors: [
+                (name: "v", unit: "", range: (0, 9), binding: (topic: "m/v", decode: Json("v"), stamp: Some("ts"))),
+            ])])"#,
+            "t.scene.ron",
+        )
+        .unwrap();
+        let router = Router::from_scene(&scene);
+        let mut out = vec![];
+        let (n, err) = decode_message(&router, "m/v", br#"{"v": 2, "ts": 60}"#, 7, |s| out.push(s));
+        assert_eq!((n, err), (1, None));
+        assert_eq!(
+            (out[0].value, out[0].stamp_ms, out[0].time_ms),
+            (2.0, Some(60_000), 7)
+        );
+        let (n, err) = decode_message(&router, "m/v", br#"{"v": 3}"#, 8, |s| out.push(s));
+        assert_eq!((n, err, out[1].stamp_ms), (1, None, None));
+        let (n, err) = decode_message(&router, "m/v", br#"{"v": 4, "ts": "x"}"#, 9, |s| {
+            out.push(s)
+        });
+        assert_eq!(n, 0);
+        assert_eq!(
+            err.unwrap().to_string(),
+            "topic \"m/v\": stamp: JSON field \"ts\": payload \"x\" is not a number"
         );
     }
 

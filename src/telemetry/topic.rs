@@ -14,7 +14,12 @@ use crate::scene::format::{Decode, SceneDef};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Target {
     /// A sensor, by its index in scene order.
-    Sensor { sensor: u32, decode: Decode },
+    Sensor {
+        sensor: u32,
+        decode: Decode,
+        /// The JSON field path of the reading's own time, if it has one.
+        stamp: Option<String>,
+    },
     /// A template: the topic level at `level` names the twin, whose sensor
     /// index comes from `twins`.
     Template {
@@ -22,6 +27,7 @@ pub(crate) enum Target {
         sensor_name: String,
         twins: HashMap<String, u32>,
         decode: Decode,
+        stamp: Option<String>,
     },
 }
 
@@ -55,6 +61,7 @@ impl Router {
                     Target::Sensor {
                         sensor: index as u32,
                         decode: b.decode.clone(),
+                        stamp: b.stamp.clone(),
                     },
                 );
             }
@@ -83,6 +90,7 @@ impl Router {
                     sensor_name: template.sensor.clone(),
                     twins,
                     decode: template.decode.clone(),
+                    stamp: template.stamp.clone(),
                 },
             );
         }
@@ -203,6 +211,7 @@ mod tests {
                 Target::Sensor {
                     sensor: i as u32,
                     decode: Decode::Number,
+                    stamp: None,
                 },
             );
         }

@@ -117,6 +117,12 @@ pub struct BindingDef {
     pub topic: String,
     #[serde(default)]
     pub decode: Decode,
+    /// A JSON field path to the reading's own time (a number: seconds, or
+    /// milliseconds from 10^11 up, since the Unix epoch). A reading stamped
+    /// no later than the last one applied to its sensor is a repeat (a
+    /// redelivery) and is not applied again. Without it every reading applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +134,12 @@ pub struct TemplateDef {
     pub sensor: String,
     #[serde(default)]
     pub decode: Decode,
+    /// A JSON field path to the reading's own time (a number: seconds, or
+    /// milliseconds from 10^11 up, since the Unix epoch). A reading stamped
+    /// no later than the last one applied to its sensor is a repeat (a
+    /// redelivery) and is not applied again. Without it every reading applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<String>,
 }
 
 /// How a payload becomes a number.

@@ -221,6 +221,19 @@ fn bad_ranges_thresholds_topics_and_colours_are_refused() {
         "(name: \"t\", unit: \"C\", range: (0, 5), binding: (topic: \"a\", decode: Json(\"a..b\")))",
     ));
     assert!(e.message.contains("empty segment"), "{e}");
+    // A stamp is a JSON field: not with a plain number, not an empty path.
+    let e = err(&sensor(
+        "(name: \"t\", unit: \"C\", range: (0, 5), binding: (topic: \"s/t\", stamp: Some(\"ts\")))",
+    ));
+    assert!(e.message.contains("a stamp needs a JSON payload"), "{e}");
+    assert_eq!((e.pos.line, e.pos.col), (2, 56), "{e}");
+    let e = err(&sensor(
+        "(name: \"t\", unit: \"C\", range: (0, 5), binding: (topic: \"a\", decode: Json(\"v\"), stamp: Some(\"t.\")))",
+    ));
+    assert!(
+        e.message.contains("stamp \"t.\" has an empty segment"),
+        "{e}"
+    );
     let e = err(
         "(name: \"x\", twins: [(id: \"a\", name: \"A\", kind: \"k\", shape: Parts([\n (prim: Sphere(radius: 1), color: \"red\")]))])",
     );

@@ -79,6 +79,10 @@ impl BrokerLine<'_> {
                             c.get(&c.rejected),
                             c.get(&c.dropped)
                         ));
+                        let repeated = c.get(&c.repeated);
+                        if repeated > 0 {
+                            ui.label(format!("repeats skipped {repeated}"));
+                        }
                     });
                     if let Some(reason) = c.last_reject() {
                         ui.label(
