@@ -439,7 +439,7 @@ fn a_broker_stopped_with_sigterm_and_restarted_loses_nothing() {
     let strike = broker_strike("term", "TERM");
     report(
         "broker SIGTERM + restart",
-        &[strike.record.clone()],
+        std::slice::from_ref(&strike.record),
         &strike.missing,
     );
     assert!(
