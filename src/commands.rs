@@ -121,19 +121,12 @@ pub(crate) fn backtest(
 /// loads it (ONNX models included). Problems go to stderr as
 /// `file:line:col: what`; the status is 2 if any file has one.
 pub(crate) fn scene_check(files: &[std::path::PathBuf]) -> Result<AppExit, CliError> {
-    let assets = std::path::PathBuf::from(twinscape::app::assets_dir());
     let mut failed = 0;
     for path in files {
         let name = path.to_string_lossy();
         let checked = std::fs::read_to_string(path)
             .map_err(|e| format!("{name}: cannot read: {e}"))
-            .and_then(|text| {
-                let mut scene = format::parse(&text, &name).map_err(|e| e.to_string())?;
-                twinscape::city::expand_from_disk(&mut scene, &name, &assets)?;
-                twinscape::scene::models::load_from_disk(&scene, &text, &name, &assets)
-                    .map_err(|e| e.to_string())?;
-                Ok(scene)
-            });
+            .and_then(|text| twinscape::editor::check(&text, &name));
         match checked {
             Ok(scene) => say(&format!(
                 "{name}: ok ({} twins, {} sensors)",
@@ -150,5 +143,44 @@ pub(crate) fn scene_check(files: &[std::path::PathBuf]) -> Result<AppExit, CliEr
         AppExit::Success
     } else {
         AppExit::from_code(2)
+    })
+}
+
+/// `scene set FILE PLACE VALUE`: one value changed in its own text, the
+/// scene checked as the viewer loads it, and saved atomically (refused if
+/// the file changed meanwhile). Problems on stderr with the file and, where
+/// there is one, the line and column; status 2.
+pub(crate) fn scene_set(
+    file: &std::path::Path,
+    place: &str,
+    value: &str,
+) -> Result<AppExit, CliError> {
+    use twinscape::editor::{EditError, Place, save::save, set_checked};
+    let name = file.to_string_lossy();
+    let located = |e: EditError| match e {
+        EditError::Syntax { .. } => format!("{name}:{e}"),
+        EditError::Invalid(_) | EditError::Io { .. } => e.to_string(),
+        other => format!("{name}: {other}"),
+    };
+    let done = std::fs::read_to_string(file)
+        .map_err(|e| format!("{name}: cannot read: {e}"))
+        .and_then(|text| {
+            let place: Place = place.parse().map_err(located)?;
+            let edited = set_checked(&text, &name, &place, value).map_err(located)?;
+            if edited == text {
+                return Ok(format!("{name}: {place} is {value} already"));
+            }
+            save(file, &edited, Some(&text)).map_err(located)?;
+            Ok(format!("{name}: {place} = {value}"))
+        });
+    Ok(match done {
+        Ok(line) => {
+            say(&line);
+            AppExit::Success
+        }
+        Err(problem) => {
+            eprintln!("{problem}");
+            AppExit::from_code(2)
+        }
     })
 }

@@ -22,6 +22,8 @@ pub mod web;
 pub mod whatif;
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod editor;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod plant;
 
 #[cfg(feature = "viewer")]

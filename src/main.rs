@@ -37,6 +37,18 @@ enum SceneCommand {
         #[arg(value_name = "FILE", required = true)]
         files: Vec<PathBuf>,
     },
+    /// Set one value in a scene file, changing only that value's text:
+    /// `scene set FILE cnc-1.transform.translation "(-14, 0, -4.8)"` or
+    /// `scene set FILE cnc-1/temperature.warn "Some(74)"`. Checked as the
+    /// viewer loads it, then saved atomically; exit status 2 and the file
+    /// untouched if the edit would break the scene.
+    Set {
+        file: PathBuf,
+        #[arg(value_name = "TWIN[/SENSOR].FIELD")]
+        place: String,
+        #[arg(value_name = "RON_VALUE")]
+        value: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -382,8 +394,12 @@ fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
     if let Some(Mode::Import { file, crop, out }) = &mode {
         return commands::import(file, *crop, out);
     }
-    if let Some(Mode::Scene(SceneCommand::Check { files })) = &mode {
-        return commands::scene_check(files);
+    match &mode {
+        Some(Mode::Scene(SceneCommand::Check { files })) => return commands::scene_check(files),
+        Some(Mode::Scene(SceneCommand::Set { file, place, value })) => {
+            return commands::scene_set(file, place, value);
+        }
+        _ => {}
     }
     let scene_path = common.scene.clone().unwrap_or_else(default_scene);
     let scene = read_scene(&scene_path)?;
