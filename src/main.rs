@@ -5,11 +5,13 @@ use std::process::ExitCode;
 
 use bevy::prelude::*;
 use clap::{Args, Parser, Subcommand};
+use modes::{Data, run_headless, run_viewer};
 
 mod commands;
 mod connect;
+mod modes;
 mod serve;
-use twinscape::app::{Options, headless_app};
+use twinscape::app::Options;
 use twinscape::recording::{RecorderRes, Replay, Speed, format_time};
 use twinscape::scene::format;
 use twinscape::sim::line::{Scenario, Start};
@@ -69,6 +71,10 @@ enum Mode {
         /// sensor's countdown.
         #[arg(long, value_name = "FILE.json")]
         scores: Option<PathBuf>,
+        /// Start in edit mode (`E` toggles it): change the scene in the
+        /// viewer and save it back to its file.
+        #[arg(long)]
+        edit: bool,
     },
     /// Run the twin without a window and write its state as JSON at the end.
     Headless {
@@ -472,6 +478,7 @@ fn run_twin(
         plan,
         line: scene.process.clone(),
         delivery,
+        edit: matches!(mode, Some(Mode::View { edit: true, .. })),
     };
     Ok(match mode {
         Some(Mode::Headless { run_for, snapshot }) => {
@@ -491,100 +498,4 @@ fn run_twin(
             | Mode::Scene(_),
         ) => run_viewer(&opts, None, None, data),
     })
-}
-
-/// The twin without a window, until `--for` runs out, the replay ends or Ctrl-C.
-fn run_headless(mut opts: Options, data: Data) -> AppExit {
-    opts.unpaced = data.replay.as_ref().is_some_and(|r| r.speed == Speed::Max);
-    let mut app = headless_app(&opts);
-    app.insert_resource(data.plan)
-        .insert_resource(data.delivery);
-    if let Some(mut replay) = data.replay {
-        // Every headless frame is 1/60 s of replay time, however long
-        // it really takes, so a replay gives the same numbers anywhere.
-        replay.fixed_frame_s = Some(1.0 / 60.0);
-        replay.exit_when_done = opts.run_for.is_none();
-        app.insert_resource(replay);
-    }
-    if let Some(recorder) = data.recorder {
-        app.insert_resource(recorder);
-    }
-    // Ctrl-C stops the run cleanly, so the snapshot is still written.
-    app.add_plugins(bevy::app::TerminalCtrlCHandlerPlugin);
-    app.add_plugins(bevy::log::LogPlugin {
-        filter: "info,rumqttd=off,rumqttc=warn".into(),
-        ..default()
-    });
-    app.run()
-}
-
-/// Where the viewer's data comes from besides the broker.
-struct Data {
-    /// `view --scores`: a backtest's results.
-    scores: Option<twinscape::backtest::Scores>,
-    replay: Option<Replay>,
-    recorder: Option<RecorderRes>,
-    plan: twinscape::whatif::WhatIfPlan,
-    /// The scene's process model, to find `--what-if`'s scenario in the panel's list.
-    line: Option<twinscape::scene::format::LineDef>,
-    delivery: twinscape::telemetry::Delivery,
-}
-
-#[cfg(feature = "viewer")]
-fn run_viewer(
-    opts: &Options,
-    screenshot: Option<(PathBuf, u32)>,
-    select: Option<Selection>,
-    data: Data,
-) -> AppExit {
-    let plan = screenshot.map(|(path, frames)| {
-        let _ = std::fs::remove_file(&path);
-        twinscape::view::ScreenshotPlan {
-            path,
-            frames: frames.max(1),
-        }
-    });
-    let mut app = twinscape::view::viewer_app(opts, plan);
-    app.insert_resource(data.delivery);
-    if let Some(Selection { twin, sensor }) = select {
-        let id = match sensor {
-            Some(sensor) => format!("{twin}/{sensor}"),
-            None => twin,
-        };
-        app.insert_resource(twinscape::view::InitialSelection(id));
-    }
-    if let Some(replay) = data.replay {
-        app.insert_resource(replay);
-    }
-    if let Some(scores) = data.scores {
-        app.insert_resource(twinscape::view::BacktestScores(scores));
-    }
-    // `view --what-if S`: open the panel on S, run once the live state is in.
-    if let Some(first) = data.plan.scenarios.first().cloned() {
-        let choice = data
-            .line
-            .as_ref()
-            .map(twinscape::whatif::offered)
-            .and_then(|o| o.iter().position(|(s, _)| *s == first))
-            .unwrap_or(0);
-        app.insert_resource(twinscape::whatif::WhatIfPanel {
-            requested: Some(first),
-            choice,
-            not_before_s: 3.0,
-            ..Default::default()
-        });
-    }
-    app.insert_resource(data.plan);
-    if let Some(recorder) = data.recorder {
-        app.insert_resource(recorder);
-    }
-    app.run()
-}
-
-#[cfg(not(feature = "viewer"))]
-fn run_viewer(_: &Options, _: Option<(PathBuf, u32)>, _: Option<Selection>, _: Data) -> AppExit {
-    eprintln!(
-        "error: this build has no viewer (built without the `viewer` feature); use `twinscape headless`"
-    );
-    AppExit::from_code(2)
 }

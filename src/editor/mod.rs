@@ -6,7 +6,10 @@
 //! and a save is atomic (`save`).
 
 pub(crate) mod outline;
+#[cfg(feature = "viewer")]
+pub mod plugin;
 pub mod save;
+pub mod session;
 
 use outline::{Node, Span};
 

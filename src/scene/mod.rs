@@ -231,6 +231,13 @@ fn spawn_loaded_scene(
     });
 }
 
+/// A twin's place as the scene file gives it.
+pub(crate) fn twin_transform(t: &format::TransformDef) -> Transform {
+    Transform::from_translation(Vec3::from(t.translation))
+        .with_rotation(Quat::from_rotation_y(t.rotation_y_deg.to_radians()))
+        .with_scale(Vec3::splat(t.scale))
+}
+
 /// Spawns every twin and sensor of `scene` and returns the sensor index.
 pub(crate) fn spawn_twins(
     commands: &mut Commands,
@@ -248,10 +255,7 @@ pub(crate) fn spawn_twins(
     let mut twins = Vec::new();
     let mut index = Vec::new();
     for twin in &scene.twins {
-        let t = &twin.transform;
-        let transform = Transform::from_translation(Vec3::from(t.translation))
-            .with_rotation(Quat::from_rotation_y(t.rotation_y_deg.to_radians()))
-            .with_scale(Vec3::splat(t.scale));
+        let transform = twin_transform(&twin.transform);
         let entity = commands
             .spawn((
                 Twin {

@@ -44,6 +44,8 @@ pub(crate) fn plugin(app: &mut App) {
             panels::plugin,
             screenshot::plugin,
         ));
+    #[cfg(not(target_arch = "wasm32"))]
+    app.add_plugins(crate::editor::plugin::plugin);
 }
 
 /// The viewer app: a window, the twin, and this plugin.
@@ -58,6 +60,8 @@ pub fn viewer_app(opts: &Options, screenshot: Option<ScreenshotPlan>) -> App {
         ..default()
     };
     let mut app = windowed_app(opts, window, assets);
+    #[cfg(not(target_arch = "wasm32"))]
+    app.insert_resource(crate::editor::plugin::SceneFile(opts.scene.clone()));
     if let Some(plan) = screenshot {
         app.insert_resource(plan);
     }

@@ -26,7 +26,7 @@ pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Selected>()
         .add_systems(
             Update,
-            (select_initial, outline_selected)
+            (keep_across_reloads, select_initial, outline_selected)
                 .chain()
                 .in_set(TwinSet::Present),
         )
@@ -52,6 +52,39 @@ fn select_initial(
                 .find(|&e| sensors.get(e).is_ok_and(|s| s.name == sensor))
         });
         commands.remove_resource::<InitialSelection>();
+    }
+}
+
+/// A reload of the scene (its file saved, by the editor or anyone) spawns
+/// the twins anew: the same twin, and the same plotted sensor, stay selected.
+fn keep_across_reloads(
+    mut commands: Commands,
+    mut selected: ResMut<Selected>,
+    plot: Res<PlotSensor>,
+    twins: Query<&Twin>,
+    sensors: Query<&Sensor>,
+    mut last: Local<Option<String>>,
+) {
+    let Some(entity) = selected.0 else {
+        *last = None;
+        return;
+    };
+    match twins.get(entity) {
+        Ok(twin) => {
+            let sensor = plot.0.and_then(|e| sensors.get(e).ok());
+            *last = Some(match sensor {
+                Some(s) => format!("{}/{}", twin.id, s.name),
+                None => twin.id.clone(),
+            });
+        }
+        Err(_) => {
+            // Kept, not taken: a save can reload the scene twice in a row,
+            // before the twin picked after the first is seen here.
+            selected.0 = None;
+            if let Some(id) = last.clone() {
+                commands.insert_resource(InitialSelection(id));
+            }
+        }
     }
 }
 

@@ -64,6 +64,26 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// Typing into the focused field: select all, `text`, Enter; one pass
+    /// for the selection and one for the rest.
+    pub fn type_text(&mut self, text: &str) {
+        let key = |key, modifiers| egui::Event::Key {
+            key,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers,
+        };
+        self.pending
+            .push_back(vec![key(egui::Key::A, egui::Modifiers::COMMAND)]);
+        self.pending.push_back(vec![
+            egui::Event::Text(text.to_string()),
+            key(egui::Key::Enter, egui::Modifiers::NONE),
+        ]);
+    }
+}
+
 /// An egui plugin on the viewer's context: reads the AccessKit tree each
 /// pass and feeds the script's pointer events into the pass's input.
 struct Driver(Arc<Mutex<Shared>>);
@@ -96,9 +116,14 @@ impl egui::plugin::Plugin for Driver {
                     egui::pos2(b.x0 as f32, b.y0 as f32),
                     egui::pos2(b.x1 as f32, b.y1 as f32),
                 );
-                // Buttons carry a label, plain text its value.
-                let text = node.label().or_else(|| node.value())?;
-                Some((text.to_string(), rect))
+                // Buttons carry a label, plain text its value, a drag
+                // value its number.
+                let text = node
+                    .label()
+                    .map(str::to_string)
+                    .or_else(|| node.value().map(str::to_string))
+                    .or_else(|| node.numeric_value().map(|v| format!("{v}")))?;
+                Some((text, rect))
             })
             .collect();
         self.0.lock().unwrap().widgets = widgets;

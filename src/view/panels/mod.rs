@@ -6,6 +6,8 @@
 
 mod alarms;
 mod city;
+#[cfg(not(target_arch = "wasm32"))]
+mod editor;
 mod fonts;
 mod labels;
 mod plot;
@@ -49,6 +51,11 @@ pub(crate) fn plugin(app: &mut App) {
             )
                 .run_if(resource_exists::<fonts::FontsReady>),
         );
+    #[cfg(not(target_arch = "wasm32"))]
+    app.add_systems(
+        EguiPrimaryContextPass,
+        editor::editor_panel.run_if(resource_exists::<fonts::FontsReady>),
+    );
 }
 
 /// The twin list, the selected twin, the broker line and the labels over

@@ -1,0 +1,269 @@
+//! The "Edit scene" window (edit mode, `E`): save, undo and redo, the
+//! choice when the file changed on disk, and the selected twin's name,
+//! place, turn and sensor limits. A value is taken when a drag ends or a
+//! field loses focus: one undo entry each, checked by the loader's code;
+//! a refusal shows in red and changes nothing.
+
+use std::collections::HashMap;
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, egui};
+
+use crate::editor::plugin::Editor;
+use crate::scene::format::TwinDef;
+use crate::twin::Twin;
+use crate::view::selection::Selected;
+
+/// Step of a position drag, in metres per pixel.
+const MOVE_SPEED_M: f64 = 0.05;
+/// Step of a turn drag, in degrees per pixel.
+const TURN_SPEED_DEG: f64 = 1.0;
+
+/// Values being dragged or typed, by field, until they are taken.
+#[derive(Default)]
+pub(super) struct Pending {
+    numbers: HashMap<String, f64>,
+    texts: HashMap<String, String>,
+}
+
+pub(super) fn editor_panel(
+    mut contexts: EguiContexts,
+    mut editor: ResMut<Editor>,
+    selected: Res<Selected>,
+    twins: Query<&Twin>,
+    mut pending: Local<Pending>,
+) -> Result {
+    if !editor.on {
+        return Ok(());
+    }
+    let ctx = contexts.ctx_mut()?;
+    let twin_id = selected
+        .0
+        .and_then(|e| twins.get(e).ok())
+        .map(|t| t.id.clone());
+    egui::Window::new("Edit scene")
+        // Under the selected twin's window, above the alarm list.
+        .default_pos([906.0, 232.0])
+        .default_width(350.0)
+        .show(ctx, |ui| {
+            file_bar(ui, &mut editor);
+            ui.separator();
+            let def = twin_id.as_deref().and_then(|id| {
+                editor
+                    .session
+                    .as_ref()?
+                    .scene()
+                    .twins
+                    .iter()
+                    .find(|t| t.id == id)
+                    .cloned()
+            });
+            match (def, twin_id) {
+                (Some(def), _) => inspector(ui, &def, &mut editor, &mut pending),
+                (None, Some(id)) => {
+                    ui.label(format!("\"{id}\" is not written in the scene file (a city twin comes from the map)."));
+                }
+                (None, None) => {
+                    ui.label("Click a twin to edit it.");
+                }
+            }
+        });
+    Ok(())
+}
+
+/// The file, whether it has unsaved edits, Save / Undo / Redo, and what the
+/// last action said.
+fn file_bar(ui: &mut egui::Ui, editor: &mut Editor) {
+    let Some(session) = editor.session.as_mut() else {
+        if let Some(e) = &editor.error {
+            ui.colored_label(egui::Color32::LIGHT_RED, e);
+        }
+        return;
+    };
+    let name = session
+        .file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let dirty = session.is_dirty();
+    let (can_undo, can_redo) = (session.can_undo(), session.can_redo());
+    let theirs = dirty && session.changed_on_disk();
+    ui.horizontal(|ui| {
+        ui.strong(name);
+        ui.label(if dirty {
+            "· unsaved edits"
+        } else {
+            "· saved"
+        });
+    });
+    ui.horizontal(|ui| {
+        if ui.add_enabled(dirty, egui::Button::new("Save")).clicked() {
+            editor.save();
+        }
+        if ui
+            .add_enabled(can_undo, egui::Button::new("Undo"))
+            .clicked()
+        {
+            editor.undo();
+        }
+        if ui
+            .add_enabled(can_redo, egui::Button::new("Redo"))
+            .clicked()
+        {
+            editor.redo();
+        }
+    });
+    if theirs {
+        ui.colored_label(
+            egui::Color32::from_rgb(240, 180, 40),
+            "The file changed on disk since it was read.",
+        );
+        ui.horizontal(|ui| {
+            if ui.button("Reload theirs").clicked()
+                && let Some(s) = editor.session.as_mut()
+            {
+                let done = s.reload();
+                editor.error = done.err().map(|e| e.to_string());
+                editor.version += 1;
+            }
+            if ui.button("Keep mine").clicked()
+                && let Some(s) = editor.session.as_mut()
+            {
+                let done = s.save_anyway();
+                editor.error = done.err().map(|e| e.to_string());
+            }
+        });
+    }
+    if let Some(e) = &editor.error {
+        ui.colored_label(egui::Color32::LIGHT_RED, e);
+    } else if let Some(note) = &editor.note {
+        ui.weak(note);
+    }
+    ui.weak("E leaves edit mode · Ctrl+S save · Ctrl+Z undo · Ctrl+Shift+Z redo");
+}
+
+/// The selected twin's fields.
+fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mut Pending) {
+    let id = &def.id;
+    ui.horizontal(|ui| {
+        ui.label("Twin");
+        ui.monospace(id);
+        ui.weak(&def.kind);
+    });
+    ui.horizontal(|ui| {
+        ui.label("Name");
+        if let Some(name) = text_field(ui, &format!("{id}.name"), &def.name, pending) {
+            editor.set(&format!("{id}.name"), &format!("{name:?}"));
+        }
+    });
+    let t = &def.transform;
+    let mut at = t.translation.map(f64::from);
+    let mut moved = false;
+    ui.horizontal(|ui| {
+        ui.label("Position");
+        for (axis, v) in ["x", "y", "z"].iter().zip(&mut at) {
+            let key = format!("{id}.translation.{axis}");
+            if let Some(new) = number_field(ui, &key, *v, MOVE_SPEED_M, pending) {
+                *v = new;
+                moved = true;
+            }
+        }
+    });
+    if moved {
+        let [x, y, z] = at.map(|v| v as f32);
+        editor.set(
+            &format!("{id}.transform.translation"),
+            &format!("({x:?}, {y:?}, {z:?})"),
+        );
+    }
+    ui.horizontal(|ui| {
+        ui.label("Turn °");
+        let key = format!("{id}.rotation_y_deg");
+        if let Some(deg) = number_field(
+            ui,
+            &key,
+            f64::from(t.rotation_y_deg),
+            TURN_SPEED_DEG,
+            pending,
+        ) {
+            editor.set(
+                &format!("{id}.transform.rotation_y_deg"),
+                &format!("{:?}", deg as f32),
+            );
+        }
+    });
+    if def.sensors.is_empty() {
+        return;
+    }
+    ui.separator();
+    egui::Grid::new("editor-sensors")
+        .striped(true)
+        .show(ui, |ui| {
+            ui.strong("sensor");
+            ui.strong("warn");
+            ui.strong("alarm");
+            ui.end_row();
+            for sensor in &def.sensors {
+                ui.label(format!("{} ({})", sensor.name, sensor.unit));
+                let step = (sensor.range.1 - sensor.range.0).abs() / 200.0;
+                for (field, limit) in [("warn", sensor.warn), ("alarm", sensor.alarm)] {
+                    let key = format!("{id}/{}.{field}", sensor.name);
+                    match limit {
+                        Some(v) => {
+                            if let Some(new) = number_field(ui, &key, v, step, pending) {
+                                editor.set(&key, &format!("Some({new:?})"));
+                            }
+                        }
+                        None => {
+                            ui.weak("—");
+                        }
+                    }
+                }
+                ui.end_row();
+            }
+        });
+}
+
+/// A drag value whose new number is returned once its drag ends or its
+/// typed text is left; until then it is kept in `pending`.
+fn number_field(
+    ui: &mut egui::Ui,
+    key: &str,
+    current: f64,
+    speed: f64,
+    pending: &mut Pending,
+) -> Option<f64> {
+    let mut v = pending.numbers.get(key).copied().unwrap_or(current);
+    let r = ui.add(egui::DragValue::new(&mut v).speed(speed).max_decimals(3));
+    if r.drag_stopped() || r.lost_focus() {
+        pending.numbers.remove(key);
+        return (v != current).then_some(v);
+    }
+    if r.dragged() || r.has_focus() {
+        pending.numbers.insert(key.to_string(), v);
+    } else {
+        pending.numbers.remove(key);
+    }
+    None
+}
+
+/// A text field whose text is returned once it loses focus, if changed.
+fn text_field(
+    ui: &mut egui::Ui,
+    key: &str,
+    current: &str,
+    pending: &mut Pending,
+) -> Option<String> {
+    let text = pending
+        .texts
+        .entry(key.to_string())
+        .or_insert_with(|| current.to_string());
+    let r = ui.text_edit_singleline(text);
+    if r.lost_focus() {
+        let done = pending.texts.remove(key)?;
+        return (done != current).then_some(done);
+    }
+    if !r.has_focus() {
+        pending.texts.remove(key);
+    }
+    None
+}
