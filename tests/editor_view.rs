@@ -3,8 +3,9 @@
 //! the script types -12 into the X of its position in the "Edit scene"
 //! window, and the machine moves there; "Undo" puts it back at -15, "Redo"
 //! at -12 again; "Save" writes the file, where exactly one line changed:
-//! cnc-1's translation; the reload of that save keeps cnc-1 selected. Ends
-//! with a screenshot of edit mode.
+//! cnc-1's translation; the reload of that save keeps cnc-1 selected.
+//! "Duplicate" adds cnc-1-copy 3 m along, drawn and selected; "Undo" takes
+//! it away again. Ends with a screenshot of edit mode.
 //!
 //! `harness = false`: winit wants its event loop on the main thread.
 
@@ -75,6 +76,9 @@ enum Step {
     Save,
     Saved,
     Reselected,
+    Duplicate,
+    Duplicated,
+    UndoDuplicate,
     Shot,
 }
 
@@ -197,6 +201,36 @@ fn script(
                 && visible(&pointer, "Position")
                 && visible(&pointer, "cnc-1")
             {
+                s.next(Step::Duplicate);
+            }
+        }
+        Step::Duplicate => {
+            if click(&pointer, "Duplicate") {
+                s.next(Step::Duplicated);
+            }
+        }
+        Step::Duplicated => {
+            // The copy stands 3 m along x, drawn, selected in the window.
+            let copy = twins.iter().find(|(_, t, _)| t.id == "cnc-1-copy");
+            if copy.is_some_and(|(_, _, t)| t.translation.x == TYPED_X + 3.0)
+                && visible(&pointer, "cnc-1-copy")
+            {
+                let path = folder().join("duplicate.png");
+                println!("look at {}", path.display());
+                commands
+                    .spawn(Screenshot::primary_window())
+                    .observe(save_to_disk(path));
+                s.next(Step::UndoDuplicate);
+            }
+        }
+        Step::UndoDuplicate => {
+            let copies = twins
+                .iter()
+                .filter(|(_, t, _)| t.id == "cnc-1-copy")
+                .count();
+            if s.frames == 1 && !click(&pointer, "Undo") {
+                s.frames = 0;
+            } else if s.frames > 1 && copies == 0 && twins.iter().count() == 11 {
                 s.next(Step::Shot);
             }
         }

@@ -144,6 +144,131 @@ pub fn check(text: &str, file: &str) -> Result<crate::scene::format::SceneDef, S
     Ok(scene)
 }
 
+/// The scene with a copy of twin `id` right after it, as twin `new_id`
+/// named "NAME (copy)", `offset_x` metres along x, in the original's layout
+/// (lines of its own, or inline). Not checked here.
+pub fn duplicate_twin(
+    text: &str,
+    id: &str,
+    new_id: &str,
+    offset_x: f32,
+) -> Result<String, EditError> {
+    let root = outline::parse(text)?;
+    let item = twin_item(&root, text, id)?;
+    let twin = &item.value;
+    let (from, to) = item_extent(text, item);
+    // The item's own text, its id and name replaced (the later one first).
+    let mut copy = text[item.start..twin.span.end].to_string();
+    let mut fields = vec![(twin.field("id"), format!("{new_id:?}"))];
+    if let Some(name) = twin.field("name") {
+        let named = format!("{} (copy)", name.unquoted(text));
+        fields.push((Some(name), format!("{named:?}")));
+    }
+    fields.sort_by_key(|(n, _)| std::cmp::Reverse(n.map_or(0, |n| n.span.start)));
+    for (node, value) in fields {
+        if let Some(node) = node {
+            copy.replace_range(
+                node.span.start - item.start..node.span.end - item.start,
+                &value,
+            );
+        }
+    }
+    let end = twin.span.end;
+    let joined = if from < item.start {
+        // Lines of its own: the copy on new lines after it, indented alike.
+        let indent = &text[from..item.start];
+        let comma = if text[end..to].contains(',') { "" } else { "," };
+        let trailing = if comma.is_empty() { "," } else { "" };
+        let at = if comma.is_empty() { to } else { end };
+        let lead = if comma.is_empty() { "" } else { ",\n" };
+        let tail = if comma.is_empty() { "\n" } else { "" };
+        format!(
+            "{}{lead}{indent}{copy}{trailing}{tail}{}",
+            &text[..at],
+            &text[at..]
+        )
+    } else {
+        format!("{}, {copy}{}", &text[..end], &text[end..])
+    };
+    let [x, y, z] = twin_translation(text, twin);
+    let place = Place {
+        twin: new_id.to_string(),
+        sensor: None,
+        fields: vec!["transform".into(), "translation".into()],
+    };
+    set(
+        &joined,
+        &place,
+        &format!("({:?}, {y:?}, {z:?})", x + offset_x),
+    )
+}
+
+/// The scene without twin `id` (its lines, or its place in a line). Not
+/// checked here: `check` refuses a deletion that something else (the
+/// process model, the flow, a child twin) still names.
+pub fn delete_twin(text: &str, id: &str) -> Result<String, EditError> {
+    let root = outline::parse(text)?;
+    let item = twin_item(&root, text, id)?;
+    let (from, to) = item_extent(text, item);
+    Ok(format!("{}{}", &text[..from], &text[to..]))
+}
+
+/// An id like `id` that no twin of `scene` has: `ID-copy`, `ID-copy-2`, …
+pub fn fresh_id(scene: &crate::scene::format::SceneDef, id: &str) -> String {
+    let taken = |c: &str| scene.twins.iter().any(|t| t.id == c);
+    let mut candidate = format!("{id}-copy");
+    let mut n = 2;
+    while taken(&candidate) {
+        candidate = format!("{id}-copy-{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// Twin `id`'s item in the scene's `twins` list.
+fn twin_item<'n>(root: &'n Node, text: &str, id: &str) -> Result<&'n outline::Item, EditError> {
+    root.field("twins")
+        .and_then(|list| {
+            list.items
+                .iter()
+                .find(|i| i.value.field("id").is_some_and(|k| k.unquoted(text) == id))
+        })
+        .ok_or_else(|| EditError::UnknownTwin(id.to_string()))
+}
+
+/// Where an item's text begins and ends: its whole lines (with its comma
+/// and line break) when it has lines of its own, else the item, its comma
+/// and the spaces after it.
+fn item_extent(text: &str, item: &outline::Item) -> (usize, usize) {
+    let line_start = text[..item.start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..item.start];
+    let after = &text[item.value.span.end..];
+    let comma = after.trim_start_matches([' ', '\t']);
+    let past_comma =
+        item.value.span.end + (after.len() - comma.len()) + usize::from(comma.starts_with(','));
+    let rest_of_line = &text[past_comma..];
+    let line_end = rest_of_line.find('\n');
+    let own_line =
+        before.trim().is_empty() && line_end.is_some_and(|n| rest_of_line[..n].trim().is_empty());
+    if own_line {
+        (line_start, past_comma + line_end.map_or(0, |n| n + 1))
+    } else {
+        let spaces = text[past_comma..].len() - text[past_comma..].trim_start_matches(' ').len();
+        (item.start, past_comma + spaces)
+    }
+}
+
+/// A twin's translation as the outline has it (0 where not given).
+fn twin_translation(text: &str, twin: &Node) -> [f32; 3] {
+    let mut xyz = [0.0; 3];
+    if let Some(t) = twin.field("transform").and_then(|t| t.field("translation")) {
+        for (v, item) in xyz.iter_mut().zip(&t.items) {
+            *v = item.value.unquoted(text).parse().unwrap_or(0.0);
+        }
+    }
+    xyz
+}
+
 /// The item of `list_field`'s list in `node` whose `key` field is `wanted`.
 fn find_item<'n>(
     node: &'n Node,

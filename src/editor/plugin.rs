@@ -13,7 +13,7 @@ use bevy_egui::input::EguiWantsInput;
 use super::session::EditSession;
 use super::{EditError, Place};
 use crate::TwinSet;
-use crate::scene::SceneSpawned;
+use crate::scene::{ActiveScene, SceneAsset, SceneSpawned};
 use crate::twin::Twin;
 
 /// The scene file on disk, for the editor.
@@ -35,6 +35,10 @@ pub struct Editor {
     pub note: Option<String>,
     /// Counts the session's changes, so the twins follow each once.
     pub(crate) version: u64,
+    /// Twins were added or removed: the scene on screen is spawned anew
+    /// from the edited one (and this twin selected, if given).
+    respawn: bool,
+    select: Option<String>,
 }
 
 impl Editor {
@@ -59,6 +63,27 @@ impl Editor {
             .parse::<Place>()
             .and_then(|place| session.set(&place, value));
         self.after(done.map(|()| None));
+    }
+
+    /// Copies twin `id` beside itself and selects the copy.
+    pub fn duplicate(&mut self, id: &str) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let done = session.duplicate(id);
+        if let Ok(new_id) = &done {
+            self.select = Some(new_id.clone());
+        }
+        self.after(done.map(|new_id| Some(format!("{new_id} added"))));
+    }
+
+    /// Deletes twin `id`, unless something still names it.
+    pub fn delete(&mut self, id: &str) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let done = session.delete(id);
+        self.after(done.map(|()| Some(format!("{id} deleted"))));
     }
 
     pub fn undo(&mut self) {
@@ -90,6 +115,7 @@ impl Editor {
                 self.error = None;
                 self.note = note;
                 self.version += 1;
+                self.respawn = true;
             }
             Err(e) => self.error = Some(e.to_string()),
         }
@@ -99,7 +125,12 @@ impl Editor {
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Editor>().add_systems(
         Update,
-        (start_when_asked, keys, follow_session)
+        (
+            start_when_asked,
+            keys,
+            respawn_if_twins_changed,
+            follow_session,
+        )
             .chain()
             .in_set(TwinSet::Present),
     );
@@ -149,6 +180,49 @@ fn keys(
         editor.redo();
     } else if keys.just_pressed(KeyCode::KeyZ) {
         editor.undo();
+    }
+}
+
+/// When the edited scene's twins are not the ones on screen (one added or
+/// deleted, or such an edit undone), the scene asset becomes the edited
+/// scene, which spawns it anew as a reload of the file would (the
+/// selection stays, the copy just made is selected).
+fn respawn_if_twins_changed(
+    mut commands: Commands,
+    mut editor: ResMut<Editor>,
+    active: Option<Res<ActiveScene>>,
+    mut scenes: ResMut<Assets<SceneAsset>>,
+    twins: Query<&Twin>,
+) {
+    if !std::mem::take(&mut editor.respawn) {
+        return;
+    }
+    let (Some(active), Some(session)) = (active, &editor.session) else {
+        return;
+    };
+    let mut edited: Vec<&str> = session
+        .scene()
+        .twins
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
+    let mut shown: Vec<&str> = twins.iter().map(|t| t.id.as_str()).collect();
+    edited.sort_unstable();
+    shown.sort_unstable();
+    if edited == shown {
+        return;
+    }
+    let Some(old) = scenes.get(&active.handle) else {
+        return;
+    };
+    let new = SceneAsset {
+        def: session.scene().clone(),
+        models: old.models.clone(),
+        map: old.map.clone(),
+    };
+    let _ = scenes.insert(&active.handle, new);
+    if let Some(id) = editor.select.take() {
+        commands.insert_resource(crate::view::InitialSelection(id));
     }
 }
 

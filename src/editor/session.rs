@@ -5,7 +5,10 @@
 
 use std::path::PathBuf;
 
-use super::{EditError, Place, check, save::save, set};
+use super::{EditError, Place, check, delete_twin, duplicate_twin, fresh_id, save::save, set};
+
+/// How far along x a duplicate stands from its original (metres).
+const DUPLICATE_OFFSET_M: f32 = 3.0;
 use crate::scene::format::SceneDef;
 
 /// Edits kept for undo.
@@ -66,6 +69,26 @@ impl EditSession {
     /// loads; one undo entry. Setting a value to what it is changes nothing.
     pub fn set(&mut self, place: &Place, value: &str) -> Result<(), EditError> {
         let edited = set(&self.text, place, value)?;
+        self.take(edited)
+    }
+
+    /// Copies twin `id` beside itself under a fresh id, which it returns.
+    pub fn duplicate(&mut self, id: &str) -> Result<String, EditError> {
+        let new_id = fresh_id(&self.scene, id);
+        let edited = duplicate_twin(&self.text, id, &new_id, DUPLICATE_OFFSET_M)?;
+        self.take(edited)?;
+        Ok(new_id)
+    }
+
+    /// Deletes twin `id`; refused (with the loader's words) while the
+    /// process model, the flow or a child twin still names it.
+    pub fn delete(&mut self, id: &str) -> Result<(), EditError> {
+        let edited = delete_twin(&self.text, id)?;
+        self.take(edited)
+    }
+
+    /// Takes `edited` as the new text if the scene still loads: one undo entry.
+    fn take(&mut self, edited: String) -> Result<(), EditError> {
         if edited == self.text {
             return Ok(());
         }

@@ -166,3 +166,59 @@ fn every_shipped_scene_takes_an_edit_and_keeps_every_other_line() {
         assert_eq!(again.twins[0].name, "Renamed in the editor");
     }
 }
+
+#[test]
+fn a_duplicate_is_a_copy_beside_it_with_a_fresh_id_and_a_delete_takes_its_lines() {
+    let text = factory();
+    let scene = check(&text, "f.scene.ron").unwrap();
+    let new_id = fresh_id(&scene, "cnc-1");
+    assert_eq!(new_id, "cnc-1-copy");
+    let twice = duplicate_twin(&text, "cnc-1", &new_id, 3.0).unwrap();
+    let scene2 = check(&twice, "f.scene.ron").unwrap();
+    assert_eq!(scene2.twins.len(), scene.twins.len() + 1);
+    let i = scene2.twins.iter().position(|t| t.id == "cnc-1").unwrap();
+    let copy = &scene2.twins[i + 1];
+    assert_eq!(copy.id, "cnc-1-copy");
+    assert_eq!(copy.name, "CNC mill 1 (copy)");
+    assert_eq!(copy.transform.translation, [-12.0, 0.0, -4.8]);
+    assert_eq!(copy.sensors.len(), scene2.twins[i].sensors.len());
+    // Every line of the file is still there, in order, and the copy's
+    // lines sit right after the original's.
+    let (a, b): (Vec<&str>, Vec<&str>) = (text.lines().collect(), twice.lines().collect());
+    let added = b.len() - a.len();
+    let first = a.iter().zip(&b).position(|(x, y)| x != y).unwrap();
+    assert_eq!(&b[..first], &a[..first]);
+    assert_eq!(&b[first + added..], &a[first..]);
+    assert!(
+        b[first..first + added]
+            .iter()
+            .any(|l| l.contains("cnc-1-copy"))
+    );
+    assert_eq!(fresh_id(&scene2, "cnc-1"), "cnc-1-copy-2");
+
+    // Deleting the copy gives the file back byte for byte.
+    assert_eq!(delete_twin(&twice, "cnc-1-copy").unwrap(), text);
+    // A twin the process model names cannot go: the loader says why.
+    let gone = delete_twin(&text, "cnc-1").unwrap();
+    let e = check(&gone, "f.scene.ron").unwrap_err();
+    assert!(e.contains("cnc-1"), "{e}");
+    assert_eq!(
+        delete_twin(&text, "nope").unwrap_err(),
+        EditError::UnknownTwin("nope".into())
+    );
+}
+
+#[test]
+fn inline_twins_duplicate_and_delete_inline() {
+    let text = "(name: \"t\", twins: [(id: \"a\", name: \"A\", kind: \"k\"), (id: \"b\", name: \"B\", kind: \"k\")])\n";
+    let twice = duplicate_twin(text, "a", "a2", 1.0).unwrap();
+    let scene = crate::scene::format::parse(&twice, "t").unwrap();
+    let ids: Vec<&str> = scene.twins.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["a", "a2", "b"]);
+    assert_eq!(scene.twins[1].transform.translation, [1.0, 0.0, 0.0]);
+    let without = delete_twin(text, "a").unwrap();
+    assert_eq!(
+        without,
+        "(name: \"t\", twins: [(id: \"b\", name: \"B\", kind: \"k\")])\n"
+    );
+}

@@ -60,6 +60,7 @@ fn select_initial(
 fn keep_across_reloads(
     mut commands: Commands,
     mut selected: ResMut<Selected>,
+    pending: Option<Res<InitialSelection>>,
     plot: Res<PlotSensor>,
     twins: Query<&Twin>,
     sensors: Query<&Sensor>,
@@ -80,8 +81,9 @@ fn keep_across_reloads(
         Err(_) => {
             // Kept, not taken: a save can reload the scene twice in a row,
             // before the twin picked after the first is seen here.
+            // One already asked for (the editor's new copy) goes first.
             selected.0 = None;
-            if let Some(id) = last.clone() {
+            if let (Some(id), None) = (last.clone(), pending) {
                 commands.insert_resource(InitialSelection(id));
             }
         }

@@ -1,6 +1,6 @@
 //! The "Edit scene" window (edit mode, `E`): save, undo and redo, the
-//! choice when the file changed on disk, and the selected twin's name,
-//! place, turn and sensor limits. A value is taken when a drag ends or a
+//! choice when the file changed on disk, and the selected twin: duplicate,
+//! delete, its name, place, turn and sensor limits. A value is taken when a drag ends or a
 //! field loses focus: one undo entry each, checked by the loader's code;
 //! a refusal shows in red and changes nothing.
 
@@ -148,6 +148,12 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
         ui.label("Twin");
         ui.monospace(id);
         ui.weak(&def.kind);
+        if ui.button("Duplicate").clicked() {
+            editor.duplicate(id);
+        }
+        if ui.button("Delete").clicked() {
+            editor.delete(id);
+        }
     });
     ui.horizontal(|ui| {
         ui.label("Name");
