@@ -67,6 +67,7 @@ pub(crate) fn delivery(
     common: &Common,
     source: &TelemetrySource,
     scene: &Path,
+    mode: &str,
 ) -> Result<Delivery, CliError> {
     let external = common.broker.is_some() && matches!(source, TelemetrySource::Mqtt(_));
     if !external && (common.qos.is_some() || common.client_id.is_some()) {
@@ -86,10 +87,12 @@ pub(crate) fn delivery(
                 }
                 Some(id) => id.clone(),
                 None => {
-                    let path = std::path::absolute(scene).unwrap_or_else(|_| scene.into());
+                    // The same file however it is reached (`..`, links).
+                    let path = std::fs::canonicalize(scene).unwrap_or_else(|_| scene.into());
                     twinscape::telemetry::delivery::default_client_id(
                         &path.to_string_lossy(),
                         &host_name(),
+                        mode,
                     )
                 }
             },

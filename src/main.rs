@@ -450,7 +450,11 @@ fn run_twin(
     };
     let (replay, recorder) = open_recordings(&common)?;
     let (source, simulate, _) = connect::telemetry_source(&common, broker, replay.is_some())?;
-    let delivery = connect::delivery(&common, &source, &scene_path)?;
+    let run_mode = match mode {
+        Some(Mode::Headless { .. }) => "headless",
+        _ => "view",
+    };
+    let delivery = connect::delivery(&common, &source, &scene_path, run_mode)?;
     let _plant = match (&source, simulate) {
         (TelemetrySource::Mqtt(broker), true) => Some({
             let fed: usize = twinscape::plant::outlets(&scene)

@@ -69,15 +69,30 @@ pub struct SensorValue {
     pub updated_ms: Option<u64>,
     /// Samples applied so far.
     pub samples: u64,
-    /// The latest applied reading's own time, where its binding has a stamp.
-    pub stamp_ms: Option<u64>,
+    /// The own times of the latest stamped readings applied, oldest first
+    /// (at most `RECENT_STAMPS`).
+    pub stamps: std::collections::VecDeque<u64>,
 }
 
+/// Stamps a sensor remembers to know a repeat: more than a broker's
+/// in-flight window (mosquitto's is 20) redelivered at once.
+pub(crate) const RECENT_STAMPS: usize = 256;
+
 impl SensorValue {
-    /// True when a reading stamped `stamp_ms` was applied already: it is
-    /// not after the latest stamp (a redelivery, or one overtaken).
+    /// True when a reading stamped `stamp_ms` was applied already (a
+    /// redelivery). One that arrives late but is new applies.
     pub fn is_repeat(&self, stamp_ms: Option<u64>) -> bool {
-        matches!((stamp_ms, self.stamp_ms), (Some(new), Some(last)) if new <= last)
+        stamp_ms.is_some_and(|s| self.stamps.contains(&s))
+    }
+
+    /// Remembers an applied reading's stamp.
+    pub(crate) fn remember(&mut self, stamp_ms: Option<u64>) {
+        if let Some(s) = stamp_ms {
+            if self.stamps.len() == RECENT_STAMPS {
+                self.stamps.pop_front();
+            }
+            self.stamps.push_back(s);
+        }
     }
 
     pub fn record(&mut self, value: f64, time_ms: u64) {
@@ -234,5 +249,30 @@ fn rate_twins(
             .max()
             .unwrap_or_default();
         health.set_if_neq(worst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_is_a_repeat_while_it_is_among_the_latest_remembered() {
+        let mut v = SensorValue::default();
+        assert!(!v.is_repeat(Some(5)) && !v.is_repeat(None));
+        v.remember(Some(5));
+        v.remember(Some(9));
+        assert!(v.is_repeat(Some(5)) && v.is_repeat(Some(9)));
+        // Late but new: not a repeat.
+        assert!(!v.is_repeat(Some(7)));
+        // Unstamped readings are never repeats, and are not remembered.
+        v.remember(None);
+        assert!(!v.is_repeat(None));
+        for s in 10..10 + RECENT_STAMPS as u64 - 1 {
+            v.remember(Some(s));
+        }
+        assert_eq!(v.stamps.len(), RECENT_STAMPS);
+        assert!(!v.is_repeat(Some(5)), "the oldest is forgotten");
+        assert!(v.is_repeat(Some(9)));
     }
 }

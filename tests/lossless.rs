@@ -119,6 +119,22 @@ struct TwinProc(Child);
 
 impl TwinProc {
     fn start(scene: &Path, port: u16, record: &Path, client_id: &str) -> TwinProc {
+        Self::start_logged(
+            scene,
+            port,
+            record,
+            &record.with_extension("log"),
+            client_id,
+        )
+    }
+
+    fn start_logged(
+        scene: &Path,
+        port: u16,
+        record: &Path,
+        log: &Path,
+        client_id: &str,
+    ) -> TwinProc {
         let child = twinscape()
             .arg("headless")
             .arg("--scene")
@@ -128,7 +144,7 @@ impl TwinProc {
             .arg(record)
             .args(["--client-id", client_id])
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(record.with_extension("log")).unwrap())
+            .stderr(std::fs::File::create(log).unwrap())
             .spawn()
             .unwrap();
         TwinProc(child)
@@ -529,8 +545,9 @@ fn a_message_is_acknowledged_only_once_applied() {
     assert_eq!(snap.ingest.applied, 0, "acknowledged messages came again");
 }
 
-/// A stamped reading is applied once: the same stamp again, or an older
-/// one, is a repeat (counted); a later one applies.
+/// A stamped reading is applied once: the same stamp again is a repeat
+/// (counted); an older stamp not seen yet (a reading that arrives late)
+/// and a later one apply.
 #[test]
 fn a_repeated_stamp_is_applied_once() {
     let broker = Mosquitto::start();
@@ -552,7 +569,40 @@ fn a_repeated_stamp_is_applied_once() {
             snap.ingest.applied - applied,
             snap.ingest.repeated - repeated
         ),
-        (2, 2)
+        (3, 1)
     );
     assert_eq!(common::value_of(&snap, "counter", "seq"), Some(5.0));
+}
+
+/// A twin whose recording cannot be written (`/dev/full`) holds its
+/// acknowledgements: what it applied but could not record stays with the
+/// broker, and the next twin on the session gets it.
+#[test]
+fn a_recording_that_cannot_be_written_holds_the_acknowledgements() {
+    let s = setup("full");
+    let broker = Broker::start(s.port, &s.dir.join("broker"));
+    let log = s.dir.join("full.log");
+    let full = TwinProc::start_logged(
+        &s.scene,
+        broker.port,
+        Path::new("/dev/full"),
+        &log,
+        &s.client_id,
+    );
+    // Long enough to subscribe (a persistent session from then on).
+    thread::sleep(Duration::from_secs(3));
+    let publisher = Publisher::connect(broker.port);
+    for n in 1..=5 {
+        publisher.publish("test/seq", &payload(n));
+    }
+    thread::sleep(Duration::from_secs(2));
+    drop(full);
+    let record = s.dir.join("after.csv");
+    let _next = TwinProc::start(&s.scene, broker.port, &record, &s.client_id);
+    let missing = wait_for(&[record], &[1, 2, 3, 4, 5], Duration::from_secs(20));
+    assert!(
+        missing.is_empty(),
+        "acknowledged by the twin that could not record them: {}",
+        ranges(&missing)
+    );
 }

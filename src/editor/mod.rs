@@ -28,6 +28,10 @@ pub enum EditError {
     UnknownTwin(String),
     #[error("twin \"{twin}\" has no sensor \"{sensor}\"")]
     UnknownSensor { twin: String, sensor: String },
+    #[error(
+        "value `{value}`: {why} (expected one RON value, such as 1.5, \"text\", Some(2.0) or (1.0, 0.0, 2.0))"
+    )]
+    Value { value: String, why: String },
     #[error("\"{field}\" of \"{at}\" holds a value, not fields")]
     NotAGroup { at: String, field: String },
     /// The edited scene fails the loader's checks: the file is left alone.
@@ -83,6 +87,18 @@ impl std::fmt::Display for Place {
 /// only that value's bytes change, or the missing fields are added in the
 /// file's layout. Not checked here: see `set_checked`.
 pub fn set(text: &str, place: &Place, value: &str) -> Result<String, EditError> {
+    // Exactly one value: `"x" // …` or `1, scale: 2` would change more.
+    let value = value.trim();
+    let one = outline::parse(value).map_err(|e| EditError::Value {
+        value: value.to_string(),
+        why: e.to_string(),
+    })?;
+    if one.span.end != value.len() {
+        return Err(EditError::Value {
+            value: value.to_string(),
+            why: "a comment after it".into(),
+        });
+    }
     let root = outline::parse(text)?;
     let twin = find_item(&root, "twins", "id", &place.twin, text)
         .ok_or_else(|| EditError::UnknownTwin(place.twin.clone()))?;
@@ -161,7 +177,10 @@ pub fn duplicate_twin(
     let mut copy = text[item.start..twin.span.end].to_string();
     let mut fields = vec![(twin.field("id"), format!("{new_id:?}"))];
     if let Some(name) = twin.field("name") {
-        let named = format!("{} (copy)", name.unquoted(text));
+        // The name as the loader reads it (escapes, raw strings), then written anew.
+        let raw = &text[name.span.start..name.span.end];
+        let plain = ron::from_str::<String>(raw).unwrap_or_else(|_| name.unquoted(text).into());
+        let named = format!("{plain} (copy)");
         fields.push((Some(name), format!("{named:?}")));
     }
     fields.sort_by_key(|(n, _)| std::cmp::Reverse(n.map_or(0, |n| n.span.start)));
@@ -177,7 +196,7 @@ pub fn duplicate_twin(
     let joined = if from < item.start {
         // Lines of its own: the copy on new lines after it, indented alike.
         let indent = &text[from..item.start];
-        let comma = if text[end..to].contains(',') { "" } else { "," };
+        let comma = if item.comma.is_some() { "" } else { "," };
         let trailing = if comma.is_empty() { "," } else { "" };
         let at = if comma.is_empty() { to } else { end };
         let lead = if comma.is_empty() { "" } else { ",\n" };
@@ -213,6 +232,23 @@ pub fn delete_twin(text: &str, id: &str) -> Result<String, EditError> {
     Ok(format!("{}{}", &text[..from], &text[to..]))
 }
 
+/// The ids of the twins written in the scene's text (not those a city's
+/// map adds when the scene loads).
+pub fn written_ids(text: &str) -> std::collections::HashSet<String> {
+    outline::parse(text)
+        .ok()
+        .and_then(|root| {
+            let list = root.field("twins")?;
+            Some(
+                list.items
+                    .iter()
+                    .filter_map(|i| i.value.field("id").map(|id| id.unquoted(text).to_string()))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// An id like `id` that no twin of `scene` has: `ID-copy`, `ID-copy-2`, …
 pub fn fresh_id(scene: &crate::scene::format::SceneDef, id: &str) -> String {
     let taken = |c: &str| scene.twins.iter().any(|t| t.id == c);
@@ -242,10 +278,7 @@ fn twin_item<'n>(root: &'n Node, text: &str, id: &str) -> Result<&'n outline::It
 fn item_extent(text: &str, item: &outline::Item) -> (usize, usize) {
     let line_start = text[..item.start].rfind('\n').map_or(0, |i| i + 1);
     let before = &text[line_start..item.start];
-    let after = &text[item.value.span.end..];
-    let comma = after.trim_start_matches([' ', '\t']);
-    let past_comma =
-        item.value.span.end + (after.len() - comma.len()) + usize::from(comma.starts_with(','));
+    let past_comma = item.comma.map_or(item.value.span.end, |c| c + 1);
     let rest_of_line = &text[past_comma..];
     let line_end = rest_of_line.find('\n');
     let own_line =
@@ -297,8 +330,7 @@ fn insert_field(text: &str, node: &Node, key: &str, value: &str) -> String {
         // An empty group: `()` becomes `(key: value)`.
         return format!("{}{field}{}", &text[..node.close], &text[node.close..]);
     };
-    let after = &text[last.value.span.end..node.close];
-    let comma = after.find(',');
+    let comma = last.comma.map(|c| c - last.value.span.end);
     let line_start = text[..last.start].rfind('\n').map_or(0, |i| i + 1);
     let indent = &text[line_start..last.start];
     if indent.bytes().all(|b| b == b' ' || b == b'\t') && !indent.is_empty() {

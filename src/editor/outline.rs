@@ -32,6 +32,8 @@ pub(crate) struct Item {
     /// Where the item starts (its key, or its value).
     pub start: usize,
     pub value: Node,
+    /// Where the comma after it is, if it has one.
+    pub comma: Option<usize>,
 }
 
 impl Node {
@@ -56,9 +58,19 @@ impl Node {
 pub(crate) fn parse(text: &str) -> Result<Node, EditError> {
     let mut p = Parser {
         text: text.as_bytes(),
+        src: text,
         at: 0,
     };
     p.skip_space()?;
+    // Inner attributes such as `#![enable(implicit_some)]`.
+    while p.text[p.at..].starts_with(b"#!") {
+        p.at += 2;
+        if p.peek() != Some(b'[') {
+            return Err(p.error("expected `[` after `#!`"));
+        }
+        p.group(p.at)?;
+        p.skip_space()?;
+    }
     let node = p.value()?;
     p.skip_space()?;
     if p.at != p.text.len() {
@@ -69,6 +81,7 @@ pub(crate) fn parse(text: &str) -> Result<Node, EditError> {
 
 struct Parser<'t> {
     text: &'t [u8],
+    src: &'t str,
     at: usize,
 }
 
@@ -231,7 +244,12 @@ impl Parser<'_> {
             items.push(self.item()?);
             self.skip_space()?;
             match self.peek() {
-                Some(b',') => self.at += 1,
+                Some(b',') => {
+                    if let Some(item) = items.last_mut() {
+                        item.comma = Some(self.at);
+                    }
+                    self.at += 1;
+                }
                 Some(b) if b == closer => break,
                 _ => return Err(self.error("expected `,` or a closing bracket")),
             }
@@ -259,16 +277,17 @@ impl Parser<'_> {
                 key: None,
                 start,
                 value: first,
+                comma: None,
             });
         }
         self.at += 1;
         self.skip_space()?;
         let value = self.value()?;
-        let text = std::str::from_utf8(self.text).unwrap_or_default();
         Ok(Item {
-            key: Some(first.unquoted(text).to_string()),
+            key: Some(first.unquoted(self.src).to_string()),
             start,
             value,
+            comma: None,
         })
     }
 }
@@ -297,6 +316,15 @@ mod tests {
         assert_eq!(at(map.items[0].value.field("a").unwrap()), "'c'");
         assert_eq!(at(root.field("raw").unwrap()), "r#\"q\"#");
         assert_eq!(&text[root.close..=root.close], ")");
+    }
+
+    #[test]
+    fn attributes_at_the_start_and_commas_in_comments() {
+        let text = "#![enable(implicit_some)]\n(a: 1 /* , */, b: 2 // c, d\n)";
+        let root = parse(text).unwrap();
+        let a = &root.items[0];
+        assert_eq!(&text[a.comma.unwrap()..], ", b: 2 // c, d\n)");
+        assert_eq!(root.items[1].comma, None);
     }
 
     #[test]

@@ -55,13 +55,11 @@ impl Editor {
     }
 
     /// Sets the value at `place` (RON text), or keeps the refusal to show.
-    pub fn set(&mut self, place: &str, value: &str) {
+    pub fn set(&mut self, place: &Place, value: &str) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        let done = place
-            .parse::<Place>()
-            .and_then(|place| session.set(&place, value));
+        let done = session.set(place, value);
         self.after(done.map(|()| None));
     }
 
@@ -127,6 +125,7 @@ pub(crate) fn plugin(app: &mut App) {
         Update,
         (
             start_when_asked,
+            follow_the_file,
             keys,
             respawn_if_twins_changed,
             follow_session,
@@ -150,6 +149,23 @@ fn start_when_asked(
         editor.start(&file.0);
         commands.remove_resource::<StartEditing>();
     }
+}
+
+/// When the scene reloads because someone else changed its file and the
+/// session has no unsaved edits, the session takes the file as it is now
+/// (with unsaved edits the panel offers the choice instead).
+fn follow_the_file(mut spawned: MessageReader<SceneSpawned>, mut editor: ResMut<Editor>) {
+    if spawned.read().last().is_none() {
+        return;
+    }
+    let Some(session) = editor.session.as_mut() else {
+        return;
+    };
+    if session.is_dirty() || !session.changed_on_disk() {
+        return;
+    }
+    let done = session.reload();
+    editor.after(done.map(|()| Some("reloaded: the file changed on disk".into())));
 }
 
 /// `E` toggles edit mode; with it on, `Ctrl+S`, `Ctrl+Z`, `Ctrl+Shift+Z`

@@ -22,6 +22,8 @@ pub struct EditSession {
     text: String,
     /// The scene `text` loads as.
     scene: SceneDef,
+    /// The twins written in `text` (a city's come from its map).
+    written: std::collections::HashSet<String>,
     undo: Vec<String>,
     redo: Vec<String>,
 }
@@ -37,6 +39,7 @@ impl EditSession {
         Ok(EditSession {
             file,
             base: text.clone(),
+            written: super::written_ids(&text),
             text,
             scene,
             undo: vec![],
@@ -50,6 +53,11 @@ impl EditSession {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// True when twin `id` is written in the file (and so can be edited).
+    pub fn is_written(&self, id: &str) -> bool {
+        self.written.contains(id)
     }
 
     /// True when there are edits not saved.
@@ -99,6 +107,7 @@ impl EditSession {
         }
         self.redo.clear();
         self.scene = scene;
+        self.written = super::written_ids(&self.text);
         Ok(())
     }
 
@@ -122,6 +131,7 @@ impl EditSession {
         if let Ok(scene) = check(&self.text, &self.file.to_string_lossy()) {
             self.scene = scene;
         }
+        self.written = super::written_ids(&self.text);
         true
     }
 
@@ -157,6 +167,7 @@ impl EditSession {
         }
         self.base = fresh.base;
         self.scene = fresh.scene;
+        self.written = fresh.written;
         Ok(())
     }
 }

@@ -95,8 +95,18 @@ fn an_edit_that_breaks_the_scene_is_refused_with_the_loaders_words() {
     );
     let e = set_checked(&text, "factory.scene.ron", &place("cnc-1.id"), "\"cnc-2\"").unwrap_err();
     assert!(e.to_string().contains("cnc-2"), "{e}");
-    let e = set(&text, &place("cnc-1.transform.translation"), "(1.0, 2.0").unwrap();
-    assert!(check(&e, "f.scene.ron").is_err());
+    // A value that is not one RON value is refused before anything else.
+    let e = set(&text, &place("cnc-1.transform.translation"), "(1.0, 2.0").unwrap_err();
+    assert!(matches!(e, EditError::Value { .. }), "{e}");
+    // One that is, but of the wrong shape, by the loader.
+    let e = set_checked(
+        &text,
+        "f.scene.ron",
+        &place("cnc-1.transform.translation"),
+        "(1.0, 2.0)",
+    )
+    .unwrap_err();
+    assert!(matches!(e, EditError::Invalid(_)), "{e}");
 }
 
 #[test]
@@ -216,6 +226,11 @@ fn inline_twins_duplicate_and_delete_inline() {
     let ids: Vec<&str> = scene.twins.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, ["a", "a2", "b"]);
     assert_eq!(scene.twins[1].transform.translation, [1.0, 0.0, 0.0]);
+    // Escapes and raw strings in a name are read, not copied as text.
+    let quoted = text.replace("name: \"A\"", "name: \"Line \\\"A\\\"\"");
+    let copied = duplicate_twin(&quoted, "a", "a2", 1.0).unwrap();
+    let scene = crate::scene::format::parse(&copied, "t").unwrap();
+    assert_eq!(scene.twins[1].name, "Line \"A\" (copy)");
     let without = delete_twin(text, "a").unwrap();
     assert_eq!(
         without,

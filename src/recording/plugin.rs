@@ -145,18 +145,21 @@ fn flush_recorder(
     time: Res<Time<Real>>,
     mut rec: ResMut<RecorderRes>,
     exits: MessageReader<AppExit>,
-    acks: Res<PendingAcks>,
+    mut acks: ResMut<PendingAcks>,
 ) {
     let now = time.elapsed_secs_f64();
     if now - rec.last_flush < FLUSH_INTERVAL_S && exits.is_empty() && !acks.any() {
         return;
     }
     rec.last_flush = now;
-    if let Err(e) = rec.recorder.flush()
-        && !rec.reported
-    {
-        error!("{}: {e}", rec.path.display());
-        rec.reported = true;
+    if let Err(e) = rec.recorder.flush() {
+        // What was applied is not in the file: a lossless ingest must not
+        // confirm it to the broker.
+        acks.held = Some(format!("{}: {e}", rec.path.display()));
+        if !rec.reported {
+            error!("{}: {e}", rec.path.display());
+            rec.reported = true;
+        }
     }
 }
 

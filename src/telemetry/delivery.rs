@@ -37,6 +37,9 @@ pub struct Acknowledge;
 pub struct PendingAcks {
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) due: Vec<super::mqtt::Delivered>,
+    /// Why acknowledgements are held (the recorder could not write what
+    /// they would confirm): the broker keeps those messages.
+    pub held: Option<String>,
 }
 
 impl PendingAcks {
@@ -63,6 +66,12 @@ pub(crate) fn take_queued(ingest: &Ingest, pending: &mut PendingAcks) {
 /// queue cannot take now waits for the next frame).
 #[cfg_attr(target_arch = "wasm32", allow(unused_variables, unused_mut))]
 pub(crate) fn acknowledge(ingest: Res<Ingest>, mut pending: ResMut<PendingAcks>) {
+    if let Some(why) = &pending.held {
+        ingest
+            .counters
+            .set_error(format!("acknowledgements held: {why}"));
+        return;
+    }
     #[cfg(not(target_arch = "wasm32"))]
     match &ingest.thread {
         Some(thread) => thread.acknowledge(&mut pending.due),
@@ -71,9 +80,11 @@ pub(crate) fn acknowledge(ingest: Res<Ingest>, mut pending: ResMut<PendingAcks>)
 }
 
 /// The client id a lossless twin uses unless told one: the scene's file
-/// name and a hash of where it is and on which host, so the same twin finds
-/// its session again after a restart and another twin does not take it.
-pub fn default_client_id(scene_file: &str, host: &str) -> String {
+/// name, how it runs (`view`, `headless`) and a hash of where the scene is
+/// and on which host, so the same twin finds its session again after a
+/// restart and the viewer and a headless service of one scene on one host
+/// do not take each other's.
+pub fn default_client_id(scene_file: &str, host: &str, mode: &str) -> String {
     let stem = std::path::Path::new(scene_file)
         .file_name()
         .and_then(|n| n.to_str())
@@ -85,7 +96,10 @@ pub fn default_client_id(scene_file: &str, host: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
         .take(MAX_STEM_CHARS)
         .collect();
-    format!("twinscape-{stem}-{:08x}", fnv1a(&[host, scene_file]) as u32)
+    format!(
+        "twinscape-{stem}-{mode}-{:08x}",
+        fnv1a(&[host, scene_file]) as u32
+    )
 }
 
 /// At most this many characters of the scene's name go into a client id.
@@ -109,22 +123,29 @@ mod tests {
 
     #[test]
     fn client_ids_are_stable_and_tell_scenes_and_hosts_apart() {
-        let id = default_client_id("/plant/scenes/factory.scene.ron", "hall-3");
+        let id = default_client_id("/plant/scenes/factory.scene.ron", "hall-3", "view");
         assert_eq!(
             id,
-            default_client_id("/plant/scenes/factory.scene.ron", "hall-3")
+            default_client_id("/plant/scenes/factory.scene.ron", "hall-3", "view")
         );
-        assert!(id.starts_with("twinscape-factory-"), "{id}");
-        assert_eq!(id.len(), "twinscape-factory-".len() + 8);
+        assert!(id.starts_with("twinscape-factory-view-"), "{id}");
+        assert_eq!(id.len(), "twinscape-factory-view-".len() + 8);
         assert_ne!(
             id,
-            default_client_id("/plant/scenes/factory.scene.ron", "hall-4")
+            default_client_id("/plant/scenes/factory.scene.ron", "hall-4", "view")
         );
-        assert_ne!(id, default_client_id("/other/factory.scene.ron", "hall-3"));
+        assert_ne!(
+            id,
+            default_client_id("/other/factory.scene.ron", "hall-3", "view")
+        );
+        assert_ne!(
+            id,
+            default_client_id("/plant/scenes/factory.scene.ron", "hall-3", "headless")
+        );
         // ("ab", "c") and ("a", "bc") hash apart: the parts are delimited.
         assert_ne!(fnv1a(&["ab", "c"]), fnv1a(&["a", "bc"]));
         // Odd characters in a file name stay out of the id.
-        let odd = default_client_id("/x/my plant+line #2.scene.ron", "h");
-        assert!(odd.starts_with("twinscape-myplantline2-"), "{odd}");
+        let odd = default_client_id("/x/my plant+line #2.scene.ron", "h", "view");
+        assert!(odd.starts_with("twinscape-myplantline2-view-"), "{odd}");
     }
 }

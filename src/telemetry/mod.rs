@@ -403,7 +403,7 @@ pub(crate) fn apply_samples(
                 ingest.counters.repeated.fetch_add(1, Ordering::Relaxed);
             }
             Ok((mut value, mut history)) => {
-                value.stamp_ms = sample.stamp_ms.or(value.stamp_ms);
+                value.remember(sample.stamp_ms);
                 value.record(sample.value, sample.time_ms);
                 history.record(sample.value, sample.time_ms);
                 if let Some(tap) = tap.as_deref_mut() {

@@ -79,6 +79,10 @@ pub(crate) fn options(broker: &BrokerUrl, client_id: &str) -> MqttOptions {
     opts
 }
 
+/// Connections made by this process, by every ingest thread: an
+/// acknowledgement belongs to exactly one, even across scene reloads.
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
+
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// Requests (subscriptions, acknowledgements) the client queues for its
@@ -157,7 +161,8 @@ pub(crate) fn spawn(
                     }
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         backoff = MIN_BACKOFF;
-                        generation2.fetch_add(1, Ordering::AcqRel);
+                        let next = CONNECTIONS.fetch_add(1, Ordering::AcqRel) + 1;
+                        generation2.store(next, Ordering::Release);
                         counters.set_link(LinkState::Connected);
                         counters.connects.fetch_add(1, Ordering::Relaxed);
                         if !filters.is_empty()

@@ -26,11 +26,14 @@ pub struct Sample {
 /// A stamp below this is in seconds since the Unix epoch (10^11 s is the
 /// year 5138), from it up in milliseconds (10^11 ms is March 1973).
 const STAMP_MS_FROM: f64 = 1e11;
+/// How far ahead of the twin's clock a stamp may be (a device clock set
+/// wrong), in milliseconds: one day.
+const STAMP_AHEAD_MS: f64 = 86_400_000.0;
 
 /// The reading's own time at `path` in `doc`, in milliseconds: None when the
 /// field is not there (the reading applies unstamped), an error when it is
 /// not a number of seconds or milliseconds since the Unix epoch.
-pub(crate) fn stamp_field(doc: &Value, path: &str) -> Result<Option<u64>, String> {
+pub(crate) fn stamp_field(doc: &Value, path: &str, now_ms: u64) -> Result<Option<u64>, String> {
     let t = match json_field(doc, path) {
         Ok(t) => t,
         Err(_) if !has_field(doc, path) => return Ok(None),
@@ -41,8 +44,14 @@ pub(crate) fn stamp_field(doc: &Value, path: &str) -> Result<Option<u64>, String
     } else {
         t
     };
-    if !(0.0..=u64::MAX as f64).contains(&ms) {
+    if ms < 0.0 {
         return Err(format!("stamp \"{path}\" is {t}, before 1970"));
+    }
+    // One bogus stamp far ahead would make every later reading a repeat.
+    if ms > now_ms as f64 + STAMP_AHEAD_MS {
+        return Err(format!(
+            "stamp \"{path}\" is {t}, more than a day ahead of the twin's clock"
+        ));
     }
     Ok(Some(ms.round() as u64))
 }
@@ -201,7 +210,7 @@ pub fn decode_message(
         };
         let stamp_ms = match stamp {
             None => Ok(None),
-            Some(path) => with_doc(&mut json, payload, |doc| stamp_field(doc, path)),
+            Some(path) => with_doc(&mut json, payload, |doc| stamp_field(doc, path, time_ms)),
         };
         match value.and_then(|value| stamp_ms.map(|stamp_ms| (value, stamp_ms))) {
             Ok((value, stamp_ms)) => {
@@ -287,6 +296,9 @@ mod tests {
         );
     }
 
+    /// 2025-01-01T00:00:00Z, as the twin's clock in these tests.
+    const NOW: u64 = 1_735_689_600_000;
+
     #[test]
     fn stamps_read_seconds_or_milliseconds() {
         let doc: Value = serde_json::from_str(
@@ -295,22 +307,32 @@ mod tests {
         )
         .unwrap();
         // 2023-11-14T22:13:20.25Z either way.
-        assert_eq!(stamp_field(&doc, "s"), Ok(Some(1_700_000_000_250)));
-        assert_eq!(stamp_field(&doc, "ms"), Ok(Some(1_700_000_000_250)));
-        assert_eq!(stamp_field(&doc, "t.at"), Ok(Some(1_500)));
+        assert_eq!(stamp_field(&doc, "s", NOW), Ok(Some(1_700_000_000_250)));
+        assert_eq!(stamp_field(&doc, "ms", NOW), Ok(Some(1_700_000_000_250)));
+        assert_eq!(stamp_field(&doc, "t.at", NOW), Ok(Some(1_500)));
         // Not there: the reading applies unstamped.
-        assert_eq!(stamp_field(&doc, "ts"), Ok(None));
-        assert_eq!(stamp_field(&doc, "t.x"), Ok(None));
+        assert_eq!(stamp_field(&doc, "ts", NOW), Ok(None));
+        assert_eq!(stamp_field(&doc, "t.x", NOW), Ok(None));
         assert_eq!(
-            stamp_field(&doc, "early").unwrap_err(),
+            stamp_field(&doc, "early", NOW).unwrap_err(),
             "stamp \"early\" is -5, before 1970"
         );
         assert_eq!(
-            stamp_field(&doc, "word").unwrap_err(),
+            stamp_field(&doc, "word", NOW).unwrap_err(),
             "stamp: JSON field \"word\": payload \"noon\" is not a number"
         );
+        // A device clock a year ahead is refused, not taken.
+        let ahead: Value = serde_json::from_str(r#"{"ts": 1767225600}"#).unwrap();
         assert_eq!(
-            stamp_field(&doc, "n").unwrap_err(),
+            stamp_field(&ahead, "ts", NOW).unwrap_err(),
+            "stamp \"ts\" is 1767225600, more than a day ahead of the twin's clock"
+        );
+        assert_eq!(
+            stamp_field(&ahead, "ts", NOW + 366 * 86_400_000),
+            Ok(Some(1_767_225_600_000))
+        );
+        assert_eq!(
+            stamp_field(&doc, "n", NOW).unwrap_err(),
             "stamp: JSON field \"n\" is null, expected a number"
         );
     }

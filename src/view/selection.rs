@@ -12,6 +12,8 @@ use crate::twin::{Sensor, Sensors, Twin};
 /// The selection box: this much larger than the twin's extent (metres), in cyan.
 const OUTLINE_MARGIN_M: f32 = 0.3;
 const OUTLINE_COLOUR: Color = Color::srgb(0.3, 0.85, 1.0);
+/// Frames a selection by id waits, once twins are drawn, for its twin.
+const GIVE_UP_FRAMES: u32 = 30;
 
 /// The twin the user picked.
 #[derive(Resource, Default, Debug)]
@@ -40,8 +42,12 @@ fn select_initial(
     sensors: Query<&Sensor>,
     mut selected: ResMut<Selected>,
     mut plot: ResMut<PlotSensor>,
+    mut waited: Local<u32>,
 ) {
-    let Some(initial) = initial else { return };
+    let Some(initial) = initial else {
+        *waited = 0;
+        return;
+    };
     let (id, sensor) = initial.0.split_once('/').unwrap_or((&initial.0, ""));
     if let Some((entity, _, list)) = twins.iter().find(|(_, t, _)| t.id == id) {
         selected.0 = Some(entity);
@@ -52,6 +58,13 @@ fn select_initial(
                 .find(|&e| sensors.get(e).is_ok_and(|s| s.name == sensor))
         });
         commands.remove_resource::<InitialSelection>();
+    } else if !twins.is_empty() {
+        // Twins drawn, and none of them is it (deleted in the editor, or
+        // gone from the file): give up rather than wait for ever.
+        *waited += 1;
+        if *waited > GIVE_UP_FRAMES {
+            commands.remove_resource::<InitialSelection>();
+        }
     }
 }
 

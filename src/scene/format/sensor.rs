@@ -118,8 +118,8 @@ pub struct BindingDef {
     #[serde(default)]
     pub decode: Decode,
     /// A JSON field path to the reading's own time (a number: seconds, or
-    /// milliseconds from 10^11 up, since the Unix epoch). A reading stamped
-    /// no later than the last one applied to its sensor is a repeat (a
+    /// milliseconds from 10^11 up, since the Unix epoch). A reading whose
+    /// stamp is one of the last 256 applied to its sensor is a repeat (a
     /// redelivery) and is not applied again. Without it every reading applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stamp: Option<String>,
@@ -135,8 +135,8 @@ pub struct TemplateDef {
     #[serde(default)]
     pub decode: Decode,
     /// A JSON field path to the reading's own time (a number: seconds, or
-    /// milliseconds from 10^11 up, since the Unix epoch). A reading stamped
-    /// no later than the last one applied to its sensor is a repeat (a
+    /// milliseconds from 10^11 up, since the Unix epoch). A reading whose
+    /// stamp is one of the last 256 applied to its sensor is a repeat (a
     /// redelivery) and is not applied again. Without it every reading applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stamp: Option<String>,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
+use crate::editor::Place;
 use crate::editor::plugin::Editor;
 use crate::scene::format::TwinDef;
 use crate::twin::Twin;
@@ -58,12 +59,18 @@ pub(super) fn editor_panel(
                     .find(|t| t.id == id)
                     .cloned()
             });
+            let editable = def
+                .as_ref()
+                .is_some_and(|d| editor.session.as_ref().is_some_and(|s| s.is_written(&d.id)));
             match (def, twin_id) {
-                (Some(def), _) => inspector(ui, &def, &mut editor, &mut pending),
-                (None, Some(id)) => {
-                    ui.label(format!("\"{id}\" is not written in the scene file (a city twin comes from the map)."));
+                (Some(def), _) if editable => inspector(ui, &def, &mut editor, &mut pending),
+                (_, Some(id)) => {
+                    ui.label(format!(
+                        "\"{id}\" is not written in the scene file (a city's buildings \
+                         and streets come from its map)."
+                    ));
                 }
-                (None, None) => {
+                _ => {
                     ui.label("Click a twin to edit it.");
                 }
             }
@@ -158,15 +165,15 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
     ui.horizontal(|ui| {
         ui.label("Name");
         if let Some(name) = text_field(ui, &format!("{id}.name"), &def.name, pending) {
-            editor.set(&format!("{id}.name"), &format!("{name:?}"));
+            editor.set(&at(id, None, &["name"]), &format!("{name:?}"));
         }
     });
     let t = &def.transform;
-    let mut at = t.translation.map(f64::from);
+    let mut xyz = t.translation.map(f64::from);
     let mut moved = false;
     ui.horizontal(|ui| {
         ui.label("Position");
-        for (axis, v) in ["x", "y", "z"].iter().zip(&mut at) {
+        for (axis, v) in ["x", "y", "z"].iter().zip(&mut xyz) {
             let key = format!("{id}.translation.{axis}");
             if let Some(new) = number_field(ui, &key, *v, MOVE_SPEED_M, pending) {
                 *v = new;
@@ -175,9 +182,9 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
         }
     });
     if moved {
-        let [x, y, z] = at.map(|v| v as f32);
+        let [x, y, z] = xyz.map(|v| v as f32);
         editor.set(
-            &format!("{id}.transform.translation"),
+            &at(id, None, &["transform", "translation"]),
             &format!("({x:?}, {y:?}, {z:?})"),
         );
     }
@@ -192,7 +199,7 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
             pending,
         ) {
             editor.set(
-                &format!("{id}.transform.rotation_y_deg"),
+                &at(id, None, &["transform", "rotation_y_deg"]),
                 &format!("{:?}", deg as f32),
             );
         }
@@ -216,7 +223,8 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
                     match limit {
                         Some(v) => {
                             if let Some(new) = number_field(ui, &key, v, step, pending) {
-                                editor.set(&key, &format!("Some({new:?})"));
+                                let place = at(id, Some(&sensor.name), &[field]);
+                                editor.set(&place, &format!("Some({new:?})"));
                             }
                         }
                         None => {
@@ -227,6 +235,16 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
                 ui.end_row();
             }
         });
+}
+
+/// The place of a field of twin `twin` (or of its sensor), built directly:
+/// ids may hold dots, which the `TWIN.FIELD` text form could not tell apart.
+fn at(twin: &str, sensor: Option<&str>, fields: &[&str]) -> Place {
+    Place {
+        twin: twin.to_string(),
+        sensor: sensor.map(str::to_string),
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+    }
 }
 
 /// A drag value whose new number is returned once its drag ends or its
