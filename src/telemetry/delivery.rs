@@ -70,12 +70,12 @@ pub(crate) fn acknowledge(ingest: Res<Ingest>, mut pending: ResMut<PendingAcks>)
         ingest
             .counters
             .set_error(format!("acknowledgements held: {why}"));
-        return;
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    match &ingest.thread {
-        Some(thread) => thread.acknowledge(&mut pending.due),
-        None => pending.due.clear(),
+    } else {
+        #[cfg(not(target_arch = "wasm32"))]
+        match &ingest.thread {
+            Some(thread) => thread.acknowledge(&mut pending.due),
+            None => pending.due.clear(),
+        }
     }
 }
 
