@@ -172,7 +172,7 @@ pub fn duplicate_twin(
     let root = outline::parse(text)?;
     let item = twin_item(&root, text, id)?;
     let twin = &item.value;
-    let (from, to) = item_extent(text, item);
+    let (from, _) = item_extent(text, item);
     // The item's own text, its id and name replaced (the later one first).
     let mut copy = text[item.start..twin.span.end].to_string();
     let mut fields = vec![(twin.field("id"), format!("{new_id:?}"))];
@@ -192,23 +192,9 @@ pub fn duplicate_twin(
             );
         }
     }
-    let end = twin.span.end;
-    let joined = if from < item.start {
-        // Lines of its own: the copy on new lines after it, indented alike.
-        let indent = &text[from..item.start];
-        let comma = if item.comma.is_some() { "" } else { "," };
-        let trailing = if comma.is_empty() { "," } else { "" };
-        let at = if comma.is_empty() { to } else { end };
-        let lead = if comma.is_empty() { "" } else { ",\n" };
-        let tail = if comma.is_empty() { "\n" } else { "" };
-        format!(
-            "{}{lead}{indent}{copy}{trailing}{tail}{}",
-            &text[..at],
-            &text[at..]
-        )
-    } else {
-        format!("{}, {copy}{}", &text[..end], &text[end..])
-    };
+    // Lines of its own: the copy on new lines after it, indented alike.
+    let own_line = (from < item.start).then(|| &text[from..item.start]);
+    let joined = insert_after(text, item, own_line, &copy);
     let [x, y, z] = twin_translation(text, twin);
     let place = Place {
         twin: new_id.to_string(),
@@ -330,25 +316,32 @@ fn insert_field(text: &str, node: &Node, key: &str, value: &str) -> String {
         // An empty group: `()` becomes `(key: value)`.
         return format!("{}{field}{}", &text[..node.close], &text[node.close..]);
     };
-    let comma = last.comma.map(|c| c - last.value.span.end);
     let line_start = text[..last.start].rfind('\n').map_or(0, |i| i + 1);
     let indent = &text[line_start..last.start];
-    if indent.bytes().all(|b| b == b' ' || b == b'\t') && !indent.is_empty() {
-        // Fields on lines of their own: a new line after the last one's
-        // comma (added if it had none), with their indentation.
-        let (at, sep) = match comma {
-            Some(i) => (last.value.span.end + i + 1, ""),
-            None => (last.value.span.end, ","),
-        };
-        let trailing = if comma.is_some() { "," } else { "" };
-        format!(
-            "{}{sep}\n{indent}{field}{trailing}{}",
-            &text[..at],
-            &text[at..]
-        )
-    } else {
-        let at = last.value.span.end;
-        format!("{}, {field}{}", &text[..at], &text[at..])
+    let own_line = indent.bytes().all(|b| b == b' ' || b == b'\t') && !indent.is_empty();
+    insert_after(text, last, own_line.then_some(indent), &field)
+}
+
+/// `new` as the item after `last`: with `own_line` (its indentation), on a
+/// new line after `last`'s comma (a comma added if it had none, and one
+/// after `new` as `last` had), else inline after `last`.
+fn insert_after(text: &str, last: &outline::Item, own_line: Option<&str>, new: &str) -> String {
+    match own_line {
+        Some(indent) => {
+            let (at, sep, trailing) = match last.comma {
+                Some(c) => (c + 1, "", ","),
+                None => (last.value.span.end, ",", ""),
+            };
+            format!(
+                "{}{sep}\n{indent}{new}{trailing}{}",
+                &text[..at],
+                &text[at..]
+            )
+        }
+        None => {
+            let at = last.value.span.end;
+            format!("{}, {new}{}", &text[..at], &text[at..])
+        }
     }
 }
 
