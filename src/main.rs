@@ -417,6 +417,13 @@ fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
         }) => commands::backtest(&scene, &common, &models, every, json.as_deref()),
         Some(Mode::Simulate { run_for, out }) => commands::simulate(&scene, &common, run_for, &out),
         Some(Mode::Serve(args)) => {
+            if common.qos.is_some() || common.client_id.is_some() {
+                return Err(CliError::Delivery(
+                    "--qos and --client-id are for the twin's own MQTT client; \
+                     the page `serve` serves subscribes by itself, at QoS 0"
+                        .into(),
+                ));
+            }
             let broker = connect::parse_broker(&common)?;
             serve::serve(&scene, &scene_path, &common, broker, args)
         }

@@ -286,6 +286,10 @@ fn bad_flags_are_explained() {
             "--qos and --client-id are for a broker given with --broker",
         ),
         (
+            &["serve", "--broker", "mqtt://127.0.0.1:1", "--qos", "1"][..],
+            "the page `serve` serves subscribes by itself",
+        ),
+        (
             &["headless", "--broker", "mqtt://127.0.0.1:1", "--qos", "2"][..],
             "2 is not in 0..=1",
         ),
