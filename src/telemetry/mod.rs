@@ -112,8 +112,8 @@ pub(crate) enum LinkState {
 /// Counters shared with the ingest thread. `received` counts messages,
 /// `applied` samples written to twins, `rejected` messages (or the parts of
 /// one) that could not be decoded or bound, `dropped` samples lost to a full
-/// channel, `repeated` stamped samples not applied because their sensor has
-/// one as late already (redeliveries).
+/// channel, `repeated` stamped samples not applied because their sensor
+/// applied one with the same stamp lately (redeliveries).
 #[derive(Default, Debug)]
 pub struct IngestCounters {
     pub received: AtomicU64,
