@@ -137,24 +137,23 @@ pub(crate) fn spawn(
                 }
                 match event {
                     Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let open = match &queue_tx {
-                            None => ingest_message(&router, &p.topic, &p.payload, &counters, |s| {
-                                tx.try_send(s)
-                            }),
-                            Some(queue) => {
-                                let open =
-                                    ingest_message(&router, &p.topic, &p.payload, &counters, |s| {
-                                        send_waiting(&tx, s, &stop2)
-                                    });
-                                let generation = generation2.load(Ordering::Acquire);
-                                open && queue
-                                    .send(Delivered {
-                                        generation,
-                                        publish: p,
-                                    })
-                                    .is_ok()
-                            }
-                        };
+                        // Lossless waits for room; at most once drops.
+                        let mut open =
+                            ingest_message(&router, &p.topic, &p.payload, &counters, |s| {
+                                match &queue_tx {
+                                    None => tx.try_send(s),
+                                    Some(_) => send_waiting(&tx, s, &stop2),
+                                }
+                            });
+                        if let (true, Some(queue)) = (open, &queue_tx) {
+                            let generation = generation2.load(Ordering::Acquire);
+                            open = queue
+                                .send(Delivered {
+                                    generation,
+                                    publish: p,
+                                })
+                                .is_ok();
+                        }
                         if !open {
                             stop2.store(true, Ordering::Relaxed);
                         }
