@@ -4,6 +4,11 @@
 //! window, and the machine moves there; "Undo" puts it back at -15, "Redo"
 //! at -12 again; "Save" writes the file, where exactly one line changed:
 //! cnc-1's translation; the reload of that save keeps cnc-1 selected.
+//! With snapping on, the mouse drags the transform gizmo's x arrow 3 m
+//! along (window, input and picking messages, as a real mouse makes them):
+//! cnc-1 lands exactly at -9 (0.5 m steps), the camera has not orbited, the
+//! gizmo and selection stay on cnc-1, and one "Undo" takes the drag back. A
+//! click on the arrow (over cnc-2's body) does not select cnc-2.
 //! "Duplicate" adds cnc-1-copy 3 m along, drawn and selected; "Undo" takes
 //! it away again. Ends with a screenshot of edit mode.
 //!
@@ -15,7 +20,10 @@ use std::sync::{Arc, Mutex};
 
 #[path = "support/egui_driver.rs"]
 mod egui_driver;
+#[path = "support/mouse.rs"]
+mod mouse;
 use egui_driver::{Pointer, Shared, click, install_driver, on_screen, visible};
+use mouse::{GizmoView, Mouse};
 
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, save_to_disk};
@@ -29,6 +37,13 @@ use twinscape::view::InitialSelection;
 const STEP_FRAMES: u32 = 240;
 const SHIPPED_X: f32 = -15.0;
 const TYPED_X: f32 = -12.0;
+/// How far the gizmo drag takes cnc-1 along x, metres (a whole number of
+/// 0.5 m snapping steps), in this many pointer moves.
+const GIZMO_DRAG_M: f32 = 3.0;
+const DRAG_MOVES: u32 = 8;
+/// The click on the gizmo lands this far above its arrow, pixels (the
+/// gizmo takes a press within 35 px of a handle).
+const CLICK_ABOVE_ARROW_PX: f32 = 15.0;
 
 fn main() -> ExitCode {
     egui_driver::test_main("editor_view", run)
@@ -76,6 +91,15 @@ enum Step {
     Save,
     Saved,
     Reselected,
+    Snap,
+    Hover,
+    Press,
+    Drag,
+    Dropped,
+    UndoDrag,
+    HoverAgain,
+    ClickHandle,
+    Clicked,
     Duplicate,
     Duplicated,
     UndoDuplicate,
@@ -89,6 +113,10 @@ struct Script {
     /// cnc-1's entity before the save, and the frame the reload replaced it.
     before_reload: Option<Entity>,
     reloaded_at: Option<u32>,
+    /// The drag: from the x arrow (screen points), and the camera before it.
+    from: Vec2,
+    to: Vec2,
+    eye: Option<GlobalTransform>,
 }
 
 impl Script {
@@ -103,6 +131,8 @@ fn script(
     mut s: ResMut<Script>,
     pointer: Res<Pointer>,
     twins: Query<(Entity, &Twin, &Transform)>,
+    mut mouse: Mouse,
+    gizmo: GizmoView,
     mut exit: MessageWriter<AppExit>,
     mut commands: Commands,
 ) {
@@ -201,6 +231,114 @@ fn script(
                 && visible(&pointer, "Position")
                 && visible(&pointer, "cnc-1")
             {
+                s.next(Step::Snap);
+            }
+        }
+        Step::Snap => {
+            if gizmo.editor.snap {
+                s.next(Step::Hover);
+            } else if s.frames == 1 && !click(&pointer, "Snap 0.5 m · 15°") {
+                s.frames = 0;
+            }
+        }
+        Step::Hover | Step::HoverAgain => {
+            // The middle of cnc-1's x arrow, and 3 m further along x.
+            let Some((from, to)) = entity.and_then(|e| gizmo.x_arrow(e, GIZMO_DRAG_M)) else {
+                return;
+            };
+            // The click goes a little above the arrow, off its drawn mesh
+            // (which would take the pick itself) but within its grip, over
+            // cnc-2's body.
+            let from = match s.step {
+                Step::Hover => from,
+                _ => from + CLICK_ABOVE_ARROW_PX * Vec2::NEG_Y,
+            };
+            if s.frames % 10 == 1 {
+                (s.from, s.to) = (from, to);
+                s.eye = gizmo.eye();
+                mouse.move_to(s.from, Vec2::ZERO);
+            } else if gizmo.hovered_x() {
+                let next = if s.step == Step::Hover {
+                    Step::Press
+                } else {
+                    Step::ClickHandle
+                };
+                s.next(next);
+            }
+        }
+        Step::Press => {
+            mouse.left(true);
+            s.next(Step::Drag);
+        }
+        Step::Drag => {
+            // The press reaches the gizmo this frame (its drag starts where
+            // the pointer is); then eight moves of the pointer, each with the
+            // mouse motion a real mouse reports beside it (what would orbit
+            // the camera).
+            if (2..=DRAG_MOVES + 1).contains(&s.frames) {
+                let t = (s.frames - 1) as f32 / DRAG_MOVES as f32;
+                mouse.move_to(s.from.lerp(s.to, t), (s.to - s.from) / DRAG_MOVES as f32);
+            }
+            if s.frames == DRAG_MOVES + 1 {
+                let path = folder().join("gizmo-drag.png");
+                println!("look at {}", path.display());
+                commands
+                    .spawn(Screenshot::primary_window())
+                    .observe(save_to_disk(path));
+            }
+            if s.frames == DRAG_MOVES + 2 {
+                if !gizmo.state.active {
+                    eprintln!("the press on the x arrow did not start a gizmo drag");
+                    exit.write(AppExit::from_code(1));
+                    return;
+                }
+                mouse.left(false);
+                s.next(Step::Dropped);
+            }
+        }
+        Step::Dropped => {
+            if !gizmo.state.active && x == Some(TYPED_X + GIZMO_DRAG_M) {
+                let orbited = s.eye != gizmo.eye();
+                let focus = gizmo.focused();
+                if orbited || focus != entity {
+                    eprintln!(
+                        "after the drag: camera moved {orbited}, gizmo on {focus:?} (cnc-1 {entity:?})"
+                    );
+                    exit.write(AppExit::from_code(1));
+                    return;
+                }
+                println!("dragged the x arrow: cnc-1 at {:?} (snapped)", x.unwrap());
+                s.next(Step::UndoDrag);
+            }
+        }
+        Step::UndoDrag => {
+            if s.frames == 1 && !click(&pointer, "Undo") {
+                s.frames = 0;
+            } else if s.frames > 1 && x == Some(TYPED_X) {
+                s.next(Step::HoverAgain);
+            }
+        }
+        Step::ClickHandle => {
+            // Press and release on the arrow, not moving: no pick of cnc-2.
+            match s.frames {
+                1 => mouse.left(true),
+                3 => mouse.left(false),
+                _ => {}
+            }
+            if s.frames == 3 {
+                s.next(Step::Clicked);
+            }
+        }
+        Step::Clicked => {
+            if s.frames == 12 {
+                let focus = gizmo.focused();
+                if focus != entity || x != Some(TYPED_X) {
+                    eprintln!(
+                        "a click on the gizmo changed the selection ({focus:?}, cnc-1 {entity:?}) or moved cnc-1 ({x:?})"
+                    );
+                    exit.write(AppExit::from_code(1));
+                    return;
+                }
                 s.next(Step::Duplicate);
             }
         }

@@ -5,7 +5,10 @@
 //! The result is checked by the loader's own code before it may be saved,
 //! and a save is atomic (`save`).
 
+#[cfg(feature = "viewer")]
+mod gizmo;
 pub(crate) mod outline;
+pub(crate) mod placing;
 #[cfg(feature = "viewer")]
 pub mod plugin;
 pub mod save;

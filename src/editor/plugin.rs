@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use bevy_egui::input::EguiWantsInput;
 
+pub use super::gizmo::Tool;
 use super::session::EditSession;
 use super::{EditError, Place};
 use crate::TwinSet;
@@ -35,6 +36,10 @@ pub struct Editor {
     pub note: Option<String>,
     /// Counts the session's changes, so the twins follow each once.
     pub(crate) version: u64,
+    /// What a drag of the gizmo does (`G` move, `R` turn).
+    pub tool: Tool,
+    /// Moves and turns go in steps (`SNAP_MOVE_M`, `SNAP_TURN_DEG`).
+    pub snap: bool,
     /// Twins were added or removed: the scene on screen is spawned anew
     /// from the edited one (and this twin selected, if given).
     respawn: bool,
@@ -121,6 +126,7 @@ impl Editor {
 }
 
 pub(crate) fn plugin(app: &mut App) {
+    app.add_plugins(super::gizmo::plugin);
     app.init_resource::<Editor>().add_systems(
         Update,
         (
@@ -168,8 +174,9 @@ fn follow_the_file(mut spawned: MessageReader<SceneSpawned>, mut editor: ResMut<
     editor.after(done.map(|()| Some("reloaded: the file changed on disk".into())));
 }
 
-/// `E` toggles edit mode; with it on, `Ctrl+S`, `Ctrl+Z`, `Ctrl+Shift+Z`
-/// and `Ctrl+Y`. Not while egui has the keyboard (typing in a field).
+/// `E` toggles edit mode; with it on, `G` (move) and `R` (turn) pick what
+/// the gizmo does, and `Ctrl+S`, `Ctrl+Z`, `Ctrl+Shift+Z` and `Ctrl+Y`.
+/// Not while egui has the keyboard (typing in a field).
 fn keys(
     keys: Res<ButtonInput<KeyCode>>,
     egui_input: Option<Res<EguiWantsInput>>,
@@ -187,7 +194,15 @@ fn keys(
             _ => editor.on = false,
         }
     }
-    if !editor.on || !ctrl {
+    if !editor.on {
+        return;
+    }
+    if !ctrl && keys.just_pressed(KeyCode::KeyG) {
+        editor.tool = Tool::Move;
+    } else if !ctrl && keys.just_pressed(KeyCode::KeyR) {
+        editor.tool = Tool::Turn;
+    }
+    if !ctrl {
         return;
     }
     if keys.just_pressed(KeyCode::KeyS) {

@@ -2,6 +2,8 @@
 //! the cursor, right-drag to pan, `T` to look straight down (a map's view)
 //! and back.
 
+use bevy::ecs::system::SystemParam;
+use bevy::gizmos::transform_gizmo::TransformGizmoState;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
 use bevy::prelude::*;
 use bevy_egui::input::EguiWantsInput;
@@ -68,20 +70,48 @@ fn top_down(
     }
 }
 
+/// What else may own the mouse: an egui window under the pointer, or a
+/// drag of the editor's transform gizmo.
+#[derive(SystemParam)]
+pub(crate) struct OtherPointerUsers<'w, 's> {
+    egui: Option<Res<'w, EguiWantsInput>>,
+    gizmo: Option<Res<'w, TransformGizmoState>>,
+    left_on_gizmo: Local<'s, bool>,
+}
+
+impl OtherPointerUsers<'_, '_> {
+    fn over_ui(&self) -> bool {
+        self.egui
+            .as_ref()
+            .is_some_and(|e| e.wants_any_pointer_input())
+    }
+
+    /// A left drag that began on the gizmo (or one under way) moves the
+    /// twin, not the eye.
+    fn gizmo_drag(&mut self, buttons: &ButtonInput<MouseButton>) -> bool {
+        let gizmo = self.gizmo.as_ref();
+        if buttons.just_pressed(MouseButton::Left) {
+            *self.left_on_gizmo = gizmo.is_some_and(|g| g.active || g.hovered_axis.is_some());
+        }
+        *self.left_on_gizmo || gizmo.is_some_and(|g| g.active)
+    }
+}
+
 pub(crate) fn orbit(
     buttons: Res<ButtonInput<MouseButton>>,
     motion: Res<AccumulatedMouseMotion>,
     scroll: Res<AccumulatedMouseScroll>,
-    egui_input: Option<Res<EguiWantsInput>>,
+    mut others: OtherPointerUsers,
     windows: Query<&Window>,
     mut cameras: Query<(&mut OrbitCamera, &mut Transform, &Camera, &GlobalTransform)>,
 ) {
-    let over_ui = egui_input.is_some_and(|e| e.wants_any_pointer_input());
+    let over_ui = others.over_ui();
+    let gizmo_drag = others.gizmo_drag(&buttons);
     let cursor = windows.iter().next().and_then(Window::cursor_position);
     for (mut orbit, mut transform, camera, global) in &mut cameras {
         if !over_ui {
             let delta = motion.delta;
-            if buttons.pressed(MouseButton::Left) {
+            if buttons.pressed(MouseButton::Left) && !gizmo_drag {
                 orbit.yaw -= delta.x * 0.006;
                 orbit.pitch = (orbit.pitch + delta.y * 0.006).clamp(0.05, 1.5);
             }

@@ -24,9 +24,15 @@ use crate::app::{Options, add_twin, assets_dir, register_scene_source};
 pub use panels::BacktestScores;
 pub use screenshot::ScreenshotPlan;
 pub use selection::InitialSelection;
+pub(crate) use selection::Selected;
 
 pub(crate) fn plugin(app: &mut App) {
     app.add_plugins((EguiPlugin::default(), MeshPickingPlugin))
+        // egui's context lives on its own camera (the stage spawns it).
+        .insert_resource(bevy_egui::EguiGlobalSettings {
+            auto_create_primary_context: false,
+            ..default()
+        })
         // The what-if window's state (whatif runs what it asks for), and
         // physics that keeps pace with slow frames (the flow steps it).
         .init_resource::<crate::whatif::WhatIfPanel>()

@@ -11,6 +11,7 @@ use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 
 use crate::TwinSet;
 use crate::twin::Twin;
+use crate::view::camera::OrbitCamera;
 
 /// Height above a twin's origin (metres) whose projection the sidecar gives:
 /// about the middle of a machine's body.
@@ -36,7 +37,7 @@ fn take_screenshot(
     plan: Option<Res<ScreenshotPlan>>,
     mut frame: Local<u32>,
     mut exit: MessageWriter<AppExit>,
-    cameras: Query<(&Camera, &GlobalTransform)>,
+    cameras: Query<(&Camera, &GlobalTransform), With<OrbitCamera>>,
     twins: Query<(&Twin, &GlobalTransform)>,
 ) {
     let Some(plan) = plan else { return };
@@ -64,7 +65,7 @@ fn take_screenshot(
 /// Writes `PATH.twins.json`: `[{"id", "x", "y"}]`, pixels from the top left.
 fn write_twin_positions(
     path: &std::path::Path,
-    cameras: &Query<(&Camera, &GlobalTransform)>,
+    cameras: &Query<(&Camera, &GlobalTransform), With<OrbitCamera>>,
     twins: &Query<(&Twin, &GlobalTransform)>,
 ) -> Result<(), String> {
     let (camera, at) = cameras

@@ -2,6 +2,7 @@
 //! `--select ID[/SENSOR]` picks one (and the sensor to plot) at start once it
 //! exists, and the selected twin gets a cyan box around its drawn extent.
 
+use bevy::gizmos::transform_gizmo::TransformGizmoState;
 use bevy::prelude::*;
 
 use super::panels::PlotSensor;
@@ -106,9 +107,13 @@ fn keep_across_reloads(
 fn select_on_click(
     click: On<Pointer<Click>>,
     parts: Query<&PartOf>,
+    gizmo: Option<Res<TransformGizmoState>>,
     mut selected: ResMut<Selected>,
 ) {
-    if click.button != PointerButton::Primary {
+    // A click on the editor's gizmo (under way, or over one of its handles)
+    // is the gizmo's, not a pick of what lies behind it.
+    let on_gizmo = gizmo.is_some_and(|g| g.active || g.hovered_axis.is_some());
+    if click.button != PointerButton::Primary || on_gizmo {
         return;
     }
     if let Ok(part) = parts.get(click.entity) {

@@ -19,6 +19,12 @@ const START_VIEW: OrbitCamera = OrbitCamera {
 };
 /// The sun, in lux, and the sky's fill light (cd/m², bluish).
 const SUN_LUX: f32 = 9_000.0;
+/// egui draws from a camera of its own, after the scene's (0) and the
+/// editor gizmo's overlay (1), so the windows stay on top of the gizmo. It
+/// draws on a texture of its own, cleared transparent each frame (else
+/// every frame's labels pile up on it), which is then blended over the
+/// window with egui's premultiplied alpha.
+const EGUI_CAMERA_ORDER: isize = 2;
 const AMBIENT_BRIGHTNESS: f32 = 350.0;
 /// The floor's side, in metres.
 const FLOOR_SIZE_M: f32 = 160.0;
@@ -58,8 +64,28 @@ fn stage(
         Camera3d::default(),
         orbit.transform(),
         orbit,
+        // The editor's gizmo projects through this camera, not the others.
+        bevy::gizmos::transform_gizmo::TransformGizmoCamera,
         Msaa::Sample4,
         TONEMAPPING,
+    ));
+    commands.spawn((
+        Camera2d,
+        Camera {
+            order: EGUI_CAMERA_ORDER,
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            output_mode: bevy::camera::CameraOutputMode::Write {
+                blend_state: Some(
+                    bevy::render::render_resource::BlendState::PREMULTIPLIED_ALPHA_BLENDING,
+                ),
+                clear_color: ClearColorConfig::None,
+            },
+            ..default()
+        },
+        Msaa::Off,
+        // It draws egui only: no twin is in its (empty) set of layers.
+        bevy::camera::visibility::RenderLayers::none(),
+        bevy_egui::PrimaryEguiContext,
     ));
     commands.insert_resource(GlobalAmbientLight {
         color: Color::srgb(0.75, 0.8, 1.0),

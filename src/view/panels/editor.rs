@@ -10,7 +10,8 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
 use crate::editor::Place;
-use crate::editor::plugin::Editor;
+use crate::editor::placing::{SNAP_MOVE_M, SNAP_TURN_DEG, position_text, turn_text};
+use crate::editor::plugin::{Editor, Tool};
 use crate::scene::format::TwinDef;
 use crate::twin::Twin;
 use crate::view::selection::Selected;
@@ -168,6 +169,7 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
             editor.set(&at(id, None, &["name"]), &format!("{name:?}"));
         }
     });
+    gizmo_bar(ui, editor);
     let t = &def.transform;
     let mut xyz = t.translation.map(f64::from);
     let mut moved = false;
@@ -182,10 +184,9 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
         }
     });
     if moved {
-        let [x, y, z] = xyz.map(|v| v as f32);
         editor.set(
             &at(id, None, &["transform", "translation"]),
-            &format!("({x:?}, {y:?}, {z:?})"),
+            &position_text(xyz.map(|v| v as f32)),
         );
     }
     ui.horizontal(|ui| {
@@ -200,7 +201,7 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
         ) {
             editor.set(
                 &at(id, None, &["transform", "rotation_y_deg"]),
-                &format!("{:?}", deg as f32),
+                &turn_text(deg),
             );
         }
     });
@@ -235,6 +236,20 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
                 ui.end_row();
             }
         });
+}
+
+/// What the gizmo on the twin does: move (`G`) or turn (`R`), and snapping.
+fn gizmo_bar(ui: &mut egui::Ui, editor: &mut Editor) {
+    ui.horizontal(|ui| {
+        ui.label("Gizmo");
+        for (tool, label) in [(Tool::Move, "Move (G)"), (Tool::Turn, "Turn (R)")] {
+            if ui.selectable_label(editor.tool == tool, label).clicked() {
+                editor.tool = tool;
+            }
+        }
+        let snap = format!("Snap {SNAP_MOVE_M} m · {SNAP_TURN_DEG}°");
+        ui.checkbox(&mut editor.snap, snap);
+    });
 }
 
 /// The place of a field of twin `twin` (or of its sensor), built directly:

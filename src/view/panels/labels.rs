@@ -8,6 +8,7 @@ use bevy_egui::egui;
 
 use super::{format_value, health_color};
 use crate::twin::{Health, Sensor, SensorOf, SensorValue, Twin};
+use crate::view::camera::OrbitCamera;
 use crate::view::shapes::{Bounds, Labelled};
 
 /// How far above a machine's top its value label floats, in metres.
@@ -19,7 +20,7 @@ const SIGN_ABOVE_M: f32 = 1.6;
 /// their sensors and status.
 #[derive(SystemParam)]
 pub(super) struct MachineLabels<'w, 's> {
-    cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform)>,
+    cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
     labelled:
         Query<'w, 's, (&'static Sensor, &'static SensorValue, &'static SensorOf), With<Labelled>>,
     bounds: Query<'w, 's, (&'static GlobalTransform, &'static Bounds)>,
