@@ -80,7 +80,7 @@ fn run() -> AppExit {
     app.run()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 enum Step {
     #[default]
     Open,
@@ -103,6 +103,9 @@ enum Step {
     Duplicate,
     Duplicated,
     UndoDuplicate,
+    Add,
+    Added,
+    SaveAdded,
     Shot,
 }
 
@@ -130,7 +133,7 @@ impl Script {
 fn script(
     mut s: ResMut<Script>,
     pointer: Res<Pointer>,
-    twins: Query<(Entity, &Twin, &Transform)>,
+    twins: Query<(Entity, &'static Twin, &'static Transform)>,
     mut mouse: Mouse,
     gizmo: GizmoView,
     mut exit: MessageWriter<AppExit>,
@@ -147,13 +150,40 @@ fn script(
         return;
     }
     let cnc = twins.iter().find(|(_, t, _)| t.id == "cnc-1");
-    let x = cnc.map(|(_, _, t)| t.translation.x);
-    let entity = cnc.map(|(e, _, _)| e);
-    match s.step {
-        Step::Open => {
-            if visible(&pointer, "Edit scene") && visible(&pointer, "Position") {
-                s.next(Step::Type);
+    let now = Now {
+        pointer: &pointer,
+        twins: &twins,
+        x: cnc.map(|(_, _, t)| t.translation.x),
+        entity: cnc.map(|(e, _, _)| e),
+    };
+    let step = s.step;
+    let done = match step {
+        Step::Shot => {
+            if s.frames == 4 {
+                screenshot(&mut commands, "edit-mode.png");
             }
+            if s.frames == 12 {
+                exit.write(AppExit::Success);
+            }
+            Ok(())
+        }
+        _ if step < Step::Snap => edit_steps(&mut s, &now),
+        _ if step < Step::Duplicate => gizmo_steps(&mut s, &now, &mut mouse, &gizmo, &mut commands),
+        _ => copy_steps(&mut s, &now, &gizmo, &mut commands),
+    };
+    if let Err(e) = done {
+        eprintln!("{e}");
+        exit.write(AppExit::from_code(1));
+    }
+}
+
+fn edit_steps(s: &mut Script, now: &Now) -> Result<(), String> {
+    let Now {
+        pointer, x, entity, ..
+    } = *now;
+    match s.step {
+        Step::Open if visible(pointer, "Edit scene") && visible(pointer, "Position") => {
+            s.next(Step::Type);
         }
         Step::Type => {
             // The X field: the drag value showing -15.00 beside "Position".
@@ -175,21 +205,15 @@ fn script(
                 s.next(Step::Type);
             }
         }
-        Step::Undo => {
-            if x == Some(TYPED_X) && click(&pointer, "Undo") {
-                s.next(Step::Redo);
-            }
+        Step::Undo if x == Some(TYPED_X) && click(pointer, "Undo") => {
+            s.next(Step::Redo);
         }
-        Step::Redo => {
-            if x == Some(SHIPPED_X) && click(&pointer, "Redo") {
-                s.next(Step::Save);
-            }
+        Step::Redo if x == Some(SHIPPED_X) && click(pointer, "Redo") => {
+            s.next(Step::Save);
         }
-        Step::Save => {
-            if x == Some(TYPED_X) && click(&pointer, "Save") {
-                s.before_reload = entity;
-                s.next(Step::Saved);
-            }
+        Step::Save if x == Some(TYPED_X) && click(pointer, "Save") => {
+            s.before_reload = entity;
+            s.next(Step::Saved);
         }
         Step::Saved => {
             let on_disk = std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap();
@@ -206,9 +230,9 @@ fn script(
                     "            transform: (translation: (-12.0, 0.0, -4.8)),".to_string(),
                 );
                 if before.lines().count() != on_disk.lines().count() || changed != [want.clone()] {
-                    eprintln!("the saved file changed more than cnc-1's translation: {changed:?}");
-                    exit.write(AppExit::from_code(1));
-                    return;
+                    return Err(format!(
+                        "the saved file changed more than cnc-1's translation: {changed:?}"
+                    ));
                 }
                 println!(
                     "saved: one line changed, {:?} → {:?}",
@@ -228,23 +252,39 @@ fn script(
             if let Some(at) = s.reloaded_at
                 && s.frames > at + 3
                 && x == Some(TYPED_X)
-                && visible(&pointer, "Position")
-                && visible(&pointer, "cnc-1")
+                && visible(pointer, "Position")
+                && visible(pointer, "cnc-1")
             {
                 s.next(Step::Snap);
             }
         }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn gizmo_steps(
+    s: &mut Script,
+    now: &Now,
+    mouse: &mut Mouse,
+    gizmo: &GizmoView,
+    commands: &mut Commands,
+) -> Result<(), String> {
+    let Now {
+        pointer, x, entity, ..
+    } = *now;
+    match s.step {
         Step::Snap => {
             if gizmo.editor.snap {
                 s.next(Step::Hover);
-            } else if s.frames == 1 && !click(&pointer, "Snap 0.5 m · 15°") {
+            } else if s.frames == 1 && !click(pointer, "Snap 0.5 m · 15°") {
                 s.frames = 0;
             }
         }
         Step::Hover | Step::HoverAgain => {
             // The middle of cnc-1's x arrow, and 3 m further along x.
             let Some((from, to)) = entity.and_then(|e| gizmo.x_arrow(e, GIZMO_DRAG_M)) else {
-                return;
+                return Ok(());
             };
             // The click goes a little above the arrow, off its drawn mesh
             // (which would take the pick itself) but within its grip, over
@@ -280,39 +320,29 @@ fn script(
                 mouse.move_to(s.from.lerp(s.to, t), (s.to - s.from) / DRAG_MOVES as f32);
             }
             if s.frames == DRAG_MOVES + 1 {
-                let path = folder().join("gizmo-drag.png");
-                println!("look at {}", path.display());
-                commands
-                    .spawn(Screenshot::primary_window())
-                    .observe(save_to_disk(path));
+                screenshot(commands, "gizmo-drag.png");
             }
             if s.frames == DRAG_MOVES + 2 {
                 if !gizmo.state.active {
-                    eprintln!("the press on the x arrow did not start a gizmo drag");
-                    exit.write(AppExit::from_code(1));
-                    return;
+                    return Err("the press on the x arrow did not start a gizmo drag".to_string());
                 }
                 mouse.left(false);
                 s.next(Step::Dropped);
             }
         }
-        Step::Dropped => {
-            if !gizmo.state.active && x == Some(TYPED_X + GIZMO_DRAG_M) {
-                let orbited = s.eye != gizmo.eye();
-                let focus = gizmo.focused();
-                if orbited || focus != entity {
-                    eprintln!(
-                        "after the drag: camera moved {orbited}, gizmo on {focus:?} (cnc-1 {entity:?})"
-                    );
-                    exit.write(AppExit::from_code(1));
-                    return;
-                }
-                println!("dragged the x arrow: cnc-1 at {:?} (snapped)", x.unwrap());
-                s.next(Step::UndoDrag);
+        Step::Dropped if !gizmo.state.active && x == Some(TYPED_X + GIZMO_DRAG_M) => {
+            let orbited = s.eye != gizmo.eye();
+            let focus = gizmo.focused();
+            if orbited || focus != entity {
+                return Err(format!(
+                    "after the drag: camera moved {orbited}, gizmo on {focus:?} (cnc-1 {entity:?})"
+                ));
             }
+            println!("dragged the x arrow: cnc-1 at {:?} (snapped)", x.unwrap());
+            s.next(Step::UndoDrag);
         }
         Step::UndoDrag => {
-            if s.frames == 1 && !click(&pointer, "Undo") {
+            if s.frames == 1 && !click(pointer, "Undo") {
                 s.frames = 0;
             } else if s.frames > 1 && x == Some(TYPED_X) {
                 s.next(Step::HoverAgain);
@@ -329,35 +359,38 @@ fn script(
                 s.next(Step::Clicked);
             }
         }
-        Step::Clicked => {
-            if s.frames == 12 {
-                let focus = gizmo.focused();
-                if focus != entity || x != Some(TYPED_X) {
-                    eprintln!(
-                        "a click on the gizmo changed the selection ({focus:?}, cnc-1 {entity:?}) or moved cnc-1 ({x:?})"
-                    );
-                    exit.write(AppExit::from_code(1));
-                    return;
-                }
-                s.next(Step::Duplicate);
+        Step::Clicked if s.frames == 12 => {
+            let focus = gizmo.focused();
+            if focus != entity || x != Some(TYPED_X) {
+                return Err(format!(
+                    "a click on the gizmo changed the selection ({focus:?}, cnc-1 {entity:?}) or moved cnc-1 ({x:?})"
+                ));
             }
+            s.next(Step::Duplicate);
         }
-        Step::Duplicate => {
-            if click(&pointer, "Duplicate") {
-                s.next(Step::Duplicated);
-            }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn copy_steps(
+    s: &mut Script,
+    now: &Now,
+    gizmo: &GizmoView,
+    commands: &mut Commands,
+) -> Result<(), String> {
+    let Now { pointer, twins, .. } = *now;
+    match s.step {
+        Step::Duplicate if click(pointer, "Duplicate") => {
+            s.next(Step::Duplicated);
         }
         Step::Duplicated => {
             // The copy stands 3 m along x, drawn, selected in the window.
             let copy = twins.iter().find(|(_, t, _)| t.id == "cnc-1-copy");
             if copy.is_some_and(|(_, _, t)| t.translation.x == TYPED_X + 3.0)
-                && visible(&pointer, "cnc-1-copy")
+                && visible(pointer, "cnc-1-copy")
             {
-                let path = folder().join("duplicate.png");
-                println!("look at {}", path.display());
-                commands
-                    .spawn(Screenshot::primary_window())
-                    .observe(save_to_disk(path));
+                screenshot(commands, "duplicate.png");
                 s.next(Step::UndoDuplicate);
             }
         }
@@ -366,23 +399,81 @@ fn script(
                 .iter()
                 .filter(|(_, t, _)| t.id == "cnc-1-copy")
                 .count();
-            if s.frames == 1 && !click(&pointer, "Undo") {
+            if s.frames == 1 && !click(pointer, "Undo") {
                 s.frames = 0;
             } else if s.frames > 1 && copies == 0 && twins.iter().count() == 11 {
-                s.next(Step::Shot);
+                s.next(Step::Add);
             }
         }
-        Step::Shot => {
-            if s.frames == 4 {
-                let path = folder().join("edit-mode.png");
-                println!("look at {}", path.display());
-                commands
-                    .spawn(Screenshot::primary_window())
-                    .observe(save_to_disk(path));
-            }
-            if s.frames == 12 {
-                exit.write(AppExit::Success);
+        Step::Add if click(pointer, "+ cnc_mill") => {
+            s.next(Step::Added);
+        }
+        Step::Added => {
+            // cnc-4 (after cnc-3) on the floor under the scene's view focus
+            // (1.5, 0.5, 0.5 in the file), selected, the gizmo on it.
+            let new = twins.iter().find(|(_, t, _)| t.id == "cnc-4");
+            if let Some((e, _, t)) = new
+                && t.translation == Vec3::new(1.5, 0.0, 0.5)
+                && gizmo.focused() == Some(e)
+                && visible(pointer, "cnc-4")
+            {
+                s.next(Step::SaveAdded);
             }
         }
+        Step::SaveAdded => {
+            if s.frames == 1 && !click(pointer, "Save") {
+                s.frames = 0;
+                return Ok(());
+            }
+            let on_disk = std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap();
+            if !on_disk.contains("\"cnc-4\"") {
+                return Ok(());
+            }
+            // Against the file as saved before: every line still there, in
+            // order, and the new lines one block that is cnc-4's.
+            let before = shipped().replace("(-15.0, 0.0, -4.8)),", "(-12.0, 0.0, -4.8)),");
+            let (a, b): (Vec<&str>, Vec<&str>) =
+                (before.lines().collect(), on_disk.lines().collect());
+            let first = a
+                .iter()
+                .zip(&b)
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.len());
+            let added = b.len() - a.len();
+            let block = &b[first..first + added];
+            if b[..first] != a[..first]
+                || b[first + added..] != a[first..]
+                || !block.iter().any(|l| l.contains("\"CNC mill 4\""))
+            {
+                return Err(format!(
+                    "the saved file is not the old one plus cnc-4: {block:#?}"
+                ));
+            }
+            println!(
+                "added cnc-4 from the palette and saved: {added} new lines, every other line kept"
+            );
+            s.next(Step::Shot);
+        }
+        _ => {}
     }
+    Ok(())
+}
+
+/// What each step sees this frame: the widgets, the twins, and cnc-1's x
+/// and entity.
+#[derive(Clone, Copy)]
+struct Now<'a, 'w, 's> {
+    pointer: &'a Pointer,
+    twins: &'a Query<'w, 's, (Entity, &'static Twin, &'static Transform)>,
+    x: Option<f32>,
+    entity: Option<Entity>,
+}
+
+/// Saves the window to target/editor-view/NAME (to look at).
+fn screenshot(commands: &mut Commands, name: &str) {
+    let path = folder().join(name);
+    println!("look at {}", path.display());
+    commands
+        .spawn(Screenshot::primary_window())
+        .observe(save_to_disk(path));
 }

@@ -5,6 +5,7 @@
 //! The result is checked by the loader's own code before it may be saved,
 //! and a save is atomic (`save`).
 
+pub mod copy;
 #[cfg(feature = "viewer")]
 mod gizmo;
 pub(crate) mod outline;
@@ -14,6 +15,7 @@ pub mod plugin;
 pub mod save;
 pub mod session;
 
+pub use copy::{add_twin, duplicate_twin, fresh_id, palette};
 use outline::{Node, Span};
 
 /// Why an edit or a save could not be made. Each says what and where.
@@ -29,6 +31,8 @@ pub enum EditError {
     Path(String),
     #[error("the scene has no twin \"{0}\"")]
     UnknownTwin(String),
+    #[error("the scene file writes no twin of kind \"{0}\" to copy")]
+    UnknownKind(String),
     #[error("twin \"{twin}\" has no sensor \"{sensor}\"")]
     UnknownSensor { twin: String, sensor: String },
     #[error(
@@ -163,54 +167,6 @@ pub fn check(text: &str, file: &str) -> Result<crate::scene::format::SceneDef, S
     Ok(scene)
 }
 
-/// The scene with a copy of twin `id` right after it, as twin `new_id`
-/// named "NAME (copy)", `offset_x` metres along x, in the original's layout
-/// (lines of its own, or inline). Not checked here.
-pub fn duplicate_twin(
-    text: &str,
-    id: &str,
-    new_id: &str,
-    offset_x: f32,
-) -> Result<String, EditError> {
-    let root = outline::parse(text)?;
-    let item = twin_item(&root, text, id)?;
-    let twin = &item.value;
-    let (from, _) = item_extent(text, item);
-    // The item's own text, its id and name replaced (the later one first).
-    let mut copy = text[item.start..twin.span.end].to_string();
-    let mut fields = vec![(twin.field("id"), format!("{new_id:?}"))];
-    if let Some(name) = twin.field("name") {
-        // The name as the loader reads it (escapes, raw strings), then written anew.
-        let raw = &text[name.span.start..name.span.end];
-        let plain = ron::from_str::<String>(raw).unwrap_or_else(|_| name.unquoted(text).into());
-        let named = format!("{plain} (copy)");
-        fields.push((Some(name), format!("{named:?}")));
-    }
-    fields.sort_by_key(|(n, _)| std::cmp::Reverse(n.map_or(0, |n| n.span.start)));
-    for (node, value) in fields {
-        if let Some(node) = node {
-            copy.replace_range(
-                node.span.start - item.start..node.span.end - item.start,
-                &value,
-            );
-        }
-    }
-    // Lines of its own: the copy on new lines after it, indented alike.
-    let own_line = (from < item.start).then(|| &text[from..item.start]);
-    let joined = insert_after(text, item, own_line, &copy);
-    let [x, y, z] = twin_translation(text, twin);
-    let place = Place {
-        twin: new_id.to_string(),
-        sensor: None,
-        fields: vec!["transform".into(), "translation".into()],
-    };
-    set(
-        &joined,
-        &place,
-        &format!("({:?}, {y:?}, {z:?})", x + offset_x),
-    )
-}
-
 /// The scene without twin `id` (its lines, or its place in a line). Not
 /// checked here: `check` refuses a deletion that something else (the
 /// process model, the flow, a child twin) still names.
@@ -236,18 +192,6 @@ pub fn written_ids(text: &str) -> std::collections::HashSet<String> {
             )
         })
         .unwrap_or_default()
-}
-
-/// An id like `id` that no twin of `scene` has: `ID-copy`, `ID-copy-2`, …
-pub fn fresh_id(scene: &crate::scene::format::SceneDef, id: &str) -> String {
-    let taken = |c: &str| scene.twins.iter().any(|t| t.id == c);
-    let mut candidate = format!("{id}-copy");
-    let mut n = 2;
-    while taken(&candidate) {
-        candidate = format!("{id}-copy-{n}");
-        n += 1;
-    }
-    candidate
 }
 
 /// Twin `id`'s item in the scene's `twins` list.

@@ -80,6 +80,18 @@ impl Editor {
         self.after(done.map(|new_id| Some(format!("{new_id} added"))));
     }
 
+    /// Adds a twin of `kind` at `at` and selects it.
+    pub fn add(&mut self, kind: &str, at: [f32; 3]) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let done = session.add(kind, at);
+        if let Ok(new_id) = &done {
+            self.select = Some(new_id.clone());
+        }
+        self.after(done.map(|new_id| Some(format!("{new_id} added"))));
+    }
+
     /// Deletes twin `id`, unless something still names it.
     pub fn delete(&mut self, id: &str) {
         let Some(session) = self.session.as_mut() else {

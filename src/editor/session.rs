@@ -88,6 +88,19 @@ impl EditSession {
         Ok(new_id)
     }
 
+    /// Adds a twin of `kind` at `at` (a numbered copy of the last of its
+    /// kind) and returns its id.
+    pub fn add(&mut self, kind: &str, at: [f32; 3]) -> Result<String, EditError> {
+        let (edited, new_id) = super::add_twin(&self.text, &self.scene, kind, at)?;
+        self.take(edited)?;
+        Ok(new_id)
+    }
+
+    /// The kinds "Add" offers (those written in the file).
+    pub fn palette(&self) -> Vec<String> {
+        super::palette(&self.scene, &self.written)
+    }
+
     /// Deletes twin `id`; refused (with the loader's words) while the
     /// process model, the flow or a child twin still names it.
     pub fn delete(&mut self, id: &str) -> Result<(), EditError> {

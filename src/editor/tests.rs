@@ -237,3 +237,126 @@ fn inline_twins_duplicate_and_delete_inline() {
         "(name: \"t\", twins: [(id: \"b\", name: \"B\", kind: \"k\")])\n"
     );
 }
+
+/// The topic twin `twin`'s sensor `sensor` is bound to, if any.
+fn bound(scene: &crate::scene::format::SceneDef, twin: &str, sensor: &str) -> Option<String> {
+    let t = scene.twins.iter().find(|t| t.id == twin).unwrap();
+    let s = t.sensors.iter().find(|s| s.name == sensor).unwrap();
+    s.binding.as_ref().map(|b| b.topic.clone())
+}
+
+#[test]
+fn a_copy_takes_its_own_data_not_the_originals() {
+    let text = factory();
+    // cnc-2's temperature comes from factory/cnc-2/temperature (read in
+    // scenes/factory.scene.ron): its copy's from its own id's topic.
+    let copied = duplicate_twin(&text, "cnc-2", "cnc-2-copy", 3.0).unwrap();
+    let scene = check(&copied, "f.scene.ron").unwrap();
+    assert_eq!(
+        bound(&scene, "cnc-2-copy", "temperature").as_deref(),
+        Some("factory/cnc-2-copy/temperature")
+    );
+    assert_eq!(
+        bound(&scene, "cnc-2", "temperature").as_deref(),
+        Some("factory/cnc-2/temperature")
+    );
+    // conv-1's belt speed: the topic renamed, its JSON decoding kept.
+    let copied = duplicate_twin(&text, "conv-1", "conv-1-copy", 3.0).unwrap();
+    assert!(copied.contains(
+        r#"binding: (topic: "factory/conv-1-copy/telemetry", decode: Json("belt.m_s"))"#
+    ));
+    check(&copied, "f.scene.ron").unwrap();
+    // cnc-1's temperature comes from sensor/temperature, which does not
+    // name it: the copy's sensor is left unbound, its other fields kept.
+    let copied = duplicate_twin(&text, "cnc-1", "cnc-1-copy", 3.0).unwrap();
+    let scene = check(&copied, "f.scene.ron").unwrap();
+    assert_eq!(bound(&scene, "cnc-1-copy", "temperature"), None);
+    assert_eq!(
+        bound(&scene, "cnc-1", "temperature").as_deref(),
+        Some("sensor/temperature")
+    );
+    assert_eq!(
+        copied
+            .matches("binding: (topic: \"sensor/temperature\")")
+            .count(),
+        1
+    );
+    assert_eq!(
+        copied
+            .matches("\n                 show: [Color, Label]),")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_binding_left_out_takes_its_comma_with_it() {
+    for (sensor, left) in [
+        // In the middle, last, and alone after the name.
+        (
+            r#"(name: "s", range: (0.0, 1.0), binding: (topic: "x/y"), unit: "u")"#,
+            r#"(name: "s", range: (0.0, 1.0), unit: "u")"#,
+        ),
+        (
+            r#"(name: "s", range: (0.0, 1.0), unit: "u", binding: (topic: "x/y"))"#,
+            r#"(name: "s", range: (0.0, 1.0), unit: "u")"#,
+        ),
+        (
+            r#"(name: "s", range: (0.0, 1.0), unit: "u", binding: (topic: "x/y"),)"#,
+            r#"(name: "s", range: (0.0, 1.0), unit: "u", )"#,
+        ),
+    ] {
+        let text = format!(
+            "(name: \"t\", twins: [(id: \"a\", name: \"A\", kind: \"k\", sensors: [{sensor}])])\n"
+        );
+        let twice = duplicate_twin(&text, "a", "a2", 1.0).unwrap();
+        crate::scene::format::parse(&twice, "t").unwrap();
+        assert_eq!(twice.matches(left).count(), 1, "{sensor} → {twice}");
+        assert_eq!(twice.matches(sensor).count(), 1, "{twice}");
+    }
+}
+
+#[test]
+fn add_copies_the_last_of_its_kind_numbered_after_it() {
+    let text = factory();
+    let scene = check(&text, "f.scene.ron").unwrap();
+    let written = written_ids(&text);
+    // The kinds in the order scenes/factory.scene.ron first writes them.
+    assert_eq!(
+        palette(&scene, &written),
+        [
+            "conveyor",
+            "press",
+            "cnc_mill",
+            "robot_arm",
+            "packer",
+            "compressor"
+        ]
+    );
+    let (added, id) = add_twin(&text, &scene, "cnc_mill", [1.5, 0.0, 0.5]).unwrap();
+    assert_eq!(id, "cnc-4");
+    let scene2 = check(&added, "f.scene.ron").unwrap();
+    let ids: Vec<&str> = scene2.twins.iter().map(|t| t.id.as_str()).collect();
+    let after = ids.iter().position(|&i| i == "cnc-3").unwrap();
+    assert_eq!(ids[after + 1], "cnc-4");
+    let new = &scene2.twins[after + 1];
+    assert_eq!(new.name, "CNC mill 4");
+    assert_eq!(new.kind, "cnc_mill");
+    assert_eq!(new.transform.translation, [1.5, 0.0, 0.5]);
+    assert_eq!(
+        bound(&scene2, "cnc-4", "temperature").as_deref(),
+        Some("factory/cnc-4/temperature")
+    );
+    // One of a kind: "Compressor" (comp-1) gives comp-2, "Compressor 2".
+    let (added, id) = add_twin(&text, &scene, "compressor", [0.0; 3]).unwrap();
+    assert_eq!(id, "comp-2");
+    let scene3 = check(&added, "f.scene.ron").unwrap();
+    assert_eq!(
+        scene3.twins.iter().find(|t| t.id == "comp-2").unwrap().name,
+        "Compressor 2"
+    );
+    assert_eq!(
+        add_twin(&text, &scene, "boiler", [0.0; 3]).unwrap_err(),
+        EditError::UnknownKind("boiler".into())
+    );
+}

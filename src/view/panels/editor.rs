@@ -14,6 +14,7 @@ use crate::editor::placing::{SNAP_MOVE_M, SNAP_TURN_DEG, position_text, turn_tex
 use crate::editor::plugin::{Editor, Tool};
 use crate::scene::format::TwinDef;
 use crate::twin::Twin;
+use crate::view::camera::OrbitCamera;
 use crate::view::selection::Selected;
 
 /// Step of a position drag, in metres per pixel.
@@ -33,6 +34,7 @@ pub(super) fn editor_panel(
     mut editor: ResMut<Editor>,
     selected: Res<Selected>,
     twins: Query<&Twin>,
+    eye: Query<&OrbitCamera>,
     mut pending: Local<Pending>,
 ) -> Result {
     if !editor.on {
@@ -49,6 +51,9 @@ pub(super) fn editor_panel(
         .default_width(350.0)
         .show(ctx, |ui| {
             file_bar(ui, &mut editor);
+            // New twins stand on the floor where the view looks.
+            let at = eye.iter().next().map_or([0.0; 3], |o| floor_point(o.focus));
+            palette_bar(ui, &mut editor, at);
             ui.separator();
             let def = twin_id.as_deref().and_then(|id| {
                 editor
@@ -236,6 +241,28 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
                 ui.end_row();
             }
         });
+}
+
+/// "Add": a button per kind of twin the file writes; the new twin (a
+/// numbered copy of the last of its kind) stands at `at`, selected.
+fn palette_bar(ui: &mut egui::Ui, editor: &mut Editor, at: [f32; 3]) {
+    let Some(kinds) = editor.session.as_ref().map(|s| s.palette()) else {
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Add");
+        for kind in kinds {
+            if ui.button(format!("+ {kind}")).clicked() {
+                editor.add(&kind, at);
+            }
+        }
+    });
+}
+
+/// The point of the floor under `focus`, on the snapping grid.
+fn floor_point(focus: Vec3) -> [f32; 3] {
+    let snap = |v: f32| (v / SNAP_MOVE_M).round() * SNAP_MOVE_M;
+    [snap(focus.x), 0.0, snap(focus.z)]
 }
 
 /// What the gizmo on the twin does: move (`G`) or turn (`R`), and snapping.
