@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use twinscape::editor::browse::TopicBrowser;
+use twinscape::editor::plugin::Editor;
+use twinscape::telemetry::scout::ScoutView;
+
 #[path = "support/egui_driver.rs"]
 mod egui_driver;
 #[path = "support/mouse.rs"]
@@ -44,6 +48,8 @@ const DRAG_MOVES: u32 = 8;
 /// The click on the gizmo lands this far above its arrow, pixels (the
 /// gizmo takes a press within 35 px of a handle).
 const CLICK_ABOVE_ARROW_PX: f32 = 15.0;
+/// A topic the broker carries, in the topic browser.
+const LIVE_TOPIC: &str = "lab/cnc-4/telemetry";
 
 fn main() -> ExitCode {
     egui_driver::test_main("editor_view", run)
@@ -106,6 +112,9 @@ enum Step {
     Add,
     Added,
     SaveAdded,
+    PickTopic,
+    Bind,
+    SaveBound,
     Shot,
 }
 
@@ -130,12 +139,15 @@ impl Script {
     }
 }
 
+// A Bevy system: its parameters are what it reads and drives.
+#[allow(clippy::too_many_arguments)]
 fn script(
     mut s: ResMut<Script>,
     pointer: Res<Pointer>,
     twins: Query<(Entity, &'static Twin, &'static Transform)>,
     mut mouse: Mouse,
     gizmo: GizmoView,
+    mut browser: ResMut<TopicBrowser>,
     mut exit: MessageWriter<AppExit>,
     mut commands: Commands,
 ) {
@@ -169,7 +181,8 @@ fn script(
         }
         _ if step < Step::Snap => edit_steps(&mut s, &now),
         _ if step < Step::Duplicate => gizmo_steps(&mut s, &now, &mut mouse, &gizmo, &mut commands),
-        _ => copy_steps(&mut s, &now, &gizmo, &mut commands),
+        _ if step < Step::PickTopic => copy_steps(&mut s, &now, &gizmo, &mut commands),
+        _ => topic_steps(&mut s, &now, &mut browser, &gizmo.editor),
     };
     if let Err(e) = done {
         eprintln!("{e}");
@@ -452,7 +465,72 @@ fn copy_steps(
             println!(
                 "added cnc-4 from the palette and saved: {added} new lines, every other line kept"
             );
-            s.next(Step::Shot);
+            s.next(Step::PickTopic);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The "Topics" window, fed here as the scout feeds it from a broker (the
+/// scout itself: `tests/topic_scout.rs`): pick a topic, "Bind" cnc-4's
+/// temperature to its JSON field, "Save": one line changed.
+fn topic_steps(
+    s: &mut Script,
+    now: &Now,
+    browser: &mut TopicBrowser,
+    editor: &Editor,
+) -> Result<(), String> {
+    let pointer = now.pointer;
+    match s.step {
+        Step::PickTopic => {
+            if s.frames == 1 {
+                let mut view = ScoutView::default();
+                view.carried.record(LIVE_TOPIC, br#"{"temp": 61.5}"#, 0.0);
+                view.carried.record("lab/other", b"on", 0.0);
+                browser.view = Some(Arc::new(Mutex::new(view)));
+            } else if browser.chosen.as_deref() == Some(LIVE_TOPIC) {
+                s.next(Step::Bind);
+            } else if s.frames % 20 == 2 {
+                // A window's first pass only sizes it: a click then is lost.
+                click(pointer, LIVE_TOPIC);
+            }
+        }
+        // The selected twin (cnc-4), its first sensor, the only number.
+        Step::Bind => {
+            let bound = editor.session.as_ref().and_then(|session| {
+                let twin = session.scene().twins.iter().find(|t| t.id == "cnc-4")?;
+                let binding = twin.sensors.first()?.binding.as_ref()?;
+                Some(binding.topic.clone())
+            });
+            if bound.as_deref() == Some(LIVE_TOPIC) {
+                s.next(Step::SaveBound);
+            } else if s.frames % 20 == 2 && visible(pointer, "Bind cnc-4 /") {
+                click(pointer, "Bind");
+            }
+        }
+        Step::SaveBound => {
+            if s.frames == 1 && !click(pointer, "Save") {
+                s.frames = 0;
+                return Ok(());
+            }
+            let on_disk = std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap();
+            let want = format!(
+                r#"binding: (topic: "{LIVE_TOPIC}", decode: Json("temp")), show: [Color, Label]),"#
+            );
+            if on_disk.contains(&want) && visible(pointer, "bound") {
+                let before =
+                    "binding: (topic: \"factory/cnc-4/temperature\"), show: [Color, Label]),";
+                if on_disk.contains(before) {
+                    return Err(format!(
+                        "cnc-4's old binding is still in the file beside {want}"
+                    ));
+                }
+                println!(
+                    "bound cnc-4/temperature to {LIVE_TOPIC} field temp from the topic list, saved"
+                );
+                s.next(Step::Shot);
+            }
         }
         _ => {}
     }

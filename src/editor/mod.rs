@@ -5,6 +5,8 @@
 //! The result is checked by the loader's own code before it may be saved,
 //! and a save is atomic (`save`).
 
+#[cfg(feature = "viewer")]
+pub mod browse;
 pub mod copy;
 #[cfg(feature = "viewer")]
 mod gizmo;

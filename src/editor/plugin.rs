@@ -138,7 +138,7 @@ impl Editor {
 }
 
 pub(crate) fn plugin(app: &mut App) {
-    app.add_plugins(super::gizmo::plugin);
+    app.add_plugins((super::gizmo::plugin, super::browse::plugin));
     app.init_resource::<Editor>().add_systems(
         Update,
         (

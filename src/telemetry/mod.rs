@@ -6,6 +6,7 @@
 //! scene's router, and `apply_samples` drains the bounded channel once per
 //! frame into the sensors' `SensorValue`s.
 
+pub mod carried;
 pub mod delivery;
 pub mod payload;
 pub mod topic;
@@ -17,6 +18,8 @@ pub mod broker;
 pub(crate) mod browser;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod mqtt;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod scout;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod tls;
 

@@ -14,6 +14,8 @@ mod plot;
 mod plot_series;
 mod replay;
 mod status;
+#[cfg(not(target_arch = "wasm32"))]
+mod topics;
 mod twins;
 mod whatif;
 
@@ -54,7 +56,9 @@ pub(crate) fn plugin(app: &mut App) {
     #[cfg(not(target_arch = "wasm32"))]
     app.add_systems(
         EguiPrimaryContextPass,
-        editor::editor_panel.run_if(resource_exists::<fonts::FontsReady>),
+        (editor::editor_panel, topics::topics_panel)
+            .chain()
+            .run_if(resource_exists::<fonts::FontsReady>),
     );
 }
 
