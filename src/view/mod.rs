@@ -24,6 +24,7 @@ use crate::app::{Options, add_twin, assets_dir, register_scene_source};
 pub use panels::BacktestScores;
 pub use screenshot::ScreenshotPlan;
 pub use selection::InitialSelection;
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) use selection::Selected;
 
 pub(crate) fn plugin(app: &mut App) {
