@@ -8,7 +8,9 @@
 //! along (window, input and picking messages, as a real mouse makes them):
 //! cnc-1 lands exactly at -9 (0.5 m steps), the camera has not orbited, the
 //! gizmo and selection stay on cnc-1, and one "Undo" takes the drag back. A
-//! click on the arrow (over cnc-2's body) does not select cnc-2.
+//! click on the arrow (over cnc-2's body) does not select cnc-2. `R`, a
+//! quarter turn on the green ring: `rotation_y_deg` 90 in the scene and
+//! on screen; `Ctrl+Z` takes it back; `G` goes back to moving.
 //! "Duplicate" adds cnc-1-copy 3 m along, drawn and selected; "Undo" takes
 //! it away again. Ends with a screenshot of edit mode.
 //!
@@ -19,13 +21,16 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use twinscape::editor::browse::TopicBrowser;
-use twinscape::editor::plugin::Editor;
+use twinscape::editor::plugin::{Editor, Tool};
 use twinscape::telemetry::scout::ScoutView;
 
+#[path = "editor_view/copies.rs"]
+mod copies;
 #[path = "support/egui_driver.rs"]
 mod egui_driver;
 #[path = "support/mouse.rs"]
 mod mouse;
+use copies::{copy_steps, topic_steps};
 use egui_driver::{Pointer, Shared, click, install_driver, on_screen, visible};
 use mouse::{GizmoView, Mouse};
 
@@ -48,6 +53,10 @@ const DRAG_MOVES: u32 = 8;
 /// The click on the gizmo lands this far above its arrow, pixels (the
 /// gizmo takes a press within 35 px of a handle).
 const CLICK_ABOVE_ARROW_PX: f32 = 15.0;
+/// The green ring's points the turn drag goes from and to, degrees from +x
+/// towards +z (45° lies on no other ring).
+const RING_FROM_DEG: f32 = 45.0;
+const RING_TO_DEG: f32 = -45.0;
 /// A topic the broker carries, in the topic browser.
 const LIVE_TOPIC: &str = "lab/cnc-4/telemetry";
 
@@ -106,6 +115,13 @@ enum Step {
     HoverAgain,
     ClickHandle,
     Clicked,
+    TurnKey,
+    TurnHover,
+    TurnPress,
+    TurnDrag,
+    Turned,
+    UndoTurn,
+    MoveKey,
     Duplicate,
     Duplicated,
     UndoDuplicate,
@@ -180,7 +196,8 @@ fn script(
             Ok(())
         }
         _ if step < Step::Snap => edit_steps(&mut s, &now),
-        _ if step < Step::Duplicate => gizmo_steps(&mut s, &now, &mut mouse, &gizmo, &mut commands),
+        _ if step < Step::TurnKey => gizmo_steps(&mut s, &now, &mut mouse, &gizmo, &mut commands),
+        _ if step < Step::Duplicate => turn_steps(&mut s, &now, &mut mouse, &gizmo, &mut commands),
         _ if step < Step::PickTopic => copy_steps(&mut s, &now, &gizmo, &mut commands),
         _ => topic_steps(&mut s, &now, &mut browser, &gizmo.editor),
     };
@@ -379,159 +396,103 @@ fn gizmo_steps(
                     "a click on the gizmo changed the selection ({focus:?}, cnc-1 {entity:?}) or moved cnc-1 ({x:?})"
                 ));
             }
-            s.next(Step::Duplicate);
+            s.next(Step::TurnKey);
         }
         _ => {}
     }
     Ok(())
 }
 
-fn copy_steps(
+/// `R`, then the green ring dragged a quarter of the way round (from 45°
+/// to -45° of the ring, snapped to 15° steps): cnc-1 turns +90° about the
+/// vertical (the right-hand rule: +45° to -45° seen from above is a turn
+/// of +90° about +y) and the file's `rotation_y_deg` says 90; `Ctrl+Z`
+/// takes it back; `G` goes back to moving.
+fn turn_steps(
     s: &mut Script,
     now: &Now,
+    mouse: &mut Mouse,
     gizmo: &GizmoView,
     commands: &mut Commands,
 ) -> Result<(), String> {
-    let Now { pointer, twins, .. } = *now;
+    let Some(entity) = now.entity else {
+        return Ok(());
+    };
+    let written = gizmo.editor.session.as_ref().and_then(|session| {
+        let twin = session.scene().twins.iter().find(|t| t.id == "cnc-1")?;
+        Some(twin.transform.rotation_y_deg)
+    });
+    let drawn = now
+        .twins
+        .get(entity)
+        .map(|(_, _, t)| t.rotation.to_euler(EulerRot::YXZ).0.to_degrees())
+        .ok();
     match s.step {
-        Step::Duplicate if click(pointer, "Duplicate") => {
-            s.next(Step::Duplicated);
-        }
-        Step::Duplicated => {
-            // The copy stands 3 m along x, drawn, selected in the window.
-            let copy = twins.iter().find(|(_, t, _)| t.id == "cnc-1-copy");
-            if copy.is_some_and(|(_, _, t)| t.translation.x == TYPED_X + 3.0)
-                && visible(pointer, "cnc-1-copy")
-            {
-                screenshot(commands, "duplicate.png");
-                s.next(Step::UndoDuplicate);
-            }
-        }
-        Step::UndoDuplicate => {
-            let copies = twins
-                .iter()
-                .filter(|(_, t, _)| t.id == "cnc-1-copy")
-                .count();
-            if s.frames == 1 && !click(pointer, "Undo") {
-                s.frames = 0;
-            } else if s.frames > 1 && copies == 0 && twins.iter().count() == 11 {
-                s.next(Step::Add);
-            }
-        }
-        Step::Add if click(pointer, "+ cnc_mill") => {
-            s.next(Step::Added);
-        }
-        Step::Added => {
-            // cnc-4 (after cnc-3) on the floor under the scene's view focus
-            // (1.5, 0.5, 0.5 in the file), selected, the gizmo on it.
-            let new = twins.iter().find(|(_, t, _)| t.id == "cnc-4");
-            if let Some((e, _, t)) = new
-                && t.translation == Vec3::new(1.5, 0.0, 0.5)
-                && gizmo.focused() == Some(e)
-                && visible(pointer, "cnc-4")
-            {
-                s.next(Step::SaveAdded);
-            }
-        }
-        Step::SaveAdded => {
-            if s.frames == 1 && !click(pointer, "Save") {
-                s.frames = 0;
-                return Ok(());
-            }
-            let on_disk = std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap();
-            if !on_disk.contains("\"cnc-4\"") {
-                return Ok(());
-            }
-            // Against the file as saved before: every line still there, in
-            // order, and the new lines one block that is cnc-4's.
-            let before = shipped().replace("(-15.0, 0.0, -4.8)),", "(-12.0, 0.0, -4.8)),");
-            let (a, b): (Vec<&str>, Vec<&str>) =
-                (before.lines().collect(), on_disk.lines().collect());
-            let first = a
-                .iter()
-                .zip(&b)
-                .position(|(x, y)| x != y)
-                .unwrap_or(a.len());
-            let added = b.len() - a.len();
-            let block = &b[first..first + added];
-            if b[..first] != a[..first]
-                || b[first + added..] != a[first..]
-                || !block.iter().any(|l| l.contains("\"CNC mill 4\""))
-            {
-                return Err(format!(
-                    "the saved file is not the old one plus cnc-4: {block:#?}"
-                ));
-            }
-            println!(
-                "added cnc-4 from the palette and saved: {added} new lines, every other line kept"
-            );
-            s.next(Step::PickTopic);
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// The "Topics" window, fed here as the scout feeds it from a broker (the
-/// scout itself: `tests/topic_scout.rs`): pick a topic, "Bind" cnc-4's
-/// temperature to its JSON field, "Save": one line changed.
-fn topic_steps(
-    s: &mut Script,
-    now: &Now,
-    browser: &mut TopicBrowser,
-    editor: &Editor,
-) -> Result<(), String> {
-    let pointer = now.pointer;
-    match s.step {
-        Step::PickTopic => {
-            if s.frames == 1 {
-                let mut view = ScoutView::default();
-                view.carried.record(LIVE_TOPIC, br#"{"temp": 61.5}"#, 0.0);
-                view.carried.record("lab/other", b"on", 0.0);
-                browser.view = Some(Arc::new(Mutex::new(view)));
-            } else if browser.chosen.as_deref() == Some(LIVE_TOPIC) {
-                s.next(Step::Bind);
-            } else if s.frames % 20 == 2 {
-                // A window's first pass only sizes it: a click then is lost.
-                click(pointer, LIVE_TOPIC);
-            }
-        }
-        // The selected twin (cnc-4), its first sensor, the only number.
-        Step::Bind => {
-            let bound = editor.session.as_ref().and_then(|session| {
-                let twin = session.scene().twins.iter().find(|t| t.id == "cnc-4")?;
-                let binding = twin.sensors.first()?.binding.as_ref()?;
-                Some(binding.topic.clone())
-            });
-            if bound.as_deref() == Some(LIVE_TOPIC) {
-                s.next(Step::SaveBound);
-            } else if s.frames % 20 == 2 && visible(pointer, "Bind cnc-4 /") {
-                click(pointer, "Bind");
-            }
-        }
-        Step::SaveBound => {
-            if s.frames == 1 && !click(pointer, "Save") {
-                s.frames = 0;
-                return Ok(());
-            }
-            let on_disk = std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap();
-            let want = format!(
-                r#"binding: (topic: "{LIVE_TOPIC}", decode: Json("temp")), show: [Color, Label]),"#
-            );
-            if on_disk.contains(&want) && visible(pointer, "bound") {
-                let before =
-                    "binding: (topic: \"factory/cnc-4/temperature\"), show: [Color, Label]),";
-                if on_disk.contains(before) {
-                    return Err(format!(
-                        "cnc-4's old binding is still in the file beside {want}"
-                    ));
+        Step::TurnKey | Step::MoveKey => {
+            let (key, tool) = match s.step {
+                Step::TurnKey => (KeyCode::KeyR, Tool::Turn),
+                _ => (KeyCode::KeyG, Tool::Move),
+            };
+            match s.frames {
+                1 => mouse.key(key, true),
+                2 => mouse.key(key, false),
+                _ if gizmo.editor.tool == tool => {
+                    let next = if tool == Tool::Turn {
+                        Step::TurnHover
+                    } else {
+                        Step::Duplicate
+                    };
+                    s.next(next);
                 }
-                println!(
-                    "bound cnc-4/temperature to {LIVE_TOPIC} field temp from the topic list, saved"
-                );
-                s.next(Step::Shot);
+                _ => {}
             }
         }
+        Step::TurnHover => {
+            if s.frames % 10 == 1 {
+                let Some(at) = gizmo.y_ring(entity, RING_FROM_DEG) else {
+                    return Ok(());
+                };
+                mouse.move_to(at, Vec2::ZERO);
+            } else if gizmo.hovered_y() {
+                s.next(Step::TurnPress);
+            }
+        }
+        Step::TurnPress => {
+            mouse.left(true);
+            s.next(Step::TurnDrag);
+        }
+        Step::TurnDrag => {
+            if (2..=DRAG_MOVES + 1).contains(&s.frames) {
+                let t = (s.frames - 1) as f32 / DRAG_MOVES as f32;
+                let deg = RING_FROM_DEG + (RING_TO_DEG - RING_FROM_DEG) * t;
+                if let Some(at) = gizmo.y_ring(entity, deg) {
+                    mouse.move_to(at, Vec2::ZERO);
+                }
+            }
+            if s.frames == DRAG_MOVES + 1 {
+                screenshot(commands, "gizmo-turn.png");
+            }
+            if s.frames == DRAG_MOVES + 2 {
+                mouse.left(false);
+                s.next(Step::Turned);
+            }
+        }
+        Step::Turned if written == Some(90.0) && drawn.is_some_and(|d| (d - 90.0).abs() < 0.01) => {
+            println!("turned cnc-1 with the green ring: rotation_y_deg {written:?}");
+            s.next(Step::UndoTurn);
+        }
+        Step::UndoTurn => match s.frames {
+            1 => mouse.key(KeyCode::ControlLeft, true),
+            2 => mouse.key(KeyCode::KeyZ, true),
+            3 => {
+                mouse.key(KeyCode::KeyZ, false);
+                mouse.key(KeyCode::ControlLeft, false);
+            }
+            _ if written == Some(0.0) && drawn.is_some_and(|d| d.abs() < 0.01) => {
+                s.next(Step::MoveKey);
+            }
+            _ => {}
+        },
         _ => {}
     }
     Ok(())

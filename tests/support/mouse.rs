@@ -10,6 +10,7 @@ use bevy::gizmos::transform_gizmo::{
     TransformGizmoSettings, TransformGizmoState,
 };
 use bevy::input::ButtonState;
+use bevy::input::keyboard::{Key, KeyboardInput, NativeKey};
 use bevy::input::mouse::{MouseButtonInput, MouseMotion};
 use bevy::prelude::*;
 use bevy::window::{CursorMoved, PrimaryWindow, WindowEvent};
@@ -22,6 +23,7 @@ pub struct Mouse<'w, 's> {
     moved: MessageWriter<'w, CursorMoved>,
     buttons: MessageWriter<'w, MouseButtonInput>,
     motion: MessageWriter<'w, MouseMotion>,
+    keys: MessageWriter<'w, KeyboardInput>,
 }
 
 impl Mouse<'_, '_> {
@@ -43,6 +45,27 @@ impl Mouse<'_, '_> {
             self.events
                 .write(WindowEvent::MouseMotion(MouseMotion { delta }));
         }
+    }
+
+    /// Key `code` down (`true`) or up, as the window's keyboard reports it.
+    pub fn key(&mut self, code: KeyCode, down: bool) {
+        let Ok((window, _)) = self.window.single() else {
+            return;
+        };
+        let input = KeyboardInput {
+            key_code: code,
+            logical_key: Key::Unidentified(NativeKey::Unidentified),
+            state: if down {
+                ButtonState::Pressed
+            } else {
+                ButtonState::Released
+            },
+            text: None,
+            repeat: false,
+            window,
+        };
+        self.events.write(WindowEvent::KeyboardInput(input.clone()));
+        self.keys.write(input);
     }
 
     /// The left button down (`true`) or up.
@@ -90,6 +113,23 @@ impl GizmoView<'_, '_> {
             .world_to_viewport(eye, grab + Vec3::X * metres)
             .ok()?;
         Some((from, to))
+    }
+
+    /// The point of `twin`'s green (vertical) turning ring at `deg` from
+    /// +x towards +z, on the screen.
+    pub fn y_ring(&self, twin: Entity, deg: f32) -> Option<Vec2> {
+        let (camera, eye) = self.camera.single().ok()?;
+        let at = self.places.get(twin).ok()?.translation();
+        let scale = (eye.translation() - at).length() * self.settings.screen_scale_factor;
+        let r = self.settings.rotate_ring_radius * scale;
+        let (sin, cos) = deg.to_radians().sin_cos();
+        camera
+            .world_to_viewport(eye, at + Vec3::new(cos, 0.0, sin) * r)
+            .ok()
+    }
+
+    pub fn hovered_y(&self) -> bool {
+        self.state.hovered_axis == Some(TransformGizmoAxis::Y)
     }
 
     pub fn hovered_x(&self) -> bool {
