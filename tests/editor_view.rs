@@ -131,6 +131,8 @@ enum Step {
     PickTopic,
     Bind,
     SaveBound,
+    Rename,
+    SaveRenamed,
     Shot,
 }
 

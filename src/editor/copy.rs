@@ -1,6 +1,7 @@
-//! Copies of a twin: "Duplicate" (beside it, as `ID-copy`) and "Add" from
+//! Copies and names of a twin: "Duplicate" (beside it, as `ID-copy`), "Add" from
 //! the palette of the scene's kinds (a numbered copy of the last twin of
-//! that kind: `cnc-4`, "CNC mill 4", where the view looks). The copy's text
+//! that kind: `cnc-4`, "CNC mill 4", where the view looks), and a rename
+//! that follows every reference to the id. The copy's text
 //! is the original's, so it keeps the file's layout and comments.
 //!
 //! A copy is another machine, so it does not take the original's data:
@@ -217,4 +218,56 @@ fn field_extent(text: &str, items: &[Item], at: usize) -> (usize, usize) {
         return (c, item.value.span.end);
     }
     item_extent(text, item)
+}
+
+/// The scene with twin `old` renamed `new`, and every place that names it
+/// by id renamed with it: a child twin's `parent`, the process model's
+/// station `machines` and `buffer_sensor`, the flow's `counter`. Topics are
+/// left as they are (a device keeps publishing where it did; a template's
+/// `{twin}` level now reads the new id). Not checked here.
+pub fn rename_twin(text: &str, old: &str, new: &str) -> Result<String, EditError> {
+    let root = outline::parse(text)?;
+    let twins = root.field("twins").map_or(&[][..], |l| &l.items[..]);
+    let mut spans = vec![
+        twin_item(&root, text, old)?
+            .value
+            .field("id")
+            .map(|n| n.span)
+            .ok_or_else(|| EditError::UnknownTwin(old.to_string()))?,
+    ];
+    let mut refs: Vec<&Node> = twins
+        .iter()
+        .filter_map(|t| t.value.field("parent"))
+        .collect();
+    if let Some(stations) = root.field("process").and_then(|p| p.field("stations")) {
+        for station in &stations.items {
+            if let Some(machines) = station.value.field("machines") {
+                refs.extend(machines.items.iter().map(|m| &m.value));
+            }
+            refs.extend(station.value.field("buffer_sensor"));
+        }
+    }
+    refs.extend(root.field("flow").and_then(|f| f.field("counter")));
+    spans.extend(
+        refs.into_iter()
+            .filter_map(first_atom)
+            .filter(|atom| atom.unquoted(text) == old)
+            .map(|atom| atom.span),
+    );
+    spans.sort_by_key(|s| std::cmp::Reverse(s.start));
+    let mut out = text.to_string();
+    for span in spans {
+        out.replace_range(span.start..span.end, &format!("{new:?}"));
+    }
+    Ok(out)
+}
+
+/// The first atom in `node`: itself, or inside `Some(…)` and tuples
+/// (`Some(("conv-1", "queue"))` → `"conv-1"`).
+fn first_atom(node: &Node) -> Option<&Node> {
+    match node.items.first() {
+        None if node.open.is_none() => Some(node),
+        None => None,
+        Some(item) => first_atom(&item.value),
+    }
 }

@@ -17,7 +17,7 @@ pub mod plugin;
 pub mod save;
 pub mod session;
 
-pub use copy::{add_twin, duplicate_twin, fresh_id, palette};
+pub use copy::{add_twin, duplicate_twin, fresh_id, palette, rename_twin};
 use outline::{Node, Span};
 
 /// Why an edit or a save could not be made. Each says what and where.

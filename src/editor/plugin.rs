@@ -92,6 +92,18 @@ impl Editor {
         self.after(done.map(|new_id| Some(format!("{new_id} added"))));
     }
 
+    /// Renames twin `old` (and what names it) and keeps it selected.
+    pub fn rename(&mut self, old: &str, new: &str) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let done = session.rename(old, new);
+        if done.is_ok() {
+            self.select = Some(new.to_string());
+        }
+        self.after(done.map(|()| Some(format!("{old} renamed {new}"))));
+    }
+
     /// Deletes twin `id`, unless something still names it.
     pub fn delete(&mut self, id: &str) {
         let Some(session) = self.session.as_mut() else {

@@ -96,6 +96,12 @@ impl EditSession {
         Ok(new_id)
     }
 
+    /// Renames twin `old` to `new` and every reference to it.
+    pub fn rename(&mut self, old: &str, new: &str) -> Result<(), EditError> {
+        let edited = super::rename_twin(&self.text, old, new)?;
+        self.take(edited)
+    }
+
     /// The kinds "Add" offers (those written in the file).
     pub fn palette(&self) -> Vec<String> {
         super::palette(&self.scene, &self.written)

@@ -360,3 +360,41 @@ fn add_copies_the_last_of_its_kind_numbered_after_it() {
         EditError::UnknownKind("boiler".into())
     );
 }
+
+#[test]
+fn a_rename_follows_every_reference_to_the_id() {
+    let text = factory();
+    // Where scenes/factory.scene.ron names each id in quotes (read with
+    // grep): cnc-1 on 2 lines (its id, milling's machines), conv-1 on 2
+    // (its id, milling's buffer_sensor), pack-1 on 4 (its id, the flow's
+    // counter, handling's buffer_sensor, packing's machines).
+    for (old, new, lines) in [
+        ("cnc-1", "mill-1", 2),
+        ("conv-1", "belt-in", 2),
+        ("pack-1", "wrap-1", 4),
+    ] {
+        let renamed = rename_twin(&text, old, new).unwrap();
+        let scene = check(&renamed, "f.scene.ron").unwrap();
+        assert!(scene.twins.iter().any(|t| t.id == new));
+        let changed = changed_lines(&text, &renamed);
+        assert_eq!(changed.len(), lines, "{old}: {changed:?}");
+        for (_, was, now) in &changed {
+            assert_eq!(was.replace(&format!("{old:?}"), &format!("{new:?}")), *now);
+        }
+        assert!(
+            !renamed.contains(&format!("{old:?}")),
+            "{old} left somewhere"
+        );
+    }
+    // A child twin's parent follows; an id taken is refused by the loader.
+    let text = "(name: \"t\", twins: [(id: \"a\", name: \"A\", kind: \"k\"), (id: \"b\", name: \"B\", kind: \"k\", parent: Some(\"a\"))])\n";
+    let renamed = rename_twin(text, "a", "z").unwrap();
+    let scene = crate::scene::format::parse(&renamed, "t").unwrap();
+    assert_eq!(scene.twins[1].parent.as_deref(), Some("z"));
+    let clash = rename_twin(&factory(), "cnc-1", "cnc-2").unwrap();
+    assert!(check(&clash, "f.scene.ron").unwrap_err().contains("cnc-2"));
+    assert_eq!(
+        rename_twin(text, "nope", "x").unwrap_err(),
+        EditError::UnknownTwin("nope".into())
+    );
+}

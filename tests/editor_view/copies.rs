@@ -148,6 +148,36 @@ pub(super) fn topic_steps(
                 println!(
                     "bound cnc-4/temperature to {LIVE_TOPIC} field temp from the topic list, saved"
                 );
+                s.next(Step::Rename);
+            }
+        }
+        Step::Rename => {
+            // The Id field (the text field showing cnc-4 beside "Id").
+            let mut shared = pointer.0.lock().unwrap();
+            if s.frames % 40 == 1
+                && shared.pending.is_empty()
+                && let Some(field) = shared.find_near("cnc-4", "Id")
+            {
+                shared.click(field);
+                shared.type_text("mill-4");
+            }
+            drop(shared);
+            let renamed = now.twins.iter().any(|(_, t, _)| t.id == "mill-4");
+            if renamed && visible(pointer, "mill-4") {
+                s.next(Step::SaveRenamed);
+            }
+        }
+        Step::SaveRenamed => {
+            if s.frames == 1 && !click(pointer, "Save") {
+                s.frames = 0;
+                return Ok(());
+            }
+            let on_disk = std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap();
+            if on_disk.contains(r#"id: "mill-4", name: "CNC mill 4""#) {
+                if on_disk.contains("\"cnc-4\"") {
+                    return Err("the file still names cnc-4 after the rename".into());
+                }
+                println!("renamed cnc-4 to mill-4 in the Id field, saved");
                 s.next(Step::Shot);
             }
         }

@@ -169,6 +169,12 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
         }
     });
     ui.horizontal(|ui| {
+        ui.label("Id");
+        if let Some(new) = text_field(ui, &format!("{id}.id"), id, pending) {
+            editor.rename(id, new.trim());
+        }
+    });
+    ui.horizontal(|ui| {
         ui.label("Name");
         if let Some(name) = text_field(ui, &format!("{id}.name"), &def.name, pending) {
             editor.set(&at(id, None, &["name"]), &format!("{name:?}"));
