@@ -7,6 +7,8 @@
 //!    ECS. The ratio (b)/(a) says whether the broker or the twin is the limit.
 //! 2. Memory: decode, route and apply samples fed from memory on one thread,
 //!    with no network, for plain-number and JSON payloads.
+//! 3. Lossless: the same at QoS 1 (publisher, subscriber and twin), the twin
+//!    acknowledging each message only after the frame that applied it.
 //!
 //! Run: `cargo bench --bench ingest` (needs mosquitto on the PATH or in /usr/sbin).
 
@@ -22,7 +24,7 @@ use twinscape::app::{Options, stepped_headless_app};
 use twinscape::plant::{Plant, encode, outlets};
 use twinscape::scene::format::{self, SceneDef};
 use twinscape::telemetry::payload::decode_message;
-use twinscape::telemetry::{BrokerUrl, Ingest, Router, SampleChannel, TelemetrySource};
+use twinscape::telemetry::{BrokerUrl, Delivery, Ingest, Router, SampleChannel, TelemetrySource};
 
 const SCENE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/factory.scene.ron");
 
@@ -56,19 +58,27 @@ impl Drop for Mosquitto {
         let _ = self.0.wait();
     }
 }
-fn mosquitto() -> Mosquitto {
+/// Mosquitto on a free port; `extra` lines go into its configuration.
+fn mosquitto(extra: &str) -> Mosquitto {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
+    let conf = std::env::temp_dir().join(format!("twinscape-bench-{port}.conf"));
+    std::fs::write(
+        &conf,
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\n{extra}"),
+    )
+    .unwrap();
     let bin = if std::path::Path::new("/usr/sbin/mosquitto").exists() {
         "/usr/sbin/mosquitto"
     } else {
         "mosquitto"
     };
     let child = Command::new(bin)
-        .args(["-p", &port.to_string()])
+        .arg("-c")
+        .arg(&conf)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -79,7 +89,7 @@ fn mosquitto() -> Mosquitto {
     Mosquitto(child, port)
 }
 
-fn publish_all(port: u16, msgs: Arc<Vec<(String, Vec<u8>)>>) -> thread::JoinHandle<()> {
+fn publish_all(port: u16, msgs: Arc<Vec<(String, Vec<u8>)>>, qos: QoS) -> thread::JoinHandle<()> {
     let mut opts = MqttOptions::new(
         format!("bench-pub-{}", Instant::now().elapsed().as_nanos()),
         "127.0.0.1",
@@ -97,7 +107,7 @@ fn publish_all(port: u16, msgs: Arc<Vec<(String, Vec<u8>)>>) -> thread::JoinHand
     thread::spawn(move || {
         for (topic, payload) in msgs.iter() {
             client
-                .publish(topic.clone(), QoS::AtMostOnce, false, payload.clone())
+                .publish(topic.clone(), qos, false, payload.clone())
                 .unwrap();
         }
         // Let the event loop flush before the client goes.
@@ -107,11 +117,11 @@ fn publish_all(port: u16, msgs: Arc<Vec<(String, Vec<u8>)>>) -> thread::JoinHand
 }
 
 /// Messages per second into a subscriber that only counts.
-fn bare_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>) -> (f64, u64) {
+fn bare_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>, qos: QoS) -> (f64, u64) {
     let mut opts = MqttOptions::new("bench-bare", "127.0.0.1", port);
     opts.set_max_packet_size(1 << 20, 1 << 20);
     let (client, mut conn) = Client::new(opts, 64);
-    client.subscribe("#", QoS::AtMostOnce).unwrap();
+    client.subscribe("#", qos).unwrap();
     let count = Arc::new(AtomicU64::new(0));
     let c2 = count.clone();
     thread::spawn(move || {
@@ -129,7 +139,7 @@ fn bare_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>) -> (f64, u64) {
     thread::sleep(Duration::from_millis(300));
     let n = msgs.len() as u64;
     let start = Instant::now();
-    let publisher = publish_all(port, msgs.clone());
+    let publisher = publish_all(port, msgs.clone(), qos);
     let deadline = start + Duration::from_secs(60);
     while count.load(Ordering::Relaxed) < n && Instant::now() < deadline {
         thread::sleep(Duration::from_micros(200));
@@ -142,7 +152,16 @@ fn bare_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>) -> (f64, u64) {
 }
 
 /// Messages per second through the headless twin, until applied in the ECS.
-fn twin_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>, samples_per_round: u64) -> (f64, u64) {
+fn twin_round(
+    port: u16,
+    msgs: &Arc<Vec<(String, Vec<u8>)>>,
+    samples_per_round: u64,
+    delivery: Delivery,
+) -> (f64, u64) {
+    let qos = match delivery {
+        Delivery::AtMostOnce => QoS::AtMostOnce,
+        Delivery::Lossless { .. } => QoS::AtLeastOnce,
+    };
     let opts = Options {
         scene: SCENE.into(),
         source: TelemetrySource::Mqtt(BrokerUrl::local(port)),
@@ -151,6 +170,7 @@ fn twin_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>, samples_per_round: 
         unpaced: false,
     };
     let mut app = stepped_headless_app(&opts).expect("the factory scene loads");
+    app.insert_resource(delivery);
     let counters = |app: &bevy::app::App| app.world().resource::<Ingest>().counters.clone();
     while counters(&app).get(&counters(&app).connects) == 0 {
         app.update();
@@ -162,7 +182,7 @@ fn twin_round(port: u16, msgs: &Arc<Vec<(String, Vec<u8>)>>, samples_per_round: 
     }
     let c = counters(&app);
     let start = Instant::now();
-    let publisher = publish_all(port, msgs.clone());
+    let publisher = publish_all(port, msgs.clone(), qos);
     let deadline = start + Duration::from_secs(60);
     // Frames at 60 Hz, as the headless runner paces them: the main thread
     // does not spin and steal a core from the broker on this 2-core box.
@@ -250,11 +270,11 @@ fn main() {
         .iter()
         .map(|(t, p)| decode_message(&router, t, p, 1, |_| {}).0 as u64)
         .sum();
-    let broker = mosquitto();
+    let broker = mosquitto("");
     let (mut bare, mut twin) = (vec![], vec![]);
     for round in 1..=5 {
-        let (b, bn) = bare_round(broker.1, &msgs);
-        let (t, tn) = twin_round(broker.1, &msgs, samples);
+        let (b, bn) = bare_round(broker.1, &msgs, QoS::AtMostOnce);
+        let (t, tn) = twin_round(broker.1, &msgs, samples, Delivery::AtMostOnce);
         println!(
             "round {round}: bare subscriber {b:>9.0} msg/s ({bn}/{n}), twin applied {t:>9.0} msg/s ({tn}/{n})  ratio {:.2}",
             t / b
@@ -274,4 +294,35 @@ fn main() {
         median(&mut twin),
         median(&mut ratios)
     );
+    lossless(&scene);
+}
+
+/// QoS 1 end to end: a publisher at QoS 1, and in turn a bare QoS 1
+/// subscriber (rumqttc acknowledges on receipt) and the lossless twin
+/// (acknowledges after the frame that applied the message), on a mosquitto
+/// with its defaults but an unlimited queue (its default, 1,000, drops what
+/// a slow subscriber has not taken). Its default in-flight window (20
+/// messages per client) bounds what an acknowledging subscriber gets per
+/// round trip.
+fn lossless(scene: &SceneDef) {
+    println!("\n## lossless (QoS 1, acknowledged after applying), mosquitto's in-flight window 20");
+    let n = 30_000;
+    let msgs = Arc::new(messages(scene, n, None));
+    let router = Router::from_scene(scene);
+    let samples: u64 = msgs
+        .iter()
+        .map(|(t, p)| decode_message(&router, t, p, 1, |_| {}).0 as u64)
+        .sum();
+    let broker = mosquitto("max_queued_messages 0\n");
+    for round in 1..=3 {
+        let (b, bn) = bare_round(broker.1, &msgs, QoS::AtLeastOnce);
+        let delivery = Delivery::Lossless {
+            client_id: format!("bench-lossless-{round}"),
+        };
+        let (t, tn) = twin_round(broker.1, &msgs, samples, delivery);
+        println!(
+            "round {round}: bare QoS 1 subscriber {b:>9.0} msg/s ({bn}/{n}), lossless twin applied {t:>9.0} msg/s ({tn}/{n})  ratio {:.2}",
+            t / b
+        );
+    }
 }
