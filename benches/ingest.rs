@@ -20,7 +20,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
-use twinscape::app::{Options, stepped_headless_app};
+use twinscape::app::{Options, headless_app, stepped_headless_app};
 use twinscape::plant::{Plant, encode, outlets};
 use twinscape::scene::format::{self, SceneDef};
 use twinscape::telemetry::payload::decode_message;
@@ -169,8 +169,12 @@ fn twin_round(
         run_for: None,
         unpaced: false,
     };
-    let mut app = stepped_headless_app(&opts).expect("the factory scene loads");
+    // The delivery promise goes in before the first frame: the ingest
+    // thread starts, with it, when the scene spawns.
+    let mut app = headless_app(&opts);
     app.insert_resource(delivery);
+    app.finish();
+    app.cleanup();
     let counters = |app: &bevy::app::App| app.world().resource::<Ingest>().counters.clone();
     while counters(&app).get(&counters(&app).connects) == 0 {
         app.update();
@@ -301,11 +305,10 @@ fn main() {
 /// subscriber (rumqttc acknowledges on receipt) and the lossless twin
 /// (acknowledges after the frame that applied the message), on a mosquitto
 /// with its defaults but an unlimited queue (its default, 1,000, drops what
-/// a slow subscriber has not taken). Its default in-flight window (20
-/// messages per client) bounds what an acknowledging subscriber gets per
-/// round trip.
+/// a slow subscriber has not taken). The broker's in-flight window bounds
+/// what the twin gets per frame (it acknowledges once a frame).
 fn lossless(scene: &SceneDef) {
-    println!("\n## lossless (QoS 1, acknowledged after applying), mosquitto's in-flight window 20");
+    println!("\n## lossless (QoS 1, acknowledged after applying), mosquitto's defaults, unlimited queue");
     let n = 30_000;
     let msgs = Arc::new(messages(scene, n, None));
     let router = Router::from_scene(scene);
