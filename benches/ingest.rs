@@ -308,7 +308,9 @@ fn main() {
 /// a slow subscriber has not taken). The broker's in-flight window bounds
 /// what the twin gets per frame (it acknowledges once a frame).
 fn lossless(scene: &SceneDef) {
-    println!("\n## lossless (QoS 1, acknowledged after applying), mosquitto's defaults, unlimited queue");
+    println!(
+        "\n## lossless (QoS 1, acknowledged after applying), mosquitto's defaults, unlimited queue"
+    );
     let n = 30_000;
     let msgs = Arc::new(messages(scene, n, None));
     let router = Router::from_scene(scene);

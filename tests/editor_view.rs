@@ -343,22 +343,16 @@ fn gizmo_steps(
             s.next(Step::Drag);
         }
         Step::Drag => {
-            // The press reaches the gizmo this frame (its drag starts where
-            // the pointer is); then eight moves of the pointer, each with the
-            // mouse motion a real mouse reports beside it (what would orbit
-            // the camera).
-            if (2..=DRAG_MOVES + 1).contains(&s.frames) {
-                let t = (s.frames - 1) as f32 / DRAG_MOVES as f32;
-                mouse.move_to(s.from.lerp(s.to, t), (s.to - s.from) / DRAG_MOVES as f32);
+            // The pointer's moves come with the mouse motion a real mouse
+            // reports beside them: what would orbit the camera.
+            if s.frames == DRAG_MOVES + 2 && !gizmo.state.active {
+                return Err("the press on the x arrow did not start a gizmo drag".to_string());
             }
-            if s.frames == DRAG_MOVES + 1 {
-                screenshot(commands, "gizmo-drag.png");
-            }
-            if s.frames == DRAG_MOVES + 2 {
-                if !gizmo.state.active {
-                    return Err("the press on the x arrow did not start a gizmo drag".to_string());
-                }
-                mouse.left(false);
+            let (from, to) = (s.from, s.to);
+            let step = (to - from) / DRAG_MOVES as f32;
+            if drag_along(s, mouse, commands, "gizmo-drag.png", |t| {
+                Some((from.lerp(to, t), step))
+            }) {
                 s.next(Step::Dropped);
             }
         }
@@ -464,18 +458,11 @@ fn turn_steps(
             s.next(Step::TurnDrag);
         }
         Step::TurnDrag => {
-            if (2..=DRAG_MOVES + 1).contains(&s.frames) {
-                let t = (s.frames - 1) as f32 / DRAG_MOVES as f32;
+            let ring = |t: f32| {
                 let deg = RING_FROM_DEG + (RING_TO_DEG - RING_FROM_DEG) * t;
-                if let Some(at) = gizmo.y_ring(entity, deg) {
-                    mouse.move_to(at, Vec2::ZERO);
-                }
-            }
-            if s.frames == DRAG_MOVES + 1 {
-                screenshot(commands, "gizmo-turn.png");
-            }
-            if s.frames == DRAG_MOVES + 2 {
-                mouse.left(false);
+                gizmo.y_ring(entity, deg).map(|at| (at, Vec2::ZERO))
+            };
+            if drag_along(s, mouse, commands, "gizmo-turn.png", ring) {
                 s.next(Step::Turned);
             }
         }
@@ -498,6 +485,34 @@ fn turn_steps(
         _ => {}
     }
     Ok(())
+}
+
+/// One frame of a drag with the left button held since the step began:
+/// the press reaches the gizmo in the first frame (its drag starts where
+/// the pointer is), then `DRAG_MOVES` moves along `path` (t from 0 to 1:
+/// the pointer, and the motion a real mouse reports beside it), a
+/// screenshot `shot`, and the release; true once released.
+fn drag_along(
+    s: &Script,
+    mouse: &mut Mouse,
+    commands: &mut Commands,
+    shot: &str,
+    path: impl Fn(f32) -> Option<(Vec2, Vec2)>,
+) -> bool {
+    if (2..=DRAG_MOVES + 1).contains(&s.frames) {
+        let t = (s.frames - 1) as f32 / DRAG_MOVES as f32;
+        if let Some((at, motion)) = path(t) {
+            mouse.move_to(at, motion);
+        }
+    }
+    if s.frames == DRAG_MOVES + 1 {
+        screenshot(commands, shot);
+    }
+    if s.frames == DRAG_MOVES + 2 {
+        mouse.left(false);
+        return true;
+    }
+    false
 }
 
 /// What each step sees this frame: the widgets, the twins, and cnc-1's x

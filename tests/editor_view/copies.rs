@@ -53,11 +53,9 @@ pub(super) fn copy_steps(
             }
         }
         Step::SaveAdded => {
-            if s.frames == 1 && !click(pointer, "Save") {
-                s.frames = 0;
+            let Some(on_disk) = save(s, pointer) else {
                 return Ok(());
-            }
-            let on_disk = std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap();
+            };
             if !on_disk.contains("\"cnc-4\"") {
                 return Ok(());
             }
@@ -129,11 +127,9 @@ pub(super) fn topic_steps(
             }
         }
         Step::SaveBound => {
-            if s.frames == 1 && !click(pointer, "Save") {
-                s.frames = 0;
+            let Some(on_disk) = save(s, pointer) else {
                 return Ok(());
-            }
-            let on_disk = std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap();
+            };
             let want = format!(
                 r#"binding: (topic: "{LIVE_TOPIC}", decode: Json("temp")), show: [Color, Label]),"#
             );
@@ -168,11 +164,9 @@ pub(super) fn topic_steps(
             }
         }
         Step::SaveRenamed => {
-            if s.frames == 1 && !click(pointer, "Save") {
-                s.frames = 0;
+            let Some(on_disk) = save(s, pointer) else {
                 return Ok(());
-            }
-            let on_disk = std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap();
+            };
             if on_disk.contains(r#"id: "mill-4", name: "CNC mill 4""#) {
                 if on_disk.contains("\"cnc-4\"") {
                     return Err("the file still names cnc-4 after the rename".into());
@@ -184,4 +178,14 @@ pub(super) fn topic_steps(
         _ => {}
     }
     Ok(())
+}
+
+/// Clicks "Save" (in the step's first frame, again until it is on screen)
+/// and then gives the file as it is on disk, to wait for.
+fn save(s: &mut Script, pointer: &Pointer) -> Option<String> {
+    if s.frames == 1 && !click(pointer, "Save") {
+        s.frames = 0;
+        return None;
+    }
+    Some(std::fs::read_to_string(folder().join("factory.scene.ron")).unwrap())
 }
