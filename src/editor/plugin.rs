@@ -1,9 +1,10 @@
 //! Edit mode in the viewer: `E` (or `view --edit`) opens an editing session
 //! over the scene file; the panel (`view/panels/editor.rs`) edits the
 //! selected twin; `Ctrl+Z` undoes, `Ctrl+Shift+Z` or `Ctrl+Y` redoes, `Ctrl+S`
-//! saves. Moves and turns show at once (the twins' transforms follow the
-//! edited scene); the rest shows when the saved file is reloaded. The data
-//! keeps flowing while editing.
+//! saves. Moves, turns, names and sensor limits (with the alarm rules made
+//! from them) show at once, as do added and deleted twins; the rest (a
+//! binding) takes effect when the saved file is reloaded. The data keeps
+//! flowing while editing.
 
 use std::path::PathBuf;
 
@@ -14,8 +15,9 @@ pub use super::gizmo::Tool;
 use super::session::EditSession;
 use super::{EditError, Place};
 use crate::TwinSet;
+use crate::alarms::plugin::AlarmWatch;
 use crate::scene::{ActiveScene, SceneAsset, SceneSpawned};
-use crate::twin::Twin;
+use crate::twin::{Sensor, Twin};
 
 /// The scene file on disk, for the editor.
 #[derive(Resource, Debug, Clone)]
@@ -159,6 +161,7 @@ pub(crate) fn plugin(app: &mut App) {
             keys,
             respawn_if_twins_changed,
             follow_session,
+            follow_names_and_limits,
         )
             .chain()
             .in_set(TwinSet::Present),
@@ -308,5 +311,117 @@ fn follow_session(
                 *transform = wanted;
             }
         }
+    }
+}
+
+/// After each change of the session, the twins' names and their sensors'
+/// limits (and the alarm rules made from them) are the edited scene's, as
+/// the moves are, before any save.
+fn follow_names_and_limits(
+    editor: Res<Editor>,
+    mut seen: Local<u64>,
+    mut twins: Query<(&mut Twin, Option<&crate::twin::Sensors>)>,
+    mut sensors: Query<(&mut Sensor, Option<&mut AlarmWatch>)>,
+) {
+    if editor.version == *seen {
+        return;
+    }
+    *seen = editor.version;
+    let Some(session) = &editor.session else {
+        return;
+    };
+    let defs: std::collections::HashMap<&str, &crate::scene::format::TwinDef> = session
+        .scene()
+        .twins
+        .iter()
+        .map(|t| (t.id.as_str(), t))
+        .collect();
+    for (mut twin, list) in &mut twins {
+        let Some(def) = defs.get(twin.id.as_str()) else {
+            continue;
+        };
+        if twin.name != def.name {
+            twin.name.clone_from(&def.name);
+        }
+        for &entity in list.map_or(&[][..], |l| l.entities()) {
+            let Ok((mut sensor, watch)) = sensors.get_mut(entity) else {
+                continue;
+            };
+            let Some(s) = def.sensors.iter().find(|s| s.name == sensor.name) else {
+                continue;
+            };
+            if (sensor.warn, sensor.alarm) != (s.warn, s.alarm) {
+                sensor.warn = s.warn;
+                sensor.alarm = s.alarm;
+                if let Some(mut watch) = watch {
+                    watch.rules = crate::alarms::Rules::of(s);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarms::Rules;
+    use crate::twin::SensorOf;
+
+    /// An edit of a name or a limit reaches the twin on screen and its
+    /// alarm rules at once, before any save.
+    #[test]
+    fn names_and_limits_follow_the_session_before_a_save() {
+        let dir = std::env::temp_dir().join(format!("twinscape-follow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("factory.scene.ron");
+        let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/factory.scene.ron");
+        std::fs::copy(shipped, &file).unwrap();
+        let mut editor = Editor::default();
+        editor.start(&file);
+        let def = editor.session.as_ref().unwrap().scene().twins[2].clone();
+        assert_eq!(def.id, "cnc-1");
+        let s = &def.sensors[0];
+        let mut app = App::new();
+        app.add_systems(Update, follow_names_and_limits);
+        let twin = app
+            .world_mut()
+            .spawn(Twin {
+                id: def.id.clone(),
+                name: def.name.clone(),
+                kind: def.kind.clone(),
+            })
+            .id();
+        let sensor = Sensor {
+            index: 0,
+            name: s.name.clone(),
+            unit: s.unit.clone(),
+            topic: None,
+            range: s.range,
+            warn: s.warn,
+            alarm: s.alarm,
+        };
+        let watch = AlarmWatch {
+            rules: Rules::of(s),
+            watch: Default::default(),
+        };
+        let sensor = app.world_mut().spawn((sensor, watch, SensorOf(twin))).id();
+        let place = |f: &str| f.parse::<Place>().unwrap();
+        editor.set(&place("cnc-1.name"), "\"Mill one\"");
+        editor.set(&place("cnc-1/temperature.warn"), "Some(50.0)");
+        assert_eq!(editor.error, None);
+        app.insert_resource(editor);
+        app.update();
+        let world = app.world();
+        assert_eq!(world.get::<Twin>(twin).unwrap().name, "Mill one");
+        // 75 °C in the shipped file, 50 now: the sensor and its rules.
+        assert_eq!(world.get::<Sensor>(sensor).unwrap().warn, Some(50.0));
+        assert_eq!(
+            world.get::<AlarmWatch>(sensor).unwrap().rules.warn,
+            Some(50.0)
+        );
+        // The file itself is not written until a save.
+        let on_disk = std::fs::read_to_string(&file).unwrap();
+        assert!(on_disk.contains("CNC mill 1") && !on_disk.contains("Mill one"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
