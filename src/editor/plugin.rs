@@ -161,7 +161,6 @@ pub(crate) fn plugin(app: &mut App) {
             keys,
             respawn_if_twins_changed,
             follow_session,
-            follow_names_and_limits,
         )
             .chain()
             .in_set(TwinSet::Present),
@@ -285,42 +284,12 @@ fn respawn_if_twins_changed(
 }
 
 /// After each change of the session, every twin stands where the edited
-/// scene puts it.
+/// scene puts it, with its name, and its sensors' limits (and the alarm
+/// rules made from them) are the edited scene's, before any save.
 fn follow_session(
     editor: Res<Editor>,
     mut seen: Local<u64>,
-    mut twins: Query<(&Twin, &mut Transform)>,
-) {
-    if editor.version == *seen {
-        return;
-    }
-    *seen = editor.version;
-    let Some(session) = &editor.session else {
-        return;
-    };
-    let places: std::collections::HashMap<&str, &crate::scene::format::TransformDef> = session
-        .scene()
-        .twins
-        .iter()
-        .map(|t| (t.id.as_str(), &t.transform))
-        .collect();
-    for (twin, mut transform) in &mut twins {
-        if let Some(def) = places.get(twin.id.as_str()) {
-            let wanted = crate::scene::twin_transform(def);
-            if *transform != wanted {
-                *transform = wanted;
-            }
-        }
-    }
-}
-
-/// After each change of the session, the twins' names and their sensors'
-/// limits (and the alarm rules made from them) are the edited scene's, as
-/// the moves are, before any save.
-fn follow_names_and_limits(
-    editor: Res<Editor>,
-    mut seen: Local<u64>,
-    mut twins: Query<(&mut Twin, Option<&crate::twin::Sensors>)>,
+    mut twins: Query<(&mut Twin, &mut Transform, Option<&crate::twin::Sensors>)>,
     mut sensors: Query<(&mut Sensor, Option<&mut AlarmWatch>)>,
 ) {
     if editor.version == *seen {
@@ -336,27 +305,40 @@ fn follow_names_and_limits(
         .iter()
         .map(|t| (t.id.as_str(), t))
         .collect();
-    for (mut twin, list) in &mut twins {
+    for (mut twin, mut transform, list) in &mut twins {
         let Some(def) = defs.get(twin.id.as_str()) else {
             continue;
         };
+        let wanted = crate::scene::twin_transform(&def.transform);
+        if *transform != wanted {
+            *transform = wanted;
+        }
         if twin.name != def.name {
             twin.name.clone_from(&def.name);
         }
         for &entity in list.map_or(&[][..], |l| l.entities()) {
-            let Ok((mut sensor, watch)) = sensors.get_mut(entity) else {
-                continue;
-            };
-            let Some(s) = def.sensors.iter().find(|s| s.name == sensor.name) else {
-                continue;
-            };
-            if (sensor.warn, sensor.alarm) != (s.warn, s.alarm) {
-                sensor.warn = s.warn;
-                sensor.alarm = s.alarm;
-                if let Some(mut watch) = watch {
-                    watch.rules = crate::alarms::Rules::of(s);
-                }
+            if let Ok((sensor, watch)) = sensors.get_mut(entity) {
+                follow_limits(def, sensor, watch);
             }
+        }
+    }
+}
+
+/// A sensor's warn and alarm limits as `twin` has them, its rules anew when
+/// they changed.
+fn follow_limits(
+    twin: &crate::scene::format::TwinDef,
+    mut sensor: Mut<Sensor>,
+    watch: Option<Mut<AlarmWatch>>,
+) {
+    let Some(s) = twin.sensors.iter().find(|s| s.name == sensor.name) else {
+        return;
+    };
+    if (sensor.warn, sensor.alarm) != (s.warn, s.alarm) {
+        sensor.warn = s.warn;
+        sensor.alarm = s.alarm;
+        if let Some(mut watch) = watch {
+            watch.rules = crate::alarms::Rules::of(s);
         }
     }
 }
@@ -382,14 +364,17 @@ mod tests {
         assert_eq!(def.id, "cnc-1");
         let s = &def.sensors[0];
         let mut app = App::new();
-        app.add_systems(Update, follow_names_and_limits);
+        app.add_systems(Update, follow_session);
         let twin = app
             .world_mut()
-            .spawn(Twin {
-                id: def.id.clone(),
-                name: def.name.clone(),
-                kind: def.kind.clone(),
-            })
+            .spawn((
+                Twin {
+                    id: def.id.clone(),
+                    name: def.name.clone(),
+                    kind: def.kind.clone(),
+                },
+                Transform::default(),
+            ))
             .id();
         let sensor = Sensor {
             index: 0,
