@@ -152,11 +152,7 @@ fn copy_twin(text: &str, id: &str, new: &NewTwin) -> Result<String, EditError> {
     // Lines of its own: the copy on new lines after it, indented alike.
     let own_line = (from < item.start).then(|| &text[from..item.start]);
     let joined = insert_after(text, item, own_line, &copy);
-    let field = |f: &[&str]| Place {
-        twin: new.id.to_string(),
-        sensor: None,
-        fields: f.iter().map(|s| s.to_string()).collect(),
-    };
+    let field = |f: &[&str]| Place::at(new.id, None, f);
     let named = set(&joined, &field(&["name"]), &format!("{:?}", new.name))?;
     let [x, y, z] = new.translation;
     let placed = set(

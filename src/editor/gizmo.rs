@@ -157,11 +157,7 @@ fn take_the_drag(
     else {
         return;
     };
-    let field = |f: &[&str]| Place {
-        twin: twin.id.clone(),
-        sensor: None,
-        fields: f.iter().map(|s| s.to_string()).collect(),
-    };
+    let field = |f: &[&str]| Place::at(&twin.id, None, f);
     let position = position_text(transform.translation.to_array());
     if position != position_text(def.translation) {
         editor.set(&field(&["transform", "translation"]), &position);

@@ -58,6 +58,19 @@ pub struct Place {
     pub fields: Vec<String>,
 }
 
+impl Place {
+    /// The place of a field of twin `twin` (or of its sensor), built
+    /// directly: ids may hold dots, which the `TWIN.FIELD` text form could
+    /// not tell apart.
+    pub fn at(twin: &str, sensor: Option<&str>, fields: &[&str]) -> Place {
+        Place {
+            twin: twin.to_string(),
+            sensor: sensor.map(str::to_string),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+}
+
 impl std::str::FromStr for Place {
     type Err = EditError;
     /// `TWIN.FIELD[.FIELD…]` or `TWIN/SENSOR.FIELD[.FIELD…]`.

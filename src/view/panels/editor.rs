@@ -177,7 +177,7 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
     ui.horizontal(|ui| {
         ui.label("Name");
         if let Some(name) = text_field(ui, &format!("{id}.name"), &def.name, pending) {
-            editor.set(&at(id, None, &["name"]), &format!("{name:?}"));
+            editor.set(&Place::at(id, None, &["name"]), &format!("{name:?}"));
         }
     });
     gizmo_bar(ui, editor);
@@ -196,7 +196,7 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
     });
     if moved {
         editor.set(
-            &at(id, None, &["transform", "translation"]),
+            &Place::at(id, None, &["transform", "translation"]),
             &position_text(xyz.map(|v| v as f32)),
         );
     }
@@ -211,7 +211,7 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
             pending,
         ) {
             editor.set(
-                &at(id, None, &["transform", "rotation_y_deg"]),
+                &Place::at(id, None, &["transform", "rotation_y_deg"]),
                 &turn_text(deg),
             );
         }
@@ -235,7 +235,7 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
                     match limit {
                         Some(v) => {
                             if let Some(new) = number_field(ui, &key, v, step, pending) {
-                                let place = at(id, Some(&sensor.name), &[field]);
+                                let place = Place::at(id, Some(&sensor.name), &[field]);
                                 editor.set(&place, &format!("Some({new:?})"));
                             }
                         }
@@ -283,16 +283,6 @@ fn gizmo_bar(ui: &mut egui::Ui, editor: &mut Editor) {
         let snap = format!("Snap {SNAP_MOVE_M} m · {SNAP_TURN_DEG}°");
         ui.checkbox(&mut editor.snap, snap);
     });
-}
-
-/// The place of a field of twin `twin` (or of its sensor), built directly:
-/// ids may hold dots, which the `TWIN.FIELD` text form could not tell apart.
-fn at(twin: &str, sensor: Option<&str>, fields: &[&str]) -> Place {
-    Place {
-        twin: twin.to_string(),
-        sensor: sensor.map(str::to_string),
-        fields: fields.iter().map(|f| f.to_string()).collect(),
-    }
 }
 
 /// A drag value whose new number is returned once its drag ends or its

@@ -171,11 +171,7 @@ fn bind_row(
         if ui.button("Bind").clicked()
             && let Some(topic) = browser.chosen.clone()
         {
-            let place = Place {
-                twin: twin.to_string(),
-                sensor: Some(sensor.clone()),
-                fields: vec!["binding".into()],
-            };
+            let place = Place::at(twin, Some(&sensor), &["binding"]);
             editor.set(&place, &binding_text(&topic, field_now.as_deref()));
         }
     });
