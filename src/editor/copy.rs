@@ -93,12 +93,8 @@ pub fn add_twin(
         .max()
         .unwrap_or(1)
         + 1;
-    let mut new_id = format!("{stem}{n}");
-    let mut extra = n;
-    while scene.twins.iter().any(|t| t.id == new_id) {
-        extra += 1;
-        new_id = format!("{stem}{extra}");
-    }
+    // Free: every id written `{stem}{number}` counted towards `n`.
+    let new_id = format!("{stem}{n}");
     let number = &new_id[stem.len()..];
     let digits = source.name.len()
         - source
