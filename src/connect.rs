@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use twinscape::scene::format::SceneDef;
 use twinscape::telemetry::{BrokerUrl, Delivery, TelemetrySource, broker};
 
 use super::{CliError, Common, say};
@@ -12,6 +13,7 @@ pub(crate) fn telemetry_source(
     common: &Common,
     broker: Option<BrokerUrl>,
     replaying: bool,
+    scene: &SceneDef,
 ) -> Result<(TelemetrySource, bool, Option<u16>), CliError> {
     Ok(match broker {
         _ if replaying => (TelemetrySource::Channel, false, None),
@@ -23,7 +25,9 @@ pub(crate) fn telemetry_source(
             (TelemetrySource::Mqtt(url), common.simulate, None)
         }
         None => {
-            let ports = broker::start(common.port, common.ws_port).map_err(CliError::Broker)?;
+            let logs = twinscape::plant::broker_logs(scene);
+            let ports =
+                broker::start(common.port, common.ws_port, &logs).map_err(CliError::Broker)?;
             say(&format!(
                 "embedded MQTT broker listening on mqtt://127.0.0.1:{}",
                 ports.tcp

@@ -456,7 +456,8 @@ fn run_twin(
         ..Default::default()
     };
     let (replay, recorder) = open_recordings(&common)?;
-    let (source, simulate, _) = connect::telemetry_source(&common, broker, replay.is_some())?;
+    let (source, simulate, _) =
+        connect::telemetry_source(&common, broker, replay.is_some(), &scene)?;
     let run_mode = match mode {
         Some(Mode::Headless { .. }) => "headless",
         _ => "view",

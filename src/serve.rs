@@ -51,7 +51,7 @@ pub(crate) fn serve(
         twinscape::web::config::resolve(&page_config(&scene_file, page), "", "127.0.0.1")
             .map_err(|e| CliError::BrokerUrl(format!("--page-broker: {e}")))?;
     }
-    let (source, simulate, ws) = super::connect::telemetry_source(common, broker, false)?;
+    let (source, simulate, ws) = super::connect::telemetry_source(common, broker, false, scene)?;
     let page_broker = args
         .page_broker
         .or_else(|| ws.map(|port| format!("ws://{{host}}:{port}/mqtt")))

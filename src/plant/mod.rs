@@ -16,7 +16,7 @@ mod countdown_tests;
 mod offline;
 mod signal;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -128,6 +128,20 @@ struct Yielded {
     until: HashMap<String, Instant>,
 }
 
+/// The filters the scene's subscribers use (the twin, the page and the
+/// plant alike): each topic once, as [`crate::topic_filter::minimal`] sets.
+fn subscriptions(scene: &SceneDef) -> Vec<String> {
+    crate::topic_filter::minimal(crate::telemetry::topic::Router::from_scene(scene).filters())
+}
+
+/// The embedded broker's log size for each filter of `scene` (see
+/// [`crate::telemetry::broker::log_sizes`]), from the topics the plant
+/// publishes.
+pub fn broker_logs(scene: &SceneDef) -> HashMap<String, usize> {
+    let topics: Vec<String> = outlets(scene).into_iter().map(|o| o.topic).collect();
+    crate::telemetry::broker::log_sizes(&subscriptions(scene), &topics)
+}
+
 /// Starts the plant: it connects to `broker` and publishes every outlet
 /// `rate_hz` times a second.
 pub fn spawn(scene: &SceneDef, broker: &BrokerUrl, seed: u64, rate_hz: f64) -> PlantHandle {
@@ -140,8 +154,10 @@ pub fn spawn(scene: &SceneDef, broker: &BrokerUrl, seed: u64, rate_hz: f64) -> P
         1024,
     );
     let yielded = Arc::new(Mutex::new(Yielded::default()));
-    // Every topic it publishes, to notice someone else publishing there.
-    let watched: Vec<String> = outlets.iter().map(|o| o.topic.clone()).collect();
+    // Every topic it publishes, to notice someone else publishing there;
+    // it subscribes with the twin's own filters, which the broker sizes.
+    let watched: HashSet<String> = outlets.iter().map(|o| o.topic.clone()).collect();
+    let filters = subscriptions(&scene);
 
     let (stop_rx, watch, sub_client) = (stop.clone(), yielded.clone(), client.clone());
     let _ = thread::Builder::new()
@@ -154,11 +170,11 @@ pub fn spawn(scene: &SceneDef, broker: &BrokerUrl, seed: u64, rate_hz: f64) -> P
                 }
                 match event {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                        for topic in &watched {
-                            let _ = sub_client.try_subscribe(topic.clone(), QoS::AtMostOnce);
+                        for filter in &filters {
+                            let _ = sub_client.try_subscribe(filter.clone(), QoS::AtMostOnce);
                         }
                     }
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                    Ok(Event::Incoming(Packet::Publish(p))) if watched.contains(&p.topic) => {
                         let payload = String::from_utf8_lossy(&p.payload);
                         let mut y = watch.lock().unwrap_or_else(|e| e.into_inner());
                         let ours = y

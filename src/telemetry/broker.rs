@@ -7,23 +7,56 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::thread;
 
-use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, SegmentConfig, ServerSettings};
 
-/// Bytes of messages the embedded broker keeps per topic in one segment of
-/// its in-memory log (rumqttd's minimum is 1 KiB).
+use crate::topic_filter::covers;
+
+/// Bytes of messages the embedded broker keeps in one segment of a
+/// filter's in-memory log when it knows nothing about the filter (rumqttd's
+/// minimum is 1 KiB).
 ///
-/// rumqttd keeps every topic's messages in a commit log so that a slow
-/// subscriber can catch up; it frees the oldest segment only when the log
-/// holds `LOG_SEGMENTS` full ones. A broker inside a twin serves one
-/// subscriber on the same machine and only needs what is in flight: 16 KiB
-/// is several hundred readings of one sensor (a minute or more at the
-/// plant's rates), and memory stays flat at about
-/// `topics × LOG_SEGMENT_BYTES × (LOG_SEGMENTS + 1)` (≈ 4 MB for the
-/// factory's ~80 topics), where 16 MiB × 10 grew by 7–22 MB a minute.
+/// rumqttd keeps the messages of each subscription filter in a commit log
+/// so that a slow subscriber can catch up; it frees the oldest segment only
+/// when the log holds `LOG_SEGMENTS` full ones, and a subscriber that falls
+/// further behind than the log reaches silently skips to its head (lost
+/// readings, even at QoS 1). A broker inside a twin serves subscribers on
+/// the same machine and only needs what is in flight, so each filter's log
+/// is sized by the topics it carries: `SEGMENT_BYTES_PER_TOPIC` for each
+/// topic the simulated plant publishes under it (see [`log_sizes`]).
+/// 16 MiB × 10 segments for every filter grew by 7–22 MB a minute.
 const LOG_SEGMENT_BYTES: usize = 16 << 10;
 
-/// Full segments kept per topic besides the one being written.
+/// Bytes of one topic's messages in one segment of a filter's log: about
+/// 40 readings of ~100 bytes, so a filter's log (at least `LOG_SEGMENTS`
+/// segments) holds 16 s of every topic under it at the default 5 Hz, and
+/// 80 s at 1 Hz: a page that renders a frame a second (software WebGL)
+/// reads far behind the plant without losing anything. The city's
+/// `city/building/+` carries 444 topics: 1.8 MB segments, where one
+/// 16 KiB segment held a third of a second.
+const SEGMENT_BYTES_PER_TOPIC: usize = 4 << 10;
+
+/// The largest segment of one filter's log (a `#` over a 100,000-twin city).
+const MAX_SEGMENT_BYTES: usize = 64 << 20;
+
+/// Full segments kept per filter besides the one being written.
 const LOG_SEGMENTS: usize = 2;
+
+/// The log segment size (bytes) of each filter that carries more than one
+/// of the plant's `topics`: `SEGMENT_BYTES_PER_TOPIC` per topic it matches,
+/// at least `LOG_SEGMENT_BYTES`, at most `MAX_SEGMENT_BYTES`. `filters` are
+/// those the scene's subscribers use (the twin, the page and the plant
+/// subscribe with the same minimal set; the topic browser with `#`);
+/// any other filter gets `LOG_SEGMENT_BYTES`.
+pub fn log_sizes(filters: &[String], topics: &[String]) -> HashMap<String, usize> {
+    filters
+        .iter()
+        .filter_map(|filter| {
+            let carried = topics.iter().filter(|t| covers(filter, t)).count();
+            let bytes = carried.saturating_mul(SEGMENT_BYTES_PER_TOPIC);
+            (bytes > LOG_SEGMENT_BYTES).then(|| (filter.clone(), bytes.min(MAX_SEGMENT_BYTES)))
+        })
+        .collect()
+}
 
 /// The first port from `preferred` upward (at most 50 tries), other than
 /// those `taken`, that 127.0.0.1 can listen on.
@@ -53,8 +86,13 @@ impl Listeners {
 /// Starts rumqttd with a TCP listener at `tcp_preferred` (or the next free
 /// port) and a WebSocket listener at `ws_preferred` (or the next free port
 /// that is not the TCP one), and returns both ports. The broker runs on its
-/// own threads for the life of the process.
-pub fn start(tcp_preferred: u16, ws_preferred: u16) -> Result<Listeners, String> {
+/// own threads for the life of the process. `logs` sizes the log of the
+/// filters it names (see [`log_sizes`]).
+pub fn start(
+    tcp_preferred: u16,
+    ws_preferred: u16,
+    logs: &HashMap<String, usize>,
+) -> Result<Listeners, String> {
     let no_port = |from: u16| format!("no free port from {from} to {}", from.saturating_add(49));
     let tcp = free_port(tcp_preferred, &[]).ok_or_else(|| no_port(tcp_preferred))?;
     let ws = free_port(ws_preferred, &[tcp]).ok_or_else(|| no_port(ws_preferred))?;
@@ -79,7 +117,17 @@ pub fn start(tcp_preferred: u16, ws_preferred: u16) -> Result<Listeners, String>
             max_outgoing_packet_count: 1_000,
             max_segment_size: LOG_SEGMENT_BYTES,
             max_segment_count: LOG_SEGMENTS,
-            custom_segment: None,
+            custom_segment: Some(
+                logs.iter()
+                    .map(|(filter, &bytes)| {
+                        let segment = SegmentConfig {
+                            max_segment_size: bytes,
+                            max_segment_count: LOG_SEGMENTS,
+                        };
+                        (filter.clone(), segment)
+                    })
+                    .collect(),
+            ),
             initialized_filters: None,
             shared_subscriptions_strategy: Default::default(),
         },
@@ -128,4 +176,33 @@ fn accepts_within(addr: SocketAddr, tries: u32) -> bool {
         thread::sleep(std::time::Duration::from_millis(10));
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topics(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}/t{i}")).collect()
+    }
+
+    #[test]
+    fn a_filter_log_holds_four_kib_of_each_topic_it_carries() {
+        let mut all = topics("city/building", 444);
+        all.extend(topics("city/air", 3));
+        all.push("factory/cnc-1/temperature".into());
+        let filters: Vec<String> = ["city/building/+", "city/air/+", "factory/cnc-1/temperature"]
+            .map(String::from)
+            .to_vec();
+        let logs = log_sizes(&filters, &all);
+        // 444 × 4,096 bytes; 3 × 4 KiB and 1 × 4 KiB are below the default
+        // 16 KiB segment, which they keep.
+        assert_eq!(
+            logs,
+            HashMap::from([("city/building/+".to_string(), 1_818_624)])
+        );
+        // `#` over 20,000 topics: 80 MB capped at 64 MiB.
+        let many = topics("a", 20_000);
+        assert_eq!(log_sizes(&["#".into()], &many)["#"], 64 << 20);
+    }
 }
