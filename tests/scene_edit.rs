@@ -1,6 +1,7 @@
 //! `twinscape scene set`: one value changed in its own text, checked as the
 //! viewer loads the scene, saved atomically; a bad edit leaves the file as
 //! it was; a writer killed at any moment leaves a scene that loads.
+//! `twinscape scene fmt`: the canonical layout, twice the same bytes.
 
 mod common;
 
@@ -131,4 +132,65 @@ fn a_writer_killed_at_any_moment_leaves_a_scene_that_loads() {
         "24 writers, {killed} killed before they ended: the file was the shipped \
          scene {old} times, the edited one {new}, and always loaded"
     );
+}
+
+fn fmt(files: &[&Path], check: bool) -> std::process::Output {
+    let mut cmd = twinscape();
+    cmd.args(["scene", "fmt"]).args(files);
+    if check {
+        cmd.arg("--check");
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn scene_fmt_gives_the_shipped_layout_back_and_twice_the_same_bytes() {
+    // The shipped factory, its indentation and spacing scrambled line by
+    // line: fmt gives the shipped file back (its comments and line breaks
+    // are the author's, the rest is the canonical layout).
+    let (path, shipped) = factory_copy("fmt-messy.scene.ron");
+    let messy: String = shipped
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let l = l.trim_start().replace("(name: ", "( name :");
+            format!("{}{l}   \n", "\t".repeat(i % 3))
+        })
+        .collect();
+    std::fs::write(&path, &messy).unwrap();
+    let out = fmt(&[&path], true);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would change (from line 1)"));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        messy,
+        "--check wrote"
+    );
+    let out = fmt(&[&path], false);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let once = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(once, shipped);
+    let out = fmt(&[&path], false);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unchanged"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), once);
+    assert_eq!(fmt(&[&path], true).status.code(), Some(0));
+}
+
+#[test]
+fn scene_fmt_leaves_a_broken_file_alone_and_formats_the_others() {
+    let broken = tmp("fmt-broken.scene.ron");
+    let text = "(\n  twins: [(id: \"a\",\n";
+    std::fs::write(&broken, text).unwrap();
+    let (good, shipped) = factory_copy("fmt-good.scene.ron");
+    std::fs::write(&good, shipped.replace("    ", "  ")).unwrap();
+    let out = fmt(&[&broken, &good], false);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:2:20: ", broken.display())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&broken).unwrap(), text);
+    assert_eq!(std::fs::read_to_string(&good).unwrap(), shipped);
 }

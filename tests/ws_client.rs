@@ -200,7 +200,7 @@ fn subscribed(events: &[Event]) -> (&[String], &[String]) {
 fn the_plants_messages_reach_a_websocket_subscriber_as_the_factorys_sensors() {
     let scene = factory();
     let router = Router::from_scene(&scene);
-    let ports = broker::start(free_port(), free_port()).unwrap();
+    let ports = broker::start(free_port(), free_port(), &Default::default()).unwrap();
     let _plant = twinscape::plant::spawn(&scene, &BrokerUrl::local(ports.tcp), 1, 20.0);
     let settings = Settings {
         keep_alive_s: 1,
@@ -257,7 +257,7 @@ fn the_plants_messages_reach_a_websocket_subscriber_as_the_factorys_sensors() {
 fn pings_alone_keep_a_quiet_link_up_and_a_value_published_over_tcp_arrives() {
     let scene = factory();
     let router = Router::from_scene(&scene);
-    let ports = broker::start(free_port(), free_port()).unwrap();
+    let ports = broker::start(free_port(), free_port(), &Default::default()).unwrap();
     let settings = Settings {
         keep_alive_s: 1,
         pingresp_timeout_ms: 800,

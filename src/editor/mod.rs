@@ -8,6 +8,7 @@
 #[cfg(feature = "viewer")]
 pub mod browse;
 pub mod copy;
+pub mod fmt;
 #[cfg(feature = "viewer")]
 mod gizmo;
 pub(crate) mod outline;
@@ -48,6 +49,9 @@ pub enum EditError {
     Invalid(String),
     #[error("{path}: {why}")]
     Io { path: String, why: String },
+    /// The text does not load as a scene (`file:line:col: what`).
+    #[error("{0}")]
+    NotAScene(String),
 }
 
 /// Where an edit goes: a twin, or one of its sensors, and the fields below.

@@ -31,6 +31,9 @@ pub(crate) struct Item {
     pub key: Option<String>,
     /// Where the item starts (its key, or its value).
     pub start: usize,
+    /// Where its key's text ends and where its `:` is (keyed items).
+    pub key_end: usize,
+    pub colon: Option<usize>,
     pub value: Node,
     /// Where the comma after it is, if it has one.
     pub comma: Option<usize>,
@@ -105,29 +108,13 @@ impl Parser<'_> {
     /// nested as RON allows).
     fn skip_space(&mut self) -> Result<(), EditError> {
         loop {
-            match (self.peek(), self.text.get(self.at + 1)) {
-                (Some(b), _) if b.is_ascii_whitespace() => self.at += 1,
-                (Some(b'/'), Some(b'/')) => {
-                    while self.peek().is_some_and(|b| b != b'\n') {
-                        self.at += 1;
-                    }
-                }
-                (Some(b'/'), Some(b'*')) => {
-                    let mut depth = 0;
-                    loop {
-                        match (self.peek(), self.text.get(self.at + 1)) {
-                            (Some(b'/'), Some(b'*')) => (depth += 1, self.at += 2).1,
-                            (Some(b'*'), Some(b'/')) => {
-                                depth -= 1;
-                                self.at += 2;
-                                if depth == 0 {
-                                    break;
-                                }
-                            }
-                            (Some(_), _) => self.at += 1,
-                            (None, _) => return Err(self.error("a comment that never ends")),
-                        }
-                    }
+            match self.peek() {
+                Some(b) if b.is_ascii_whitespace() => self.at += 1,
+                Some(b'/') if matches!(self.text.get(self.at + 1), Some(b'/' | b'*')) => {
+                    self.at = comment_end(self.text, self.at).map_err(|end| {
+                        self.at = end;
+                        self.error("a comment that never ends")
+                    })?;
                 }
                 _ => return Ok(()),
             }
@@ -276,23 +263,55 @@ impl Parser<'_> {
             return Ok(Item {
                 key: None,
                 start,
+                key_end: start,
+                colon: None,
                 value: first,
                 comma: None,
             });
         }
+        let colon = self.at;
         self.at += 1;
         self.skip_space()?;
         let value = self.value()?;
         Ok(Item {
             key: Some(first.unquoted(self.src).to_string()),
             start,
+            key_end: first.span.end,
+            colon: Some(colon),
             value,
             comma: None,
         })
     }
 }
 
-fn is_word(b: u8) -> bool {
+/// Where the comment at `at` (`//` or `/*`) ends: at its line's end (the
+/// newline not included), or after its `*/` (nested `/* */` counted);
+/// `Err(text's end)` for a block comment that never ends.
+pub(crate) fn comment_end(text: &[u8], at: usize) -> Result<usize, usize> {
+    if text[at..].starts_with(b"//") {
+        return Ok(text[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |i| at + i));
+    }
+    let (mut i, mut depth) = (at, 0);
+    while i < text.len() {
+        if text[i..].starts_with(b"/*") {
+            (depth, i) = (depth + 1, i + 2);
+        } else if text[i..].starts_with(b"*/") {
+            (depth, i) = (depth - 1, i + 2);
+            if depth == 0 {
+                return Ok(i);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    Err(text.len())
+}
+
+/// Whether `b` is part of a number, identifier or named group's name.
+pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'+')
 }
 

@@ -283,7 +283,7 @@ fn a_copy_takes_its_own_data_not_the_originals() {
     );
     assert_eq!(
         copied
-            .matches("\n                 show: [Color, Label]),")
+            .matches("\n                    show: [Color, Label]),")
             .count(),
         1
     );
