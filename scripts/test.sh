@@ -64,8 +64,9 @@ cargo fmt --check
 step "build"
 cargo build --all-targets
 
-step "every shipped scene passes twinscape scene check"
+step "every shipped scene passes twinscape scene check and is in scene fmt's layout"
 cargo run -q -- scene check scenes/*.scene.ron
+cargo run -q -- scene fmt --check scenes/*.scene.ron
 
 step "tests (unit, live MQTT with mosquitto, CLI, screenshot under Xvfb)"
 cargo test --no-fail-fast

@@ -28,10 +28,13 @@ use twinscape::telemetry::scout::ScoutView;
 mod copies;
 #[path = "support/egui_driver.rs"]
 mod egui_driver;
+#[path = "editor_view/fields.rs"]
+mod fields;
 #[path = "support/mouse.rs"]
 mod mouse;
 use copies::{copy_steps, topic_steps};
 use egui_driver::{Pointer, Shared, click, install_driver, on_screen, visible};
+use fields::field_steps;
 use mouse::{GizmoView, Mouse};
 
 use bevy::prelude::*;
@@ -133,6 +136,10 @@ enum Step {
     SaveBound,
     Rename,
     SaveRenamed,
+    OpenFields,
+    Range,
+    Refuse,
+    AddPredictor,
     Shot,
 }
 
@@ -201,6 +208,7 @@ fn script(
         _ if step < Step::TurnKey => gizmo_steps(&mut s, &now, &mut mouse, &gizmo, &mut commands),
         _ if step < Step::Duplicate => turn_steps(&mut s, &now, &mut mouse, &gizmo, &mut commands),
         _ if step < Step::PickTopic => copy_steps(&mut s, &now, &gizmo, &mut commands),
+        _ if step >= Step::OpenFields => field_steps(&mut s, &now, &gizmo.editor, &mut commands),
         _ => topic_steps(&mut s, &now, &mut browser, &gizmo.editor),
     };
     if let Err(e) = done {

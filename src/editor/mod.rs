@@ -8,6 +8,7 @@
 #[cfg(feature = "viewer")]
 pub mod browse;
 pub mod copy;
+pub mod fields;
 pub mod fmt;
 #[cfg(feature = "viewer")]
 mod gizmo;
@@ -255,7 +256,7 @@ fn twin_translation(text: &str, twin: &Node) -> [f32; 3] {
 }
 
 /// The item of `list_field`'s list in `node` whose `key` field is `wanted`.
-fn find_item<'n>(
+pub(crate) fn find_item<'n>(
     node: &'n Node,
     list_field: &str,
     key: &str,

@@ -34,6 +34,8 @@ pub struct Editor {
     pub session: Option<EditSession>,
     /// The last refusal or failure, shown until the next edit.
     pub error: Option<String>,
+    /// The field whose last edit was refused, and why (shown beside it).
+    pub refused: Option<(Place, String)>,
     /// The last thing done ("saved", "undone"), for the panel.
     pub note: Option<String>,
     /// Counts the session's changes, so the twins follow each once.
@@ -67,6 +69,9 @@ impl Editor {
             return;
         };
         let done = session.set(place, value);
+        if let Err(e) = &done {
+            self.refused = Some((place.clone(), e.to_string()));
+        }
         self.after(done.map(|()| None));
     }
 
@@ -142,6 +147,7 @@ impl Editor {
         match done {
             Ok(note) => {
                 self.error = None;
+                self.refused = None;
                 self.note = note;
                 self.version += 1;
                 self.respawn = true;

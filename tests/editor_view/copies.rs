@@ -172,7 +172,7 @@ pub(super) fn topic_steps(
                     return Err("the file still names cnc-4 after the rename".into());
                 }
                 println!("renamed cnc-4 to mill-4 in the Id field, saved");
-                s.next(Step::Shot);
+                s.next(Step::OpenFields);
             }
         }
         _ => {}

@@ -24,9 +24,11 @@ const TURN_SPEED_DEG: f64 = 1.0;
 
 /// Values being dragged or typed, by field, until they are taken.
 #[derive(Default)]
-pub(super) struct Pending {
+pub(crate) struct Pending {
     numbers: HashMap<String, f64>,
     texts: HashMap<String, String>,
+    /// The "Fields" window is open.
+    fields_open: bool,
 }
 
 pub(super) fn editor_panel(
@@ -45,6 +47,7 @@ pub(super) fn editor_panel(
         .0
         .and_then(|e| twins.get(e).ok())
         .map(|t| t.id.clone());
+    let mut fields_of = None;
     egui::Window::new("Edit scene")
         // Under the selected twin's window, above the alarm list.
         .default_pos([906.0, 232.0])
@@ -69,7 +72,10 @@ pub(super) fn editor_panel(
                 .as_ref()
                 .is_some_and(|d| editor.session.as_ref().is_some_and(|s| s.is_written(&d.id)));
             match (def, twin_id) {
-                (Some(def), _) if editable => inspector(ui, &def, &mut editor, &mut pending),
+                (Some(def), _) if editable => {
+                    inspector(ui, &def, &mut editor, &mut pending);
+                    fields_of = Some(def.id);
+                }
                 (_, Some(id)) => {
                     ui.label(format!(
                         "\"{id}\" is not written in the scene file (a city's buildings \
@@ -81,6 +87,11 @@ pub(super) fn editor_panel(
                 }
             }
         });
+    if let Some(id) = fields_of.filter(|_| pending.fields_open) {
+        let mut open = true;
+        super::fields::fields_window(ctx, &mut open, &id, &mut editor, &mut pending);
+        pending.fields_open = open;
+    }
     Ok(())
 }
 
@@ -166,6 +177,12 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
         }
         if ui.button("Delete").clicked() {
             editor.delete(id);
+        }
+        if ui
+            .selectable_label(pending.fields_open, "All fields…")
+            .clicked()
+        {
+            pending.fields_open = !pending.fields_open;
         }
     });
     ui.horizontal(|ui| {
@@ -309,7 +326,7 @@ fn number_field(
 }
 
 /// A text field whose text is returned once it loses focus, if changed.
-fn text_field(
+pub(super) fn text_field(
     ui: &mut egui::Ui,
     key: &str,
     current: &str,

@@ -8,6 +8,8 @@ mod alarms;
 mod city;
 #[cfg(not(target_arch = "wasm32"))]
 mod editor;
+#[cfg(not(target_arch = "wasm32"))]
+mod fields;
 mod fonts;
 mod labels;
 mod plot;
