@@ -1,6 +1,7 @@
 //! Where the twin's data comes from: the broker given with `--broker`, with
 //! its TLS configuration and password, or the embedded broker.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use twinscape::scene::format::SceneDef;
@@ -14,6 +15,7 @@ pub(crate) fn telemetry_source(
     broker: Option<BrokerUrl>,
     replaying: bool,
     scene: &SceneDef,
+    listen: IpAddr,
 ) -> Result<(TelemetrySource, bool, Option<u16>), CliError> {
     Ok(match broker {
         _ if replaying => (TelemetrySource::Channel, false, None),
@@ -25,24 +27,53 @@ pub(crate) fn telemetry_source(
             (TelemetrySource::Mqtt(url), common.simulate, None)
         }
         None => {
-            let logs = twinscape::plant::broker_logs(scene);
-            let ports =
-                broker::start(common.port, common.ws_port, &logs).map_err(CliError::Broker)?;
+            let login = (!listen.is_loopback())
+                .then(|| embedded_login(listen))
+                .transpose()?;
+            let ports = broker::start(&broker::Listen {
+                addr: listen,
+                tcp: common.port,
+                ws: common.ws_port,
+                logs: twinscape::plant::broker_logs(scene),
+                login: login.clone(),
+            })
+            .map_err(CliError::Broker)?;
+            let (tcp, ws) = (
+                SocketAddr::new(listen, ports.tcp),
+                SocketAddr::new(listen, ports.ws),
+            );
+            let who = match &login {
+                Some((user, _)) => format!(" (user {user} only)"),
+                None => String::new(),
+            };
             say(&format!(
-                "embedded MQTT broker listening on mqtt://127.0.0.1:{}",
-                ports.tcp
+                "embedded MQTT broker listening on mqtt://{tcp}{who}"
             ));
-            say(&format!(
-                "embedded MQTT broker WebSocket on {}",
-                ports.ws_url()
-            ));
-            (
-                TelemetrySource::Mqtt(BrokerUrl::local(ports.tcp)),
-                true,
-                Some(ports.ws),
-            )
+            say(&format!("embedded MQTT broker WebSocket on ws://{ws}/mqtt"));
+            let mut url = BrokerUrl::local(ports.tcp);
+            url.host = ports.host.to_string();
+            (url.username, url.password) =
+                login.map(|(u, p)| (Some(u), Some(p))).unwrap_or_default();
+            (TelemetrySource::Mqtt(url), true, Some(ports.ws))
         }
     })
+}
+
+/// The one login the embedded broker takes when it listens on `addr`, an
+/// address other machines reach: TWINSCAPE_MQTT_USERNAME and the password
+/// from TWINSCAPE_MQTT_PASSWORD(_FILE), both required.
+fn embedded_login(addr: IpAddr) -> Result<(String, String), CliError> {
+    let user = std::env::var("TWINSCAPE_MQTT_USERNAME")
+        .ok()
+        .filter(|u| !u.is_empty());
+    match (user, password_from_env()?.filter(|p| !p.is_empty())) {
+        (Some(user), Some(password)) => Ok((user, password)),
+        _ => Err(CliError::Password(format!(
+            "--listen {addr} puts the embedded broker where other machines reach it, so it \
+             takes one login: set TWINSCAPE_MQTT_USERNAME and TWINSCAPE_MQTT_PASSWORD (or \
+             TWINSCAPE_MQTT_PASSWORD_FILE); the page asks for them"
+        ))),
+    }
 }
 
 /// `--broker` with its TLS files. Parsed by us, not by clap, whose error

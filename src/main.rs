@@ -470,8 +470,13 @@ fn run_twin(
         ..Default::default()
     };
     let (replay, recorder) = open_recordings(&common)?;
-    let (source, simulate, _) =
-        connect::telemetry_source(&common, broker, replay.is_some(), &scene)?;
+    let (source, simulate, _) = connect::telemetry_source(
+        &common,
+        broker,
+        replay.is_some(),
+        &scene,
+        std::net::Ipv4Addr::LOCALHOST.into(),
+    )?;
     let run_mode = match mode {
         Some(Mode::Headless { .. }) => "headless",
         _ => "view",

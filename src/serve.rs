@@ -2,6 +2,7 @@
 //! machine: the embedded broker (TCP for the plant, WebSocket for the page)
 //! and the simulated plant, or `--broker`'s broker; the page over HTTP.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use bevy::prelude::AppExit;
@@ -24,6 +25,12 @@ pub(crate) struct ServeArgs {
     /// WebSocket ({host} stands for the page's host).
     #[arg(long, value_name = "ws://HOST:PORT/PATH")]
     page_broker: Option<String>,
+    /// The address the page and the embedded broker listen on. Anything but
+    /// 127.0.0.1 (e.g. 0.0.0.0: every address) reaches other machines, so
+    /// the embedded broker then takes one login, TWINSCAPE_MQTT_USERNAME and
+    /// TWINSCAPE_MQTT_PASSWORD(_FILE), which the page asks for.
+    #[arg(long, default_value = "127.0.0.1", value_name = "IP")]
+    listen: IpAddr,
     /// Stop after this many seconds (default: run until killed).
     #[arg(long = "for", value_name = "SECONDS", value_parser = super::positive_secs)]
     run_for: Option<f64>,
@@ -48,10 +55,13 @@ pub(crate) fn serve(
     let web = args.web.unwrap_or_else(default_web);
     // Checked by the page's own rules before anything starts.
     if let Some(page) = &args.page_broker {
-        twinscape::web::config::resolve(&page_config(&scene_file, page), "", "127.0.0.1")
+        twinscape::web::config::resolve(&page_config(&scene_file, page, false), "", "127.0.0.1")
             .map_err(|e| CliError::BrokerUrl(format!("--page-broker: {e}")))?;
     }
-    let (source, simulate, ws) = super::connect::telemetry_source(common, broker, false, scene)?;
+    let (source, simulate, ws) =
+        super::connect::telemetry_source(common, broker, false, scene, args.listen)?;
+    // The embedded broker wants the login it was given; the page asks.
+    let login = ws.is_some() && !args.listen.is_loopback();
     let page_broker = args
         .page_broker
         .or_else(|| ws.map(|port| format!("ws://{{host}}:{port}/mqtt")))
@@ -73,10 +83,14 @@ pub(crate) fn serve(
         web,
         scenes,
         assets: twinscape::app::assets_dir().into(),
-        config_json: page_config(&scene_file, &page_broker),
+        config_json: page_config(&scene_file, &page_broker, login),
     };
-    let addr = start(site, args.http)?;
-    say(&format!("open http://{addr}/"));
+    let addr = start(site, args.listen, args.http)?;
+    let here = match args.listen.is_unspecified() {
+        true => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port()),
+        false => addr,
+    };
+    say(&format!("open http://{here}/"));
     let started = std::time::Instant::now();
     loop {
         std::thread::sleep(std::time::Duration::from_millis(200));

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use chromium::{Chromium, http_get, short};
 use common::{Publisher, free_port};
-use procs::{counter, twinscape};
+use procs::{counter, twinscape, twinscape_env};
 use serde_json::Value;
 
 /// SwiftShader draws about two frames a second here; loading the bundle and
@@ -293,4 +293,71 @@ fn the_page_shows_the_live_city() {
     assert_eq!(counter(&s, "rejected"), 0, "{}", short(&s));
     let png = save(&page.screenshot(), "browser-city.png");
     println!("look at {}", png.display());
+}
+
+#[test]
+#[ignore = "needs the bundle (scripts/build-web.sh) and chromium; scripts/test.sh runs it"]
+fn the_page_asks_for_the_login_of_a_broker_other_machines_reach() {
+    // `serve --listen 0.0.0.0`: the page, the broker's TCP and WebSocket
+    // listeners on every address; the broker takes this one login.
+    let login = [
+        ("TWINSCAPE_MQTT_USERNAME", "operator"),
+        ("TWINSCAPE_MQTT_PASSWORD", "s3cret"),
+    ];
+    let (port, ws) = (free_port().to_string(), free_port().to_string());
+    let serve = twinscape_env(
+        &[
+            "serve",
+            "--listen",
+            "0.0.0.0",
+            "--http",
+            "0",
+            "--port",
+            &port,
+            "--ws-port",
+            &ws,
+        ],
+        &login,
+        "open http://",
+    );
+    let url = format!("http://127.0.0.1:{}/", serve.http.unwrap());
+    let mut page = Chromium::start(1280, 720);
+    let form_shown = |page: &mut Chromium| {
+        page.eval("getComputedStyle(document.getElementById('login')).display") == "flex"
+    };
+    let submit = |page: &mut Chromium, user: &str, password: &str| {
+        page.eval(&format!(
+            "document.getElementById('login-user').value = {user:?}; \
+             document.getElementById('login-password').value = {password:?}; \
+             document.getElementById('login').requestSubmit(); true"
+        ));
+    };
+    let wait_for_form = |page: &mut Chromium| {
+        let start = Instant::now();
+        while !form_shown(page) {
+            assert!(start.elapsed() < FIRST_FRAME_WAIT, "no login form");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    // A wrong password: the page says so and applies nothing.
+    page.navigate(&url);
+    wait_for_form(&mut page);
+    let png = save(&page.screenshot(), "browser-login.png");
+    println!("look at {}", png.display());
+    submit(&mut page, "operator", "wrong");
+    let shown = status_within(&mut page, FIRST_FRAME_WAIT, |t| t.starts_with("MQTT "));
+    assert!(shown.contains("a wrong user name or password?"), "{shown}");
+    let s = page.snapshot();
+    assert_eq!(counter(&s, "applied"), 0, "{}", short(&s));
+    assert_eq!(s["config"]["login"], true, "{}", short(&s));
+    // The right one: the factory live.
+    page.navigate(&url);
+    wait_for_form(&mut page);
+    submit(&mut page, "operator", "s3cret");
+    let s = page.until("the factory live with the login", FIRST_FRAME_WAIT, live);
+    println!(
+        "with the login: {} samples applied, {} connection(s)",
+        counter(&s, "applied"),
+        counter(&s, "connects")
+    );
 }

@@ -309,6 +309,34 @@ fn bad_flags_are_explained() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
+
+    // The embedded broker on an address other machines reach takes a login:
+    // without one, serve does not start (nothing listens, nothing is served).
+    let output = twinscape()
+        .args(["serve", "--listen", "0.0.0.0", "--http", "0", "--for", "1"])
+        .env_remove("TWINSCAPE_MQTT_USERNAME")
+        .env_remove("TWINSCAPE_MQTT_PASSWORD")
+        .env_remove("TWINSCAPE_MQTT_PASSWORD_FILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--listen 0.0.0.0 puts the embedded broker where other machines reach it")
+            && stderr.contains("TWINSCAPE_MQTT_USERNAME"),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("open http://"),
+        "it served anyway"
+    );
+    let output = twinscape()
+        .args(["serve", "--listen", "my-laptop"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("invalid IP address syntax"), "{stderr}");
 }
 
 #[test]

@@ -200,7 +200,7 @@ fn subscribed(events: &[Event]) -> (&[String], &[String]) {
 fn the_plants_messages_reach_a_websocket_subscriber_as_the_factorys_sensors() {
     let scene = factory();
     let router = Router::from_scene(&scene);
-    let ports = broker::start(free_port(), free_port(), &Default::default()).unwrap();
+    let ports = broker::start(&broker::Listen::local(free_port(), free_port())).unwrap();
     let _plant = twinscape::plant::spawn(&scene, &BrokerUrl::local(ports.tcp), 1, 20.0);
     let settings = Settings {
         keep_alive_s: 1,
@@ -257,7 +257,7 @@ fn the_plants_messages_reach_a_websocket_subscriber_as_the_factorys_sensors() {
 fn pings_alone_keep_a_quiet_link_up_and_a_value_published_over_tcp_arrives() {
     let scene = factory();
     let router = Router::from_scene(&scene);
-    let ports = broker::start(free_port(), free_port(), &Default::default()).unwrap();
+    let ports = broker::start(&broker::Listen::local(free_port(), free_port())).unwrap();
     let settings = Settings {
         keep_alive_s: 1,
         pingresp_timeout_ms: 800,
@@ -303,4 +303,47 @@ fn pings_alone_keep_a_quiet_link_up_and_a_value_published_over_tcp_arrives() {
         got.iter().map(|s| (s.sensor, s.value)).collect::<Vec<_>>(),
         [(cnc1_temperature, 1234.5)]
     );
+}
+
+#[test]
+fn a_broker_with_a_login_takes_the_right_one_and_refuses_the_rest() {
+    // As `serve --listen 0.0.0.0` starts it (here on 127.0.0.1).
+    let ports = broker::start(&broker::Listen {
+        login: Some(("operator".into(), "s3cret".into())),
+        ..broker::Listen::local(free_port(), free_port())
+    })
+    .unwrap();
+    let with = |login: Option<(&str, &str)>| Settings {
+        login: login.map(|(u, p)| (u.to_string(), p.to_string())),
+        ..Settings::new(format!("ws-login-{}", ports.ws), vec!["#".into()])
+    };
+    for (login, said) in [
+        (
+            Some(("operator", "wrong")),
+            "the connection closed before the broker accepted it (a wrong user name or password?)",
+        ),
+        (None, "the connection closed before the broker accepted it"),
+    ] {
+        let mut ws = Driver::new(with(login), ports.ws);
+        let events = ws.until("refused", Duration::from_secs(10), |e| {
+            matches!(e, Event::Disconnected { .. })
+        });
+        let Some(Event::Disconnected { why, .. }) = events.last() else {
+            panic!("{events:?}")
+        };
+        assert_eq!(why.to_string(), said, "{login:?}");
+    }
+    let mut ws = Driver::new(with(Some(("operator", "s3cret"))), ports.ws);
+    ws.until(
+        "subscribed with the right login",
+        Duration::from_secs(10),
+        |e| matches!(e, Event::Subscribed { .. }),
+    );
+    // The twin and the plant connect over TCP with the same login.
+    let mut url = BrokerUrl::local(ports.tcp);
+    (url.username, url.password) = (Some("operator".into()), Some("s3cret".into()));
+    let _plant = twinscape::plant::spawn(&factory(), &url, 1, 20.0);
+    ws.until("a reading from the plant", Duration::from_secs(10), |e| {
+        matches!(e, Event::Message { .. })
+    });
 }

@@ -11,14 +11,23 @@ mod exports {
 
     /// Starts the twin on the page's canvas. `defaults_json`: the text of
     /// `config.json` (or ""); `query`: `location.search`; `hostname`:
-    /// `location.hostname`.
+    /// `location.hostname`; `user` and `password`: the broker's login the
+    /// page asked for ("" when it takes none).
     #[wasm_bindgen]
-    pub fn start(defaults_json: &str, query: &str, hostname: &str) -> Result<(), JsValue> {
+    pub fn start(
+        defaults_json: &str,
+        query: &str,
+        hostname: &str,
+        user: &str,
+        password: &str,
+    ) -> Result<(), JsValue> {
         // Static constructors: tract registers its matrix kernels (for ONNX
         // models) through `inventory`, whose constructors the linker does
         // not call on its own in a module with several exports. Idempotent.
         unsafe { __wasm_call_ctors() };
-        twinscape::web::start(defaults_json, query, hostname).map_err(|e| JsValue::from_str(&e))
+        let login = (!user.is_empty()).then(|| (user.to_string(), password.to_string()));
+        twinscape::web::start(defaults_json, query, hostname, login)
+            .map_err(|e| JsValue::from_str(&e))
     }
 
     /// The twin's state as JSON text (the headless snapshot, plus frames,

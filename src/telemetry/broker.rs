@@ -4,7 +4,7 @@
 //! browser build, which cannot open TCP sockets).
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::thread;
 
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, SegmentConfig, ServerSettings};
@@ -59,16 +59,48 @@ pub fn log_sizes(filters: &[String], topics: &[String]) -> HashMap<String, usize
 }
 
 /// The first port from `preferred` upward (at most 50 tries), other than
-/// those `taken`, that 127.0.0.1 can listen on.
-pub(crate) fn free_port(preferred: u16, taken: &[u16]) -> Option<u16> {
+/// those `taken`, that `addr` can listen on.
+fn free_port(addr: IpAddr, preferred: u16, taken: &[u16]) -> Option<u16> {
     (preferred..preferred.saturating_add(50))
         .filter(|p| !taken.contains(p))
-        .find(|&p| TcpListener::bind(("127.0.0.1", p)).is_ok())
+        .find(|&p| TcpListener::bind((addr, p)).is_ok())
 }
 
-/// The ports the embedded broker listens on, both on 127.0.0.1.
+/// Where and how the embedded broker listens.
+#[derive(Debug, Clone)]
+pub struct Listen {
+    /// The address of both listeners: 127.0.0.1 unless `serve --listen`.
+    pub addr: IpAddr,
+    /// The ports to try first (the next free ones otherwise).
+    pub tcp: u16,
+    pub ws: u16,
+    /// The log size of the filters it names (see [`log_sizes`]).
+    pub logs: HashMap<String, usize>,
+    /// The one user name and password it accepts; `None`: anyone
+    /// (on 127.0.0.1 only, where nothing else on the network reaches it).
+    pub login: Option<(String, String)>,
+}
+
+impl Listen {
+    /// On 127.0.0.1, no login, default logs.
+    pub fn local(tcp: u16, ws: u16) -> Listen {
+        Listen {
+            addr: Ipv4Addr::LOCALHOST.into(),
+            tcp,
+            ws,
+            logs: HashMap::new(),
+            login: None,
+        }
+    }
+}
+
+/// The ports the embedded broker listens on, and the address its clients
+/// on this machine reach it at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Listeners {
+    /// 127.0.0.1 when it listens there or on every address, else the one
+    /// address it listens on.
+    pub host: IpAddr,
     /// MQTT over TCP: the twin, the simulated plant, mosquitto_pub.
     pub tcp: u16,
     /// MQTT over WebSocket (subprotocol `mqtt`, binary frames): the browser.
@@ -79,33 +111,38 @@ impl Listeners {
     /// The address a browser opens. rumqttd answers on any path; `/mqtt`
     /// is the one MQTT-over-WebSocket clients use by convention.
     pub fn ws_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/mqtt", self.ws)
+        format!("ws://{}/mqtt", SocketAddr::new(self.host, self.ws))
     }
 }
 
-/// Starts rumqttd with a TCP listener at `tcp_preferred` (or the next free
-/// port) and a WebSocket listener at `ws_preferred` (or the next free port
-/// that is not the TCP one), and returns both ports. The broker runs on its
-/// own threads for the life of the process. `logs` sizes the log of the
-/// filters it names (see [`log_sizes`]).
-pub fn start(
-    tcp_preferred: u16,
-    ws_preferred: u16,
-    logs: &HashMap<String, usize>,
-) -> Result<Listeners, String> {
-    let no_port = |from: u16| format!("no free port from {from} to {}", from.saturating_add(49));
-    let tcp = free_port(tcp_preferred, &[]).ok_or_else(|| no_port(tcp_preferred))?;
-    let ws = free_port(ws_preferred, &[tcp]).ok_or_else(|| no_port(ws_preferred))?;
+/// Starts rumqttd with a TCP listener at `listen.tcp` (or the next free
+/// port) and a WebSocket listener at `listen.ws` (or the next free port
+/// that is not the TCP one), both on `listen.addr`, and returns both ports.
+/// The broker runs on its own threads for the life of the process.
+pub fn start(listen: &Listen) -> Result<Listeners, String> {
+    let no_port = |from: u16| {
+        format!(
+            "no free port on {} from {from} to {}",
+            listen.addr,
+            from.saturating_add(49)
+        )
+    };
+    let tcp = free_port(listen.addr, listen.tcp, &[]).ok_or_else(|| no_port(listen.tcp))?;
+    let ws = free_port(listen.addr, listen.ws, &[tcp]).ok_or_else(|| no_port(listen.ws))?;
+    let auth = listen
+        .login
+        .as_ref()
+        .map(|(user, password)| HashMap::from([(user.clone(), password.clone())]));
     let server = |name: &str, port: u16| ServerSettings {
         name: name.into(),
-        listen: ([127, 0, 0, 1], port).into(),
+        listen: SocketAddr::new(listen.addr, port),
         tls: None,
         next_connection_delay_ms: 1,
         connections: ConnectionSettings {
             connection_timeout_ms: 60_000,
             max_payload_size: 1 << 20,
             max_inflight_count: 500,
-            auth: None,
+            auth: auth.clone(),
             external_auth: None,
             dynamic_filters: true,
         },
@@ -118,7 +155,9 @@ pub fn start(
             max_segment_size: LOG_SEGMENT_BYTES,
             max_segment_count: LOG_SEGMENTS,
             custom_segment: Some(
-                logs.iter()
+                listen
+                    .logs
+                    .iter()
                     .map(|(filter, &bytes)| {
                         let segment = SegmentConfig {
                             max_segment_size: bytes,
@@ -155,16 +194,21 @@ pub fn start(
             }
         })
         .map_err(|e| format!("could not start the broker thread: {e}"))?;
+    let host = if listen.addr.is_unspecified() {
+        Ipv4Addr::LOCALHOST.into()
+    } else {
+        listen.addr
+    };
     // Wait until both accept connections, so clients connect on the first try.
     for port in [tcp, ws] {
-        let listen: SocketAddr = ([127, 0, 0, 1], port).into();
-        if !accepts_within(listen, 200) {
+        let at = SocketAddr::new(host, port);
+        if !accepts_within(at, 200) {
             return Err(format!(
-                "the embedded broker did not start listening on {listen}"
+                "the embedded broker did not start listening on {at}"
             ));
         }
     }
-    Ok(Listeners { tcp, ws })
+    Ok(Listeners { host, tcp, ws })
 }
 
 /// Whether `addr` accepts a connection within `tries` tries 10 ms apart.

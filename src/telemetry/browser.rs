@@ -49,6 +49,16 @@ struct Link {
     counters: Arc<IngestCounters>,
 }
 
+thread_local! {
+    /// The user name and password the page was given for its broker.
+    static LOGIN: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+}
+
+/// The login the next link sends in its CONNECT (the page's form).
+pub(crate) fn set_login(login: Option<(String, String)>) {
+    LOGIN.with(|l| *l.borrow_mut() = login);
+}
+
 /// Starts ingest from `url` (ws:// or wss://) for the scene's router,
 /// replacing the link of an earlier scene.
 pub(crate) fn start(
@@ -62,7 +72,9 @@ pub(crate) fn start(
         "twinscape-web-{:08x}",
         (js_sys::Math::random() * 4e9) as u64
     );
-    let client = match Client::new(Settings::for_router(client_id, &router), now_ms()) {
+    let mut settings = Settings::for_router(client_id, &router);
+    settings.login = LOGIN.with(|l| l.borrow().clone());
+    let client = match Client::new(settings, now_ms()) {
         Ok(client) => client,
         Err(e) => {
             counters.set_link(LinkState::Stopped);

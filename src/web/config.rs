@@ -21,6 +21,8 @@ const MAX_VALUE_BYTES: usize = 2048;
 struct Defaults {
     scene: Option<String>,
     broker: Option<String>,
+    /// The broker takes a login, which the page asks for.
+    login: Option<bool>,
 }
 
 /// What the page runs.
@@ -30,6 +32,9 @@ pub struct PageConfig {
     pub scene: String,
     /// `ws://` or `wss://`, with its path.
     pub broker: String,
+    /// The broker takes a user name and password (`config.json`'s
+    /// `login`, which `serve --listen` writes): the page asks for them.
+    pub login: bool,
 }
 
 /// Why the page cannot start, said where it came from.
@@ -84,6 +89,7 @@ pub fn resolve(
     Ok(PageConfig {
         scene: check_scene(&scene.0, scene.1)?,
         broker: check_broker(&broker.0, broker.1, hostname)?,
+        login: defaults.login.unwrap_or(false),
     })
 }
 

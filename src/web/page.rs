@@ -23,9 +23,15 @@ thread_local! {
     static SNAPSHOT: RefCell<String> = RefCell::new(json!({"frames": 0}).to_string());
 }
 
-/// Starts the app. Arguments as `config::resolve` takes them. A bad
+/// Starts the app. Arguments as `config::resolve` takes them, and the login
+/// the page asked for (when `config.json` says the broker takes one). A bad
 /// configuration is returned (the page shows it) and kept in the snapshot.
-pub fn start(defaults_json: &str, query: &str, hostname: &str) -> Result<(), String> {
+pub fn start(
+    defaults_json: &str,
+    query: &str,
+    hostname: &str,
+    login: Option<(String, String)>,
+) -> Result<(), String> {
     let config = match resolve(defaults_json, query, hostname) {
         Ok(config) => config,
         Err(e) => {
@@ -34,6 +40,7 @@ pub fn start(defaults_json: &str, query: &str, hostname: &str) -> Result<(), Str
             return Err(error);
         }
     };
+    crate::telemetry::browser::set_login(login);
     let opts = Options {
         scene: PathBuf::from(&config.scene),
         source: TelemetrySource::WebSocket(config.broker.clone()),
@@ -99,7 +106,7 @@ fn keep_snapshot(world: &mut World) {
         "frames": page.frames,
         "first_frame_ms": page.first_frame_ms,
         "first_twin_frame_ms": page.first_twin_frame_ms,
-        "config": {"scene": page.config.scene, "broker": page.config.broker},
+        "config": {"scene": page.config.scene, "broker": page.config.broker, "login": page.config.login},
     });
     let mut snapshot = serde_json::to_value(crate::snapshot::take(world)).unwrap_or(Value::Null);
     if let (Value::Object(map), Value::Object(extra)) = (&mut snapshot, extra) {

@@ -3,7 +3,7 @@
 //! `config.json`, which tells the page its scene and broker. Runs on its own
 //! thread with a one-thread tokio runtime.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use axum::Router;
@@ -47,13 +47,18 @@ pub enum ServeError {
 
 /// `config.json` for a page whose scene is `scene_file` (in `/scenes/`) and
 /// whose broker is `broker` (`{host}` stands for the page's host).
-pub fn page_config(scene_file: &str, broker: &str) -> String {
-    serde_json::json!({ "scene": format!("scenes/{scene_file}"), "broker": broker }).to_string()
+pub fn page_config(scene_file: &str, broker: &str, login: bool) -> String {
+    let mut config =
+        serde_json::json!({ "scene": format!("scenes/{scene_file}"), "broker": broker });
+    if login {
+        config["login"] = true.into();
+    }
+    config.to_string()
 }
 
-/// Starts serving `site` on 127.0.0.1:`port` (0: any free port) and returns
+/// Starts serving `site` on `ip`:`port` (0: any free port) and returns
 /// the address it listens on. The server runs until the process ends.
-pub fn start(site: Site, port: u16) -> Result<SocketAddr, ServeError> {
+pub fn start(site: Site, ip: IpAddr, port: u16) -> Result<SocketAddr, ServeError> {
     let script = site.web.join(BUNDLE_SCRIPT);
     if !script.is_file() {
         return Err(ServeError::NotBuilt(script));
@@ -63,7 +68,7 @@ pub fn start(site: Site, port: u16) -> Result<SocketAddr, ServeError> {
             return Err(ServeError::NoFolder(dir.clone()));
         }
     }
-    let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+    let addr = SocketAddr::new(ip, port);
     let listener = std::net::TcpListener::bind(addr).map_err(|e| ServeError::Listen {
         addr,
         why: e.to_string(),
@@ -127,13 +132,25 @@ mod tests {
 
     #[test]
     fn config_names_the_scene_under_scenes() {
-        let json: serde_json::Value =
-            serde_json::from_str(&page_config("line.scene.ron", "ws://{host}:9001/mqtt")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&page_config(
+            "line.scene.ron",
+            "ws://{host}:9001/mqtt",
+            false,
+        ))
+        .unwrap();
         assert_eq!(json["scene"], "scenes/line.scene.ron");
         assert_eq!(json["broker"], "ws://{host}:9001/mqtt");
         // What the page makes of it.
         let page = crate::web::config::resolve(&json.to_string(), "", "10.0.0.5").unwrap();
         assert_eq!(page.broker, "ws://10.0.0.5:9001/mqtt");
+        assert!(!page.login);
+        // `serve --listen 0.0.0.0`: the page asks for the broker's login.
+        let json = page_config("line.scene.ron", "ws://{host}:9001/mqtt", true);
+        assert!(
+            crate::web::config::resolve(&json, "", "10.0.0.5")
+                .unwrap()
+                .login
+        );
     }
 
     #[test]
@@ -144,7 +161,9 @@ mod tests {
             assets: PathBuf::from("."),
             config_json: String::new(),
         };
-        let e = start(site, 0).unwrap_err().to_string();
+        let e = start(site, std::net::Ipv4Addr::LOCALHOST.into(), 0)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("build-web.sh") && e.contains("twinscape-web.js"),
             "{e}"

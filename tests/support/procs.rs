@@ -26,9 +26,20 @@ pub fn twinscape(args: &[&str], last: &str) -> Proc {
     twinscape_at(env!("CARGO_BIN_EXE_twinscape"), args, last)
 }
 
+/// The same with these environment variables set.
+pub fn twinscape_env(args: &[&str], env: &[(&str, &str)], last: &str) -> Proc {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_twinscape"));
+    command.envs(env.iter().copied());
+    read_ports(command, args, last)
+}
+
 /// The same with another build of the binary (a release build, for benchmarks).
 pub fn twinscape_at(bin: &str, args: &[&str], last: &str) -> Proc {
-    let mut child = Command::new(bin)
+    read_ports(Command::new(bin), args, last)
+}
+
+fn read_ports(mut command: Command, args: &[&str], last: &str) -> Proc {
+    let mut child = command
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

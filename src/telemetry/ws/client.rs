@@ -167,7 +167,9 @@ impl Client {
                 return;
             }
             Link::Down { closing: false, .. } => ClientError::NotOpened,
-            Link::Connecting { .. } => ClientError::ClosedWhileConnecting,
+            Link::Connecting { .. } => ClientError::ClosedWhileConnecting {
+                login: self.settings.login.is_some(),
+            },
             Link::Up { .. } => ClientError::Closed,
         };
         self.down(why, now_ms, false);

@@ -155,8 +155,10 @@ pub enum ClientError {
     Encode { why: String },
     #[error("the connection could not be opened")]
     NotOpened,
-    #[error("the connection closed before the broker accepted it")]
-    ClosedWhileConnecting,
+    /// With `login`: brokers such as rumqttd close the connection on a
+    /// wrong user name or password instead of answering CONNACK code 4.
+    #[error("the connection closed before the broker accepted it{}", if *login { " (a wrong user name or password?)" } else { "" })]
+    ClosedWhileConnecting { login: bool },
     #[error("the connection closed")]
     Closed,
 }

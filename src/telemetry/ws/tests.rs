@@ -487,3 +487,26 @@ fn the_scene_router_gives_the_minimal_filters() {
     assert!(!s.filters.is_empty());
     assert!(Client::new(s, 0).is_ok());
 }
+
+#[test]
+fn a_close_before_connack_with_a_login_says_the_login_may_be_wrong() {
+    // rumqttd drops a connection whose login it refuses, without CONNACK.
+    for (login, said) in [
+        (None, "the connection closed before the broker accepted it"),
+        (
+            Some(("operator".to_string(), "wrong".to_string())),
+            "the connection closed before the broker accepted it (a wrong user name or password?)",
+        ),
+    ] {
+        let mut s = settings();
+        s.login = login;
+        let mut c = Client::new(s, 0).unwrap();
+        c.connected(0);
+        c.closed(5);
+        let ev = events(&mut c);
+        let [Event::Disconnected { why, .. }] = &ev[..] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(why.to_string(), said);
+    }
+}
