@@ -12,14 +12,16 @@
 //!
 //! Run: `cargo bench --bench ingest` (needs mosquitto on the PATH or in /usr/sbin).
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+
+#[path = "support/mosquitto.rs"]
+mod support;
+use support::mosquitto;
 use twinscape::app::{Options, headless_app, stepped_headless_app};
 use twinscape::plant::{Plant, encode, outlets};
 use twinscape::scene::format::{self, SceneDef};
@@ -49,44 +51,6 @@ fn messages(scene: &SceneDef, n: usize, json: Option<bool>) -> Vec<(String, Vec<
         }
     }
     out
-}
-
-struct Mosquitto(Child, u16);
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-/// Mosquitto on a free port; `extra` lines go into its configuration.
-fn mosquitto(extra: &str) -> Mosquitto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let conf = std::env::temp_dir().join(format!("twinscape-bench-{port}.conf"));
-    std::fs::write(
-        &conf,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\n{extra}"),
-    )
-    .unwrap();
-    let bin = if std::path::Path::new("/usr/sbin/mosquitto").exists() {
-        "/usr/sbin/mosquitto"
-    } else {
-        "mosquitto"
-    };
-    let child = Command::new(bin)
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mosquitto");
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        thread::sleep(Duration::from_millis(10));
-    }
-    Mosquitto(child, port)
 }
 
 fn publish_all(port: u16, msgs: Arc<Vec<(String, Vec<u8>)>>, qos: QoS) -> thread::JoinHandle<()> {

@@ -3,7 +3,8 @@
 //! what is wrong and where, and never panics. Each property runs on a few
 //! hundred generated cases (proptest), biased towards near-misses of real
 //! input: the factory's own topics and payloads, the factory scene and a
-//! recording with bytes cut, doubled or replaced.
+//! recording with bytes cut, doubled or replaced; and the browser's MQTT
+//! client fed any bytes as the broker's.
 
 use proptest::prelude::*;
 
@@ -11,6 +12,7 @@ use crate::recording::rows;
 use crate::scene::format::parse;
 use crate::telemetry::Router;
 use crate::telemetry::payload::decode_message;
+use crate::telemetry::ws::{Client, Event, Settings};
 use crate::topic_filter::validate_filter;
 
 const FACTORY: &str = include_str!("../scenes/factory.scene.ron");
@@ -99,5 +101,37 @@ proptest! {
     #[test]
     fn any_topic_filter_is_checked_without_a_panic(filter in "[a-z/+#\\u{0}-]{0,20}") {
         let _ = validate_filter(&filter);
+    }
+
+    /// The browser's MQTT client given any bytes from the broker, in any
+    /// chunks, before and after a real CONNACK and SUBACK: no panic, and a
+    /// link it drops says why in words.
+    #[test]
+    fn the_browser_client_takes_any_bytes_from_the_broker_without_a_panic(
+        accepted in any::<bool>(),
+        chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..8),
+        publish_like in proptest::collection::vec(any::<u8>(), 0..30),
+    ) {
+        let mut c = Client::new(Settings::new("prop", vec!["a/#".into()]), 0).unwrap();
+        c.connected(1);
+        let mut now = 2;
+        if accepted {
+            c.received(&[0x20, 0x02, 0x00, 0x00], now);
+            c.received(&[0x90, 0x03, 0x00, 0x01, 0x00], now);
+        }
+        // A PUBLISH header with a length that may not match its body.
+        let mut publish = vec![0x30, publish_like.len() as u8];
+        publish.extend(&publish_like);
+        for chunk in chunks.iter().chain([&publish]) {
+            now += 10;
+            c.received(chunk, now);
+            c.tick(now);
+            while c.poll_send().is_some() {}
+        }
+        while let Some(event) = c.poll_event() {
+            if let Event::Disconnected { why, .. } = event {
+                prop_assert!(!why.to_string().is_empty());
+            }
+        }
     }
 }

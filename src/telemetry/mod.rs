@@ -373,9 +373,10 @@ fn start_ingest(
 }
 
 /// The samples applied this frame, kept for whoever inserted it (the
-/// recorder, with `--record`), which takes them after `apply_samples`.
+/// recorder, with `--record`; the latency bench), which takes them after
+/// `apply_samples`.
 #[derive(Resource, Debug, Default)]
-pub(crate) struct AppliedSamples(pub(crate) Vec<Sample>);
+pub struct AppliedSamples(pub Vec<Sample>);
 
 /// Drains every waiting sample into its sensor (and into `AppliedSamples`,
 /// when there is one). Runs once per frame.
