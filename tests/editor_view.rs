@@ -140,6 +140,7 @@ enum Step {
     Range,
     Refuse,
     AddPredictor,
+    Template,
     Shot,
 }
 
@@ -208,7 +209,9 @@ fn script(
         _ if step < Step::TurnKey => gizmo_steps(&mut s, &now, &mut mouse, &gizmo, &mut commands),
         _ if step < Step::Duplicate => turn_steps(&mut s, &now, &mut mouse, &gizmo, &mut commands),
         _ if step < Step::PickTopic => copy_steps(&mut s, &now, &gizmo, &mut commands),
-        _ if step >= Step::OpenFields => field_steps(&mut s, &now, &gizmo.editor, &mut commands),
+        _ if step >= Step::OpenFields && step < Step::Template => {
+            field_steps(&mut s, &now, &gizmo.editor, &mut commands)
+        }
         _ => topic_steps(&mut s, &now, &mut browser, &gizmo.editor),
     };
     if let Err(e) = done {

@@ -164,6 +164,18 @@ pub fn set(text: &str, place: &Place, value: &str) -> Result<String, EditError> 
     Err(EditError::Path(place.to_string()))
 }
 
+/// The scene with `template` (a `TemplateDef`'s RON text) as the last of
+/// its `templates`, in their layout; the list is added when there is none.
+/// Not checked here.
+pub fn add_template(text: &str, template: &str) -> Result<String, EditError> {
+    let root = outline::parse(text)?;
+    Ok(match root.field("templates") {
+        Some(list) if list.open == Some(b'[') => append_item(text, list, template),
+        Some(_) => return Err(EditError::Path("templates".into())),
+        None => insert_field(text, &root, "templates", &format!("[{template}]")),
+    })
+}
+
 /// `set`, then the loader's checks on the result (`check`): an edit that
 /// would break the scene is refused with the loader's words.
 pub fn set_checked(
@@ -278,9 +290,15 @@ fn replace(text: &str, span: Span, value: &str) -> String {
 /// the fields before it: on a line of its own with their indentation when
 /// they have lines of their own, else inline; a trailing comma kept as found.
 fn insert_field(text: &str, node: &Node, key: &str, value: &str) -> String {
-    let field = format!("{key}: {value}");
+    append_item(text, node, &format!("{key}: {value}"))
+}
+
+/// Adds `item` (a field or a list's item) to the group `node` after its last
+/// one, in the same layout as `insert_field`.
+fn append_item(text: &str, node: &Node, item: &str) -> String {
+    let field = item;
     let Some(last) = node.items.last() else {
-        // An empty group: `()` becomes `(key: value)`.
+        // An empty group: `()` becomes `(item)`.
         return format!("{}{field}{}", &text[..node.close], &text[node.close..]);
     };
     let line_start = text[..last.start].rfind('\n').map_or(0, |i| i + 1);

@@ -111,6 +111,15 @@ impl Editor {
         self.after(done.map(|()| Some(format!("{old} renamed {new}"))));
     }
 
+    /// Adds a topic template to the scene.
+    pub fn add_template(&mut self, template: &str) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let done = session.add_template(template);
+        self.after(done.map(|()| Some("template added".to_string())));
+    }
+
     /// Deletes twin `id`, unless something still names it.
     pub fn delete(&mut self, id: &str) {
         let Some(session) = self.session.as_mut() else {

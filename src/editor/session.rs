@@ -102,6 +102,12 @@ impl EditSession {
         self.take(edited)
     }
 
+    /// Adds a topic template (RON text) after the scene's others.
+    pub fn add_template(&mut self, template: &str) -> Result<(), EditError> {
+        let edited = super::add_template(&self.text, template)?;
+        self.take(edited)
+    }
+
     /// The kinds "Add" offers (those written in the file).
     pub fn palette(&self) -> Vec<String> {
         super::palette(&self.scene, &self.written)

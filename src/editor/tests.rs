@@ -398,3 +398,43 @@ fn a_rename_follows_every_reference_to_the_id() {
         EditError::UnknownTwin("nope".into())
     );
 }
+
+#[test]
+fn a_template_goes_after_the_others_and_feeds_every_twin() {
+    let text = factory();
+    let template = r#"(topic: "lab/{twin}/telemetry", sensor: "power", decode: Json("kw"))"#;
+    let edited = add_template(&text, template).unwrap();
+    // One line, after the last template, indented as they are.
+    let last = r#"        (topic: "factory/{twin}/telemetry", sensor: "wrap_speed", decode: Json("wrapper.rpm")),"#;
+    assert_eq!(
+        edited.replace(
+            &format!("{last}\n        {template},\n"),
+            &format!("{last}\n")
+        ),
+        text
+    );
+    assert_eq!(crate::editor::fmt::format(&edited).unwrap(), edited);
+    let scene = check(&edited, "f.scene.ron").unwrap();
+    // cnc-2's power, from the template, on cnc-2's own topic.
+    let router = crate::telemetry::Router::from_scene(&scene);
+    let power = scene
+        .sensors()
+        .position(|(t, s)| t.id == "cnc-2" && s.name == "power")
+        .unwrap() as u32;
+    let mut got = vec![];
+    crate::telemetry::payload::decode_message(
+        &router,
+        "lab/cnc-2/telemetry",
+        br#"{"kw": 3.5}"#,
+        1,
+        |s| got.push((s.sensor, s.value)),
+    );
+    assert_eq!(got, [(power, 3.5)]);
+    // A scene without templates gets the list.
+    let bare = "(name: \"x\", twins: [(id: \"a\", name: \"A\", kind: \"k\", sensors: [(name: \"power\", unit: \"\", range: (0, 1))])])\n";
+    let edited = add_template(bare, template).unwrap();
+    assert_eq!(
+        check(&edited, "x.scene.ron").unwrap().templates[0].topic,
+        "lab/{twin}/telemetry"
+    );
+}

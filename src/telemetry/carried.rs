@@ -132,6 +132,26 @@ pub fn binding_text(topic: &str, field: Option<&str>) -> String {
     }
 }
 
+/// A scene template (`TemplateDef`'s RON text) made from a topic that
+/// names twin `twin` at exactly one level: that level becomes `{twin}`, so
+/// every twin with sensor `sensor` reads its own topic. None when no level
+/// or more than one is `twin`.
+pub fn template_text(topic: &str, twin: &str, sensor: &str, field: Option<&str>) -> Option<String> {
+    let levels: Vec<&str> = topic.split('/').collect();
+    if levels.iter().filter(|l| **l == twin).count() != 1 {
+        return None;
+    }
+    let templated: Vec<&str> = levels
+        .iter()
+        .map(|l| if *l == twin { "{twin}" } else { l })
+        .collect();
+    let topic = templated.join("/");
+    Some(match field {
+        Some(path) => format!("(topic: {topic:?}, sensor: {sensor:?}, decode: Json({path:?}))"),
+        None => format!("(topic: {topic:?}, sensor: {sensor:?})"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +217,26 @@ mod tests {
         let b: crate::scene::format::BindingDef =
             ron::from_str(&binding_text("a \"quoted\" topic", None)).unwrap();
         assert_eq!(b.topic, "a \"quoted\" topic");
+    }
+
+    #[test]
+    fn a_topic_naming_the_twin_once_makes_a_template() {
+        let t = template_text("lab/cnc-4/telemetry", "cnc-4", "temperature", Some("temp")).unwrap();
+        assert_eq!(
+            t,
+            r#"(topic: "lab/{twin}/telemetry", sensor: "temperature", decode: Json("temp"))"#
+        );
+        let def: crate::scene::format::TemplateDef = ron::from_str(&t).unwrap();
+        assert_eq!(
+            (def.topic.as_str(), def.sensor.as_str()),
+            ("lab/{twin}/telemetry", "temperature")
+        );
+        assert_eq!(
+            template_text("cnc-4", "cnc-4", "v", None).as_deref(),
+            Some(r#"(topic: "{twin}", sensor: "v")"#)
+        );
+        // No level is the twin (a prefix is not a level), or two are.
+        assert_eq!(template_text("lab/cnc-44/t", "cnc-4", "v", None), None);
+        assert_eq!(template_text("cnc-4/x/cnc-4", "cnc-4", "v", None), None);
     }
 }

@@ -175,6 +175,30 @@ pub(super) fn topic_steps(
                 s.next(Step::OpenFields);
             }
         }
+        // A topic naming mill-4 turned into a template for every mill.
+        Step::Template => {
+            const MILL_TOPIC: &str = "lab/mill-4/telemetry";
+            let added = editor.session.as_ref().is_some_and(|session| {
+                session.text().contains(
+                    r#"(topic: "lab/{twin}/telemetry", sensor: "temperature", decode: Json("temp")),"#,
+                )
+            });
+            if s.frames == 1 {
+                if let Some(view) = &browser.view {
+                    let mut view = view.lock().unwrap();
+                    view.carried.record(MILL_TOPIC, br#"{"temp": 48.0}"#, 1.0);
+                }
+            } else if added {
+                println!("{MILL_TOPIC} made the template lab/{{twin}}/telemetry for temperature");
+                s.next(Step::Shot);
+            } else if s.frames % 20 == 2 {
+                if browser.chosen.as_deref() != Some(MILL_TOPIC) {
+                    click(pointer, MILL_TOPIC);
+                } else {
+                    click(pointer, "As template");
+                }
+            }
+        }
         _ => {}
     }
     Ok(())

@@ -80,7 +80,7 @@ pub(super) fn field_steps(
                 .is_some_and(|session| session.text().contains("predictor: Auto"));
             if added && editor.refused.is_none() {
                 println!("+ predictor added predictor: Auto to mill-4/temperature");
-                s.next(Step::Shot);
+                s.next(Step::Template);
             } else if s.frames % 20 == 2 {
                 click(pointer, "+ predictor");
             }

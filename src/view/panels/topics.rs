@@ -2,7 +2,8 @@
 //! since the editor opened, with its message count, rate and last payload,
 //! marked "bound" where the scene already binds it. Pick a topic, then the
 //! selected twin's sensor and (for JSON) the field: "Bind" writes the
-//! sensor's `binding`, one edit as any other.
+//! sensor's `binding`, one edit as any other; "As template", for a topic
+//! with a level that is the twin's id, adds a scene template instead.
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
@@ -10,7 +11,7 @@ use bevy_egui::{EguiContexts, egui};
 use crate::editor::Place;
 use crate::editor::browse::TopicBrowser;
 use crate::editor::plugin::Editor;
-use crate::telemetry::carried::{binding_text, numbers};
+use crate::telemetry::carried::{binding_text, numbers, template_text};
 use crate::telemetry::topic::Router;
 use crate::twin::Twin;
 use crate::view::selection::Selected;
@@ -173,6 +174,22 @@ fn bind_row(
         {
             let place = Place::at(twin, Some(&sensor), &["binding"]);
             editor.set(&place, &binding_text(&topic, field_now.as_deref()));
+        }
+        // The topic names the twin: a template binds every twin with this
+        // sensor to its own topic.
+        let template = browser
+            .chosen
+            .as_deref()
+            .and_then(|topic| template_text(topic, twin, &sensor, field_now.as_deref()));
+        let button = ui.add_enabled(template.is_some(), egui::Button::new("As template"));
+        let button = button.on_hover_text(match &template {
+            Some(t) => format!("Add to the scene's templates: {t}"),
+            None => "The topic has no level that is this twin's id".to_string(),
+        });
+        if button.clicked()
+            && let Some(template) = template
+        {
+            editor.add_template(&template);
         }
     });
     browser.sensor = Some(sensor);
