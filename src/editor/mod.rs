@@ -296,15 +296,14 @@ fn insert_field(text: &str, node: &Node, key: &str, value: &str) -> String {
 /// Adds `item` (a field or a list's item) to the group `node` after its last
 /// one, in the same layout as `insert_field`.
 fn append_item(text: &str, node: &Node, item: &str) -> String {
-    let field = item;
     let Some(last) = node.items.last() else {
         // An empty group: `()` becomes `(item)`.
-        return format!("{}{field}{}", &text[..node.close], &text[node.close..]);
+        return format!("{}{item}{}", &text[..node.close], &text[node.close..]);
     };
     let line_start = text[..last.start].rfind('\n').map_or(0, |i| i + 1);
     let indent = &text[line_start..last.start];
     let own_line = indent.bytes().all(|b| b == b' ' || b == b'\t') && !indent.is_empty();
-    insert_after(text, last, own_line.then_some(indent), &field)
+    insert_after(text, last, own_line.then_some(indent), item)
 }
 
 /// `new` as the item after `last`: with `own_line` (its indentation), on a
