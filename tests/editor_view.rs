@@ -141,6 +141,8 @@ enum Step {
     Refuse,
     AddPredictor,
     Template,
+    SelectCnc3,
+    DeleteFixing,
     Shot,
 }
 

@@ -201,7 +201,7 @@ fn rebind(text: &str, old_id: &str, new_id: &str) -> Result<String, EditError> {
 
 /// The text a field takes up in its group: as a list item's, but a last
 /// field without a comma takes the comma before it (`a: 1, b: 2)` → `a: 1)`).
-fn field_extent(text: &str, items: &[Item], at: usize) -> (usize, usize) {
+pub(super) fn field_extent(text: &str, items: &[Item], at: usize) -> (usize, usize) {
     let item = &items[at];
     if item.comma.is_none()
         && at > 0
@@ -256,7 +256,7 @@ pub fn rename_twin(text: &str, old: &str, new: &str) -> Result<String, EditError
 
 /// The first atom in `node`: itself, or inside `Some(…)` and tuples
 /// (`Some(("conv-1", "queue"))` → `"conv-1"`).
-fn first_atom(node: &Node) -> Option<&Node> {
+pub(super) fn first_atom(node: &Node) -> Option<&Node> {
     match node.items.first() {
         None if node.open.is_none() => Some(node),
         None => None,

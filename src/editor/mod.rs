@@ -18,6 +18,7 @@ pub(crate) mod placing;
 pub mod plugin;
 pub mod save;
 pub mod session;
+pub mod unlink;
 
 pub use copy::{add_twin, duplicate_twin, fresh_id, palette, rename_twin};
 use outline::{Node, Span};

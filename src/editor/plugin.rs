@@ -34,6 +34,9 @@ pub struct Editor {
     pub session: Option<EditSession>,
     /// The last refusal or failure, shown until the next edit.
     pub error: Option<String>,
+    /// The twin whose deletion was refused last (the panel then offers to
+    /// delete it, fixing what names it).
+    pub delete_refused: Option<String>,
     /// The field whose last edit was refused, and why (shown beside it).
     pub refused: Option<(Place, String)>,
     /// The last thing done ("saved", "undone"), for the panel.
@@ -126,7 +129,19 @@ impl Editor {
             return;
         };
         let done = session.delete(id);
+        let refused = done.is_err().then(|| id.to_string());
         self.after(done.map(|()| Some(format!("{id} deleted"))));
+        self.delete_refused = refused;
+    }
+
+    /// Deletes twin `id`, taking it out of the process model's stations and
+    /// its children first.
+    pub fn delete_fixing(&mut self, id: &str) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let done = session.delete_fixing(id);
+        self.after(done.map(|fixed| Some(format!("{id} deleted; {}", fixed.join("; ")))));
     }
 
     pub fn undo(&mut self) {
@@ -157,6 +172,7 @@ impl Editor {
             Ok(note) => {
                 self.error = None;
                 self.refused = None;
+                self.delete_refused = None;
                 self.note = note;
                 self.version += 1;
                 self.respawn = true;

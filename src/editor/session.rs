@@ -120,6 +120,15 @@ impl EditSession {
         self.take(edited)
     }
 
+    /// Deletes twin `id` after taking it out of what names it (see
+    /// `unlink`): one undo entry; returns what was fixed.
+    pub fn delete_fixing(&mut self, id: &str) -> Result<Vec<String>, EditError> {
+        let (unlinked, fixed) = super::unlink::unlink_twin(&self.text, id)?;
+        let edited = delete_twin(&unlinked, id)?;
+        self.take(edited)?;
+        Ok(fixed)
+    }
+
     /// Takes `edited` as the new text if the scene still loads: one undo entry.
     fn take(&mut self, edited: String) -> Result<(), EditError> {
         if edited == self.text {

@@ -190,13 +190,35 @@ pub(super) fn topic_steps(
                 }
             } else if added {
                 println!("{MILL_TOPIC} made the template lab/{{twin}}/telemetry for temperature");
-                s.next(Step::Shot);
+                s.next(Step::SelectCnc3);
             } else if s.frames % 20 == 2 {
                 if browser.chosen.as_deref() != Some(MILL_TOPIC) {
                     click(pointer, MILL_TOPIC);
                 } else {
                     click(pointer, "As template");
                 }
+            }
+        }
+        // cnc-3 is one of milling's machines: "Delete" is refused, then
+        // "Delete, fixing references" takes it out of the station and deletes.
+        Step::SelectCnc3 => {
+            if visible(pointer, "Twin") && visible(pointer, "cnc-3") {
+                s.next(Step::DeleteFixing);
+            } else if s.frames % 20 == 2 {
+                click(pointer, "CNC mill 3");
+            }
+        }
+        Step::DeleteFixing => {
+            let gone = !now.twins.iter().any(|(_, t, _)| t.id == "cnc-3");
+            let milling = editor
+                .session
+                .as_ref()
+                .is_some_and(|session| session.text().contains(r#"machines: ["cnc-1", "cnc-2"],"#));
+            if gone && milling {
+                println!("cnc-3: Delete refused, then deleted with milling's machines fixed");
+                s.next(Step::Shot);
+            } else if s.frames % 20 == 2 && !click(pointer, "Delete, fixing references") {
+                click(pointer, "Delete");
             }
         }
         _ => {}

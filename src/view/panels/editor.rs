@@ -185,6 +185,9 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
             pending.fields_open = !pending.fields_open;
         }
     });
+    if editor.delete_refused.as_deref() == Some(id.as_str()) {
+        offer_fixes(ui, id, editor);
+    }
     ui.horizontal(|ui| {
         ui.label("Id");
         if let Some(new) = text_field(ui, &format!("{id}.id"), id, pending) {
@@ -264,6 +267,27 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
                 ui.end_row();
             }
         });
+}
+
+/// After a refused deletion: what taking the twin out of the stations and
+/// its children would change, and the button that does it and deletes.
+fn offer_fixes(ui: &mut egui::Ui, id: &str, editor: &mut Editor) {
+    let Some(text) = editor.session.as_ref().map(|s| s.text().to_string()) else {
+        return;
+    };
+    let Ok((_, fixes)) = crate::editor::unlink::unlink_twin(&text, id) else {
+        return;
+    };
+    if fixes.is_empty() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        let button = ui.button("Delete, fixing references");
+        if button.on_hover_text(fixes.join("\n")).clicked() {
+            editor.delete_fixing(id);
+        }
+        ui.weak(fixes.join("; "));
+    });
 }
 
 /// "Add": a button per kind of twin the file writes; the new twin (a
