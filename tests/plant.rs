@@ -72,6 +72,25 @@ fn the_seed_chooses_the_plants_randomness() {
     let a = embedded_run("seed-1", &["--seed", "1"], "3");
     let b = embedded_run("seed-2", &["--seed", "2"], "3");
     assert_ne!(value(&a), value(&b), "different seeds, different noise");
+    // The same seed, the same plant: `simulate` (the plant straight into a
+    // recording, no clock) writes the same bytes twice, another seed not.
+    let recording = |name: &str, seed: &str| {
+        let out = tmp(name);
+        succeed(
+            twinscape()
+                .args(["simulate", "--for", "30", "--sim-rate", "2", "--seed", seed, "--out"])
+                .arg(&out),
+        );
+        std::fs::read(&out).unwrap()
+    };
+    let (one, again, other) = (
+        recording("seed-7a.csv", "7"),
+        recording("seed-7b.csv", "7"),
+        recording("seed-8.csv", "8"),
+    );
+    assert!(one.len() > 1_000, "{} bytes", one.len());
+    assert_eq!(one, again, "seed 7 twice");
+    assert_ne!(one, other, "seeds 7 and 8");
 }
 
 #[test]
