@@ -78,7 +78,16 @@ fn the_seed_chooses_the_plants_randomness() {
         let out = tmp(name);
         succeed(
             twinscape()
-                .args(["simulate", "--for", "30", "--sim-rate", "2", "--seed", seed, "--out"])
+                .args([
+                    "simulate",
+                    "--for",
+                    "30",
+                    "--sim-rate",
+                    "2",
+                    "--seed",
+                    seed,
+                    "--out",
+                ])
                 .arg(&out),
         );
         std::fs::read(&out).unwrap()

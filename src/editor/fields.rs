@@ -99,11 +99,7 @@ pub fn missing_fields<'a>(all: &[&'a str], written: &[Field]) -> Vec<&'a str> {
 mod tests {
     use super::*;
 
-    fn factory() -> String {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/factory.scene.ron");
-        std::fs::read_to_string(path).unwrap()
-    }
+    use crate::editor::shipped_factory as factory;
 
     #[test]
     fn a_twin_and_a_sensor_show_their_fields_as_written() {

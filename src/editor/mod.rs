@@ -330,5 +330,11 @@ fn insert_after(text: &str, last: &outline::Item, own_line: Option<&str>, new: &
     }
 }
 
+/// The shipped factory scene's text, for the editor's tests.
+#[cfg(test)]
+pub(crate) fn shipped_factory() -> String {
+    include_str!("../../scenes/factory.scene.ron").to_string()
+}
+
 #[cfg(test)]
 mod tests;

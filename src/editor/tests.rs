@@ -1,9 +1,6 @@
 use super::*;
 
-fn factory() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/factory.scene.ron");
-    std::fs::read_to_string(path).unwrap()
-}
+use crate::editor::shipped_factory as factory;
 
 fn place(s: &str) -> Place {
     s.parse().unwrap()

@@ -57,11 +57,7 @@ mod tests {
     use super::*;
     use crate::editor::{check, delete_twin};
 
-    fn factory() -> String {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/factory.scene.ron");
-        std::fs::read_to_string(path).unwrap()
-    }
+    use crate::editor::shipped_factory as factory;
 
     #[test]
     fn a_machine_of_a_station_is_taken_out_and_then_deleted() {
