@@ -190,7 +190,7 @@ pub(crate) fn plugin(app: &mut App) {
             start_when_asked,
             follow_the_file,
             keys,
-            respawn_if_twins_changed,
+            respawn_if_changed,
             follow_session,
         )
             .chain()
@@ -272,10 +272,12 @@ fn keys(
 }
 
 /// When the edited scene's twins are not the ones on screen (one added or
-/// deleted, or such an edit undone), the scene asset becomes the edited
+/// deleted, or such an edit undone), or its bindings or templates are not
+/// those the twin subscribed with, the scene asset becomes the edited
 /// scene, which spawns it anew as a reload of the file would (the
-/// selection stays, the copy just made is selected).
-fn respawn_if_twins_changed(
+/// selection stays, the copy just made is selected; ingest subscribes
+/// again with the edited scene's topics).
+fn respawn_if_changed(
     mut commands: Commands,
     mut editor: ResMut<Editor>,
     active: Option<Res<ActiveScene>>,
@@ -297,12 +299,14 @@ fn respawn_if_twins_changed(
     let mut shown: Vec<&str> = twins.iter().map(|t| t.id.as_str()).collect();
     edited.sort_unstable();
     shown.sort_unstable();
-    if edited == shown {
-        return;
-    }
     let Some(old) = scenes.get(&active.handle) else {
         return;
     };
+    // A new binding or template takes effect at once: the scene spawned
+    // anew subscribes with the edited scene's router.
+    if edited == shown && routing(&old.def) == routing(session.scene()) {
+        return;
+    }
     let new = SceneAsset {
         def: session.scene().clone(),
         models: old.models.clone(),
@@ -312,6 +316,16 @@ fn respawn_if_twins_changed(
     if let Some(id) = editor.select.take() {
         commands.insert_resource(crate::view::InitialSelection(id));
     }
+}
+
+/// What decides where readings go: each sensor's binding and the
+/// templates, as text.
+fn routing(scene: &crate::scene::format::SceneDef) -> (Vec<String>, String) {
+    let bindings = scene
+        .sensors()
+        .map(|(twin, sensor)| format!("{}/{}: {:?}", twin.id, sensor.name, sensor.binding))
+        .collect();
+    (bindings, format!("{:?}", scene.templates))
 }
 
 /// After each change of the session, every twin stands where the edited
@@ -439,5 +453,71 @@ mod tests {
         let on_disk = std::fs::read_to_string(&file).unwrap();
         assert!(on_disk.contains("CNC mill 1") && !on_disk.contains("Mill one"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod respawn_tests {
+    use super::*;
+
+    /// A binding edited in the session replaces the scene asset at once
+    /// (which spawns it anew and subscribes with its topics); a name edit
+    /// does not.
+    #[test]
+    fn a_new_binding_respawns_the_scene_and_a_name_does_not() {
+        let dir = std::env::temp_dir().join(format!("twinscape-respawn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("factory.scene.ron");
+        std::fs::write(&file, crate::editor::shipped_factory()).unwrap();
+        let mut editor = Editor::default();
+        editor.start(&file);
+        let def = editor.session.as_ref().unwrap().scene().clone();
+        let mut app = App::new();
+        app.add_plugins(AssetPlugin::default())
+            .init_asset::<SceneAsset>()
+            .add_systems(Update, respawn_if_changed);
+        let handle = app
+            .world_mut()
+            .resource_mut::<Assets<SceneAsset>>()
+            .add(SceneAsset {
+                def: def.clone(),
+                models: Default::default(),
+                map: None,
+            });
+        app.insert_resource(ActiveScene {
+            handle: handle.clone(),
+            spawned: Some(def.name.clone()),
+            error: None,
+        });
+        for t in &def.twins {
+            app.world_mut().spawn(Twin {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                kind: t.kind.clone(),
+            });
+        }
+        let topic_now = |app: &App| {
+            let scenes = app.world().resource::<Assets<SceneAsset>>();
+            let def = &scenes.get(&handle).unwrap().def;
+            let cnc = def.twins.iter().find(|t| t.id == "cnc-1").unwrap();
+            cnc.sensors[0].binding.as_ref().map(|b| b.topic.clone())
+        };
+        let place = |f: &str| f.parse::<Place>().unwrap();
+        editor.set(&place("cnc-1.name"), "\"Mill one\"");
+        app.insert_resource(editor);
+        app.update();
+        let scenes = app.world().resource::<Assets<SceneAsset>>();
+        assert_eq!(
+            scenes.get(&handle).unwrap().def.twins[2].name,
+            "CNC mill 1",
+            "respawned for a name"
+        );
+        assert_eq!(topic_now(&app).as_deref(), Some("sensor/temperature"));
+        app.world_mut().resource_mut::<Editor>().set(
+            &place("cnc-1/temperature.binding"),
+            "(topic: \"lab/mill-1/temp\")",
+        );
+        app.update();
+        assert_eq!(topic_now(&app).as_deref(), Some("lab/mill-1/temp"));
     }
 }
