@@ -2,12 +2,12 @@
 //! machine: the embedded broker (TCP for the plant, WebSocket for the page)
 //! and the simulated plant, or `--broker`'s broker; the page over HTTP.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use bevy::prelude::AppExit;
 use twinscape::scene::format;
-use twinscape::telemetry::{BrokerUrl, TelemetrySource};
+use twinscape::telemetry::{BrokerUrl, TelemetrySource, broker};
 use twinscape::web::serve::{Site, page_config, start};
 
 use super::{CliError, Common, say};
@@ -86,10 +86,7 @@ pub(crate) fn serve(
         config_json: page_config(&scene_file, &page_broker, login),
     };
     let addr = start(site, args.listen, args.http)?;
-    let here = match args.listen.is_unspecified() {
-        true => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port()),
-        false => addr,
-    };
+    let here = SocketAddr::new(broker::reachable(addr.ip()), addr.port());
     say(&format!("open http://{here}/"));
     let started = std::time::Instant::now();
     loop {

@@ -129,9 +129,9 @@ struct Yielded {
 }
 
 /// The filters the scene's subscribers use (the twin, the page and the
-/// plant alike): each topic once, as [`crate::topic_filter::minimal`] sets.
+/// plant alike).
 fn subscriptions(scene: &SceneDef) -> Vec<String> {
-    crate::topic_filter::minimal(crate::telemetry::topic::Router::from_scene(scene).filters())
+    crate::telemetry::topic::Router::from_scene(scene).subscriptions()
 }
 
 /// The embedded broker's log size for each filter of `scene` (see

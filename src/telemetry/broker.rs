@@ -41,9 +41,10 @@ const MAX_SEGMENT_BYTES: usize = 64 << 20;
 /// Full segments kept per filter besides the one being written.
 const LOG_SEGMENTS: usize = 2;
 
-/// The log segment size (bytes) of each filter that carries more than one
-/// of the plant's `topics`: `SEGMENT_BYTES_PER_TOPIC` per topic it matches,
-/// at least `LOG_SEGMENT_BYTES`, at most `MAX_SEGMENT_BYTES`. `filters` are
+/// The log segment size (bytes) of each filter that carries enough of the
+/// plant's `topics` to need more than `LOG_SEGMENT_BYTES`:
+/// `SEGMENT_BYTES_PER_TOPIC` per topic it matches, at most
+/// `MAX_SEGMENT_BYTES`. `filters` are
 /// those the scene's subscribers use (the twin, the page and the plant
 /// subscribe with the same minimal set; the topic browser with `#`);
 /// any other filter gets `LOG_SEGMENT_BYTES`.
@@ -64,6 +65,16 @@ fn free_port(addr: IpAddr, preferred: u16, taken: &[u16]) -> Option<u16> {
     (preferred..preferred.saturating_add(50))
         .filter(|p| !taken.contains(p))
         .find(|&p| TcpListener::bind((addr, p)).is_ok())
+}
+
+/// The address a client on this machine reaches a listener on `addr` at:
+/// 127.0.0.1 for "every address" (0.0.0.0, ::), else `addr` itself.
+pub fn reachable(addr: IpAddr) -> IpAddr {
+    if addr.is_unspecified() {
+        Ipv4Addr::LOCALHOST.into()
+    } else {
+        addr
+    }
 }
 
 /// Where and how the embedded broker listens.
@@ -194,11 +205,7 @@ pub fn start(listen: &Listen) -> Result<Listeners, String> {
             }
         })
         .map_err(|e| format!("could not start the broker thread: {e}"))?;
-    let host = if listen.addr.is_unspecified() {
-        Ipv4Addr::LOCALHOST.into()
-    } else {
-        listen.addr
-    };
+    let host = reachable(listen.addr);
     // Wait until both accept connections, so clients connect on the first try.
     for port in [tcp, ws] {
         let at = SocketAddr::new(host, port);

@@ -121,9 +121,8 @@ pub(crate) fn spawn(
     let stop = Arc::new(AtomicBool::new(false));
     let generation = Arc::new(AtomicU64::new(0));
     let (stop2, client2, generation2) = (stop.clone(), client.clone(), generation.clone());
-    // A filter another one covers is left out: brokers such as rumqttd
-    // deliver a message once per matching subscription.
-    let filters: Vec<SubscribeFilter> = crate::topic_filter::minimal(router.filters())
+    let filters: Vec<SubscribeFilter> = router
+        .subscriptions()
         .into_iter()
         .map(|f| SubscribeFilter::new(f, qos))
         .collect();

@@ -126,6 +126,14 @@ impl Router {
         &self.filters
     }
 
+    /// The filters a subscriber of this scene subscribes to (the twin, the
+    /// page and the simulated plant alike): a filter that another one covers
+    /// is left out, as brokers such as rumqttd deliver a message once per
+    /// matching subscription.
+    pub(crate) fn subscriptions(&self) -> Vec<String> {
+        crate::topic_filter::minimal(&self.filters)
+    }
+
     /// Calls `f` with every target the topic feeds; returns how many.
     pub(crate) fn route(&self, topic: &str, mut f: impl FnMut(&Target)) -> usize {
         let mut n = 0;

@@ -25,7 +25,7 @@ mod tests;
 pub use client::Client;
 
 use super::topic::Router;
-use crate::topic_filter::{minimal, validate_filter};
+use crate::topic_filter::validate_filter;
 use frames::MAX_STRING_BYTES;
 
 /// Seconds of silence after which the client pings (MQTT's keepalive). The
@@ -69,7 +69,7 @@ impl Settings {
     /// filters that another one covers (a broker may deliver a message once
     /// per matching subscription; rumqttd does).
     pub fn for_router(client_id: impl Into<String>, router: &Router) -> Settings {
-        Settings::new(client_id, minimal(router.filters()))
+        Settings::new(client_id, router.subscriptions())
     }
 
     /// Checks what `mqttbytes` would otherwise write wrongly or a broker refuse.

@@ -483,7 +483,7 @@ fn the_scene_router_gives_the_minimal_filters() {
     .unwrap();
     let router = Router::from_scene(&scene);
     let s = Settings::for_router("id", &router);
-    assert_eq!(s.filters, minimal(router.filters()));
+    assert_eq!(s.filters, crate::topic_filter::minimal(router.filters()));
     assert!(!s.filters.is_empty());
     assert!(Client::new(s, 0).is_ok());
 }
