@@ -52,6 +52,15 @@ fn status_within(page: &mut Chromium, timeout: Duration, ok: impl Fn(&str) -> bo
     }
 }
 
+/// `twinscape serve` with its embedded broker on free ports, the page on
+/// any free port, `extra` flags and `env` set; once it says where to open.
+fn serve_page(extra: &[&str], env: &[(&str, &str)]) -> procs::Proc {
+    let (port, ws) = (free_port().to_string(), free_port().to_string());
+    let mut args = vec!["serve", "--http", "0", "--port", &port, "--ws-port", &ws];
+    args.extend_from_slice(extra);
+    twinscape_env(&args, env, "open http://")
+}
+
 fn save(png: &[u8], name: &str) -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let path = dir.join(name);
@@ -62,11 +71,7 @@ fn save(png: &[u8], name: &str) -> std::path::PathBuf {
 #[test]
 #[ignore = "needs the bundle (scripts/build-web.sh) and chromium; scripts/test.sh runs it"]
 fn the_page_shows_the_live_factory_and_what_is_published_to_it() {
-    let (port, ws) = (free_port().to_string(), free_port().to_string());
-    let serve = twinscape(
-        &["serve", "--http", "0", "--port", &port, "--ws-port", &ws],
-        "open http://",
-    );
+    let serve = serve_page(&[], &[]);
     let http = serve.http.unwrap();
     // What the server tells the page.
     let config: Value = serde_json::from_str(&http_get(http, "/config.json").unwrap()).unwrap();
@@ -252,22 +257,9 @@ fn the_page_says_the_broker_is_down_and_recovers_when_it_returns() {
 fn the_page_shows_the_live_city() {
     // The city's map is fetched over HTTP beside the scene, as the scene is;
     // every building and street is a twin fed over MQTT on WebSocket.
-    let (port, ws) = (free_port().to_string(), free_port().to_string());
-    let serve = twinscape(
-        &[
-            "serve",
-            "--http",
-            "0",
-            "--port",
-            &port,
-            "--ws-port",
-            &ws,
-            "--sim-rate",
-            "1",
-            "--scene",
-            "scenes/city.scene.ron",
-        ],
-        "open http://",
+    let serve = serve_page(
+        &["--sim-rate", "1", "--scene", "scenes/city.scene.ron"],
+        &[],
     );
     let mut page = Chromium::start(1280, 720);
     page.navigate(&format!("http://127.0.0.1:{}/", serve.http.unwrap()));
@@ -304,22 +296,7 @@ fn the_page_asks_for_the_login_of_a_broker_other_machines_reach() {
         ("TWINSCAPE_MQTT_USERNAME", "operator"),
         ("TWINSCAPE_MQTT_PASSWORD", "s3cret"),
     ];
-    let (port, ws) = (free_port().to_string(), free_port().to_string());
-    let serve = twinscape_env(
-        &[
-            "serve",
-            "--listen",
-            "0.0.0.0",
-            "--http",
-            "0",
-            "--port",
-            &port,
-            "--ws-port",
-            &ws,
-        ],
-        &login,
-        "open http://",
-    );
+    let serve = serve_page(&["--listen", "0.0.0.0"], &login);
     let url = format!("http://127.0.0.1:{}/", serve.http.unwrap());
     let mut page = Chromium::start(1280, 720);
     let form_shown = |page: &mut Chromium| {

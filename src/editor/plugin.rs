@@ -2,9 +2,9 @@
 //! over the scene file; the panel (`view/panels/editor.rs`) edits the
 //! selected twin; `Ctrl+Z` undoes, `Ctrl+Shift+Z` or `Ctrl+Y` redoes, `Ctrl+S`
 //! saves. Moves, turns, names and sensor limits (with the alarm rules made
-//! from them) show at once, as do added and deleted twins; the rest (a
-//! binding) takes effect when the saved file is reloaded. The data keeps
-//! flowing while editing.
+//! from them) show at once; added and deleted twins, and changed bindings
+//! or templates, respawn the scene from the edited one (ingest subscribes
+//! again with its topics). The data keeps flowing while editing.
 
 use std::path::PathBuf;
 
@@ -396,15 +396,22 @@ mod tests {
 
     /// An edit of a name or a limit reaches the twin on screen and its
     /// alarm rules at once, before any save.
-    #[test]
-    fn names_and_limits_follow_the_session_before_a_save() {
-        let dir = std::env::temp_dir().join(format!("twinscape-follow-{}", std::process::id()));
+    /// An editing session over a copy of the shipped factory in a folder
+    /// of its own (`name`): the editor and the copy's path.
+    pub(super) fn editing_factory(name: &str) -> (Editor, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("twinscape-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("factory.scene.ron");
-        let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/factory.scene.ron");
-        std::fs::copy(shipped, &file).unwrap();
+        std::fs::write(&file, crate::editor::shipped_factory()).unwrap();
         let mut editor = Editor::default();
         editor.start(&file);
+        (editor, file)
+    }
+
+    #[test]
+    fn names_and_limits_follow_the_session_before_a_save() {
+        let (mut editor, file) = editing_factory("follow");
+        let dir = file.parent().unwrap().to_path_buf();
         let def = editor.session.as_ref().unwrap().scene().twins[2].clone();
         assert_eq!(def.id, "cnc-1");
         let s = &def.sensors[0];
@@ -458,6 +465,7 @@ mod tests {
 
 #[cfg(test)]
 mod respawn_tests {
+    use super::tests::editing_factory;
     use super::*;
 
     /// A binding edited in the session replaces the scene asset at once
@@ -465,12 +473,7 @@ mod respawn_tests {
     /// does not.
     #[test]
     fn a_new_binding_respawns_the_scene_and_a_name_does_not() {
-        let dir = std::env::temp_dir().join(format!("twinscape-respawn-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("factory.scene.ron");
-        std::fs::write(&file, crate::editor::shipped_factory()).unwrap();
-        let mut editor = Editor::default();
-        editor.start(&file);
+        let (mut editor, _) = editing_factory("respawn");
         let def = editor.session.as_ref().unwrap().scene().clone();
         let mut app = App::new();
         app.add_plugins(AssetPlugin::default())
