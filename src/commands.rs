@@ -155,13 +155,9 @@ pub(crate) fn scene_set(
     place: &str,
     value: &str,
 ) -> Result<AppExit, CliError> {
-    use twinscape::editor::{EditError, Place, save::save, set_checked};
+    use twinscape::editor::{Place, save::save, set_checked};
     let name = file.to_string_lossy();
-    let located = |e: EditError| match e {
-        EditError::Syntax { .. } => format!("{name}:{e}"),
-        EditError::Invalid(_) | EditError::Io { .. } => e.to_string(),
-        other => format!("{name}: {other}"),
-    };
+    let located = |e| located(&name, e);
     let done = std::fs::read_to_string(file)
         .map_err(|e| format!("{name}: cannot read: {e}"))
         .and_then(|text| {
@@ -190,14 +186,11 @@ pub(crate) fn scene_set(
 /// cannot be read, parsed or saved; with `--check`, nothing is written and
 /// the status is 1 if a file would change.
 pub(crate) fn scene_fmt(files: &[std::path::PathBuf], check: bool) -> Result<AppExit, CliError> {
-    use twinscape::editor::{EditError, fmt::format_checked, save::save};
+    use twinscape::editor::{fmt::format_checked, save::save};
     let (mut broken, mut would_change) = (0, 0);
     for path in files {
         let name = path.to_string_lossy();
-        let located = |e: EditError| match e {
-            EditError::Syntax { .. } => format!("{name}:{e}"),
-            other => other.to_string(),
-        };
+        let located = |e| located(&name, e);
         let done = std::fs::read_to_string(path)
             .map_err(|e| format!("{name}: cannot read: {e}"))
             .and_then(|text| {
@@ -227,6 +220,18 @@ pub(crate) fn scene_fmt(files: &[std::path::PathBuf], check: bool) -> Result<App
         (0, _) => AppExit::from_code(1),
         _ => AppExit::from_code(2),
     })
+}
+
+/// An editing error of scene file `name` as one line that says where: the
+/// file and line:column of a syntax error; the errors that name their file
+/// (the loader's, a save's) as they are; the file before the others.
+fn located(name: &str, e: twinscape::editor::EditError) -> String {
+    use twinscape::editor::EditError;
+    match e {
+        EditError::Syntax { .. } => format!("{name}:{e}"),
+        EditError::Invalid(_) | EditError::Io { .. } | EditError::NotAScene(_) => e.to_string(),
+        other => format!("{name}: {other}"),
+    }
 }
 
 /// The first line (from 1) where `a` and `b` differ, if they do.
