@@ -40,6 +40,33 @@ pub struct Field {
     pub text: String,
 }
 
+/// What a twin has written: its fields, and each sensor's (by name), in
+/// the file's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenTwin {
+    pub fields: Vec<Field>,
+    pub sensors: Vec<(String, Vec<Field>)>,
+}
+
+/// The fields twin `twin` and its sensors have written, each with its
+/// value's text, from one reading of the file's outline.
+pub fn written_twin(text: &str, twin: &str) -> Result<WrittenTwin, EditError> {
+    let root = outline::parse(text)?;
+    let node = find_item(&root, "twins", "id", twin, text)
+        .ok_or_else(|| EditError::UnknownTwin(twin.to_string()))?;
+    let sensors = node.field("sensors").map_or(&[][..], |l| &l.items[..]);
+    Ok(WrittenTwin {
+        fields: fields_of(node, text),
+        sensors: sensors
+            .iter()
+            .filter_map(|s| {
+                let name = s.value.field("name")?.unquoted(text).to_string();
+                Some((name, fields_of(&s.value, text)))
+            })
+            .collect(),
+    })
+}
+
 /// The fields twin `twin` (or its sensor `sensor`) has written, in the
 /// file's order, each with its value's text.
 pub fn written_fields(
@@ -47,20 +74,24 @@ pub fn written_fields(
     twin: &str,
     sensor: Option<&str>,
 ) -> Result<Vec<Field>, EditError> {
-    let root = outline::parse(text)?;
-    let node = find_item(&root, "twins", "id", twin, text)
-        .ok_or_else(|| EditError::UnknownTwin(twin.to_string()))?;
-    let node: &Node = match sensor {
-        None => node,
-        Some(s) => {
-            find_item(node, "sensors", "name", s, text).ok_or_else(|| EditError::UnknownSensor {
-                twin: twin.to_string(),
-                sensor: s.to_string(),
-            })?
-        }
+    let written = written_twin(text, twin)?;
+    let Some(s) = sensor else {
+        return Ok(written.fields);
     };
-    Ok(node
-        .items
+    written
+        .sensors
+        .into_iter()
+        .find(|(name, _)| name == s)
+        .map(|(_, fields)| fields)
+        .ok_or_else(|| EditError::UnknownSensor {
+            twin: twin.to_string(),
+            sensor: s.to_string(),
+        })
+}
+
+/// A group's `key: value` items as fields.
+fn fields_of(node: &Node, text: &str) -> Vec<Field> {
+    node.items
         .iter()
         .filter_map(|item| {
             Some(Field {
@@ -68,7 +99,7 @@ pub fn written_fields(
                 text: text[item.value.span.start..item.value.span.end].to_string(),
             })
         })
-        .collect())
+        .collect()
 }
 
 /// What a field the twin or sensor does not have yet starts as when the

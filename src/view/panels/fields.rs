@@ -43,34 +43,19 @@ pub(super) fn fields_window(
 }
 
 fn all_fields(ui: &mut egui::Ui, id: &str, editor: &mut Editor, pending: &mut Pending) {
-    let Some(text) = editor.session.as_ref().map(|s| s.text().to_string()) else {
-        return;
-    };
-    let Ok(written) = fields::written_fields(&text, id, None) else {
-        return;
-    };
-    field_grid(ui, id, None, &written, TWIN_FIELDS, editor, pending);
-    let sensors = editor
+    let Some(Ok(written)) = editor
         .session
         .as_ref()
-        .and_then(|s| s.scene().twins.iter().find(|t| t.id == id))
-        .map(|t| t.sensors.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
-        .unwrap_or_default();
-    for sensor in sensors {
+        .map(|s| fields::written_twin(s.text(), id))
+    else {
+        return;
+    };
+    field_grid(ui, id, None, &written.fields, TWIN_FIELDS, editor, pending);
+    for (sensor, fields) in &written.sensors {
         egui::CollapsingHeader::new(format!("sensor {sensor}"))
-            .id_salt(("sensor-fields", id, &sensor))
+            .id_salt(("sensor-fields", id, sensor))
             .show(ui, |ui| {
-                if let Ok(written) = fields::written_fields(&text, id, Some(&sensor)) {
-                    field_grid(
-                        ui,
-                        id,
-                        Some(&sensor),
-                        &written,
-                        SENSOR_FIELDS,
-                        editor,
-                        pending,
-                    );
-                }
+                field_grid(ui, id, Some(sensor), fields, SENSOR_FIELDS, editor, pending);
             });
     }
 }
