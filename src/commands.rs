@@ -71,6 +71,17 @@ pub(crate) fn import(
     Ok(AppExit::Success)
 }
 
+/// `import --synthetic N`: a generated city into a city file.
+pub(crate) fn synthetic(buildings: usize, seed: u64, out: &Path) -> Result<AppExit, CliError> {
+    let summary = twinscape::city::synthetic(buildings, seed, out)?;
+    say(&format!(
+        "wrote {} ({:.0} kB): {summary}",
+        out.display(),
+        summary.bytes() as f64 / 1000.0
+    ));
+    Ok(AppExit::Success)
+}
+
 /// `backtest`: scores the models on the recording, prints the table and
 /// writes the JSON.
 pub(crate) fn backtest(

@@ -111,8 +111,13 @@ enum Mode {
     /// local metres (docs/city.md).
     Import {
         /// The map file: .osm.pbf or .geojson.
-        #[arg(value_name = "FILE")]
-        file: PathBuf,
+        #[arg(value_name = "FILE", required_unless_present = "synthetic")]
+        file: Option<PathBuf>,
+        /// Instead of a map file: generate a city of N buildings on a grid
+        /// of blocks with their streets (for measuring scale; --seed picks
+        /// the shapes).
+        #[arg(long, value_name = "N", conflicts_with_all = ["file", "crop"])]
+        synthetic: Option<usize>,
         /// Keep only what lies within RADIUS_M metres of LON,LAT.
         #[arg(long, value_name = "LON,LAT,RADIUS_M", allow_hyphen_values = true)]
         crop: Option<twinscape::city::Crop>,
@@ -408,8 +413,20 @@ struct Selection {
 }
 
 fn run(Cli { mode, common }: Cli) -> Result<AppExit, CliError> {
-    if let Some(Mode::Import { file, crop, out }) = &mode {
-        return commands::import(file, *crop, out);
+    if let Some(Mode::Import {
+        file,
+        crop,
+        out,
+        synthetic,
+    }) = &mode
+    {
+        return match (file, synthetic) {
+            (_, Some(n)) => commands::synthetic(*n, common.seed, out),
+            (Some(file), None) => commands::import(file, *crop, out),
+            (None, None) => Err(CliError::CityScene(
+                "import needs a map FILE or --synthetic N".into(),
+            )),
+        };
     }
     match &mode {
         Some(Mode::Scene(SceneCommand::Check { files })) => return commands::scene_check(files),

@@ -402,3 +402,49 @@ fn a_city_file_that_cannot_be_written_exits_1() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_synthetic_city_is_generated_alike_from_the_same_seed() {
+    let (dir, out) = folder_with_old_file("synthetic");
+    let output = import(&["--synthetic", "2500", "--seed", "3"], &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let city = read(&out);
+    assert_eq!(city["buildings"].as_array().unwrap().len(), 2500);
+    // 50 plots a side: 5 blocks a side, 6 lines of 5 spans each way.
+    assert_eq!(city["streets"].as_array().unwrap().len(), 60);
+    assert_eq!(city["attribution"], "generated city (no map data)");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("2500 buildings"));
+    // The same seed again (into a file of the same name): the same bytes.
+    let again_dir = dir.join("again");
+    let again = again_dir.join("old.city.json");
+    assert!(
+        import(&["--synthetic", "2500", "--seed", "3"], &again)
+            .status
+            .success()
+    );
+    let same = std::fs::read(&out).unwrap() == std::fs::read(&again).unwrap();
+    assert!(same, "the same seed wrote another city");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_synthetic_city_of_nothing_or_with_a_map_file_is_refused() {
+    let (dir, out) = folder_with_old_file("synthetic-bad");
+    let err = refused(&["--synthetic", "0"], &out);
+    assert!(
+        err.contains("--synthetic needs at least one building"),
+        "{err}"
+    );
+    let err = refused(
+        &["--synthetic", "5", "tests/fixtures/city/block.osm.pbf"],
+        &out,
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
+    let err = refused(&["--synthetic", "many"], &out);
+    assert!(err.contains("invalid value 'many'"), "{err}");
+    assert_untouched(&dir, &out);
+}

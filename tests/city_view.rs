@@ -19,6 +19,8 @@ use std::sync::{Arc, Mutex};
 
 #[path = "support/egui_driver.rs"]
 mod egui_driver;
+#[path = "support/mouse.rs"]
+mod mouse;
 use egui_driver::{Pointer, Shared, click, install_driver, on_screen, visible};
 
 use bevy::prelude::*;
@@ -27,6 +29,9 @@ use twinscape::app::Options;
 use twinscape::recording::{Replay, Speed};
 use twinscape::telemetry::TelemetrySource;
 use twinscape::twin::Twin;
+use twinscape::view::{CityPalette, CitySlot, Selected};
+
+use mouse::Mouse;
 
 /// Frames a step may take before the test fails.
 const STEP_FRAMES: u32 = 240;
@@ -38,6 +43,31 @@ fn main() -> ExitCode {
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A point on the roof of building `id`: the middle of its first roof
+/// triangle (inside the footprint, courtyard or not) at its height, in
+/// scene coordinates (x east, y up, z south).
+fn roof_of(id: &str) -> Vec3 {
+    let text = std::fs::read_to_string(root().join("assets/city/helsinki.city.json")).unwrap();
+    let map: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let b = map["buildings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == id)
+        .unwrap();
+    let part = &b["parts"][0];
+    // Triangles index the outer ring's points, then each hole's.
+    let rings =
+        std::iter::once(&part["outer"]).chain(part["holes"].as_array().into_iter().flatten());
+    let points: Vec<Vec2> = rings
+        .flat_map(|r| r.as_array().unwrap().iter())
+        .map(|p| Vec2::new(p[0].as_f64().unwrap() as f32, p[1].as_f64().unwrap() as f32))
+        .collect();
+    let corner = |k: usize| points[part["triangles"][k].as_u64().unwrap() as usize];
+    let mid = (corner(0) + corner(1) + corner(2)) / 3.0;
+    Vec3::new(mid.x, b["height_m"].as_f64().unwrap() as f32, -mid.y)
 }
 
 /// The ids of the map's two largest buildings, and of one more (no data).
@@ -87,6 +117,7 @@ fn run() -> AppExit {
     app.insert_resource(Replay::open(&recording(&a, &b), Speed::Times(1.0)).unwrap())
         .insert_resource(Pointer(Arc::new(Mutex::new(Shared::default()))))
         .insert_resource(Script {
+            roof: roof_of(&c),
             ids: [a, b, c],
             ..Default::default()
         })
@@ -102,11 +133,18 @@ enum Step {
     PickTemperature,
     ByTemperature,
     Saved,
+    /// The pointer over building C's roof, pressed, released: C selected.
+    Aim,
+    Press,
+    Release,
+    Picked,
 }
 
 #[derive(Resource, Default)]
 struct Script {
     ids: [String; 3],
+    /// A point on building C's roof, scene coordinates.
+    roof: Vec3,
     step: Step,
     frames: u32,
 }
@@ -127,9 +165,11 @@ fn grey(c: Srgba) -> bool {
 fn script(
     mut s: ResMut<Script>,
     pointer: Res<Pointer>,
-    twins: Query<(&Twin, &Children)>,
-    meshes: Query<&MeshMaterial3d<StandardMaterial>>,
-    materials: Res<Assets<StandardMaterial>>,
+    twins: Query<(Entity, &Twin, &CitySlot)>,
+    palette: Option<Res<CityPalette>>,
+    camera: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
+    selected: Res<Selected>,
+    mut mouse: Mouse,
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -144,11 +184,11 @@ fn script(
         exit.write(AppExit::from_code(1));
         return;
     }
-    // The colour each of the three buildings is drawn in now.
+    // The colour each of the three buildings is drawn in now: its texel
+    // in the palette the city's meshes read.
     let colour = |id: &str| {
-        let (_, children) = twins.iter().find(|(t, _)| t.id == id)?;
-        let m = children.iter().find_map(|c| meshes.get(c).ok())?;
-        Some(materials.get(&m.0)?.base_color.to_srgba())
+        let (_, _, slot) = twins.iter().find(|(_, t, _)| t.id == id)?;
+        palette.as_ref()?.colour(slot)
     };
     let [a, b, c] = [0, 1, 2].map(|i| colour(&s.ids[i]));
     let (Some(a), Some(b), Some(c)) = (a, b, c) else {
@@ -193,6 +233,36 @@ fn script(
             let path = root().join("target/city-view/city.png");
             if path.exists() {
                 println!("  look at {}", path.display());
+                next(&mut s, Step::Aim);
+            }
+        }
+        Step::Aim => {
+            // The view's camera: the first to draw (the gizmo's draws over it).
+            let (camera, eye) = camera
+                .iter()
+                .min_by_key(|(c, _)| c.order)
+                .expect("a 3D camera");
+            let at = camera
+                .world_to_viewport(eye, s.roof)
+                .expect("C's roof on screen");
+            mouse.move_to(at, Vec2::ZERO);
+            next(&mut s, Step::Press);
+        }
+        Step::Press => {
+            mouse.left(true);
+            next(&mut s, Step::Release);
+        }
+        Step::Release => {
+            mouse.left(false);
+            next(&mut s, Step::Picked);
+        }
+        Step::Picked => {
+            let c = twins
+                .iter()
+                .find(|(_, t, _)| t.id == s.ids[2])
+                .map(|(e, _, _)| e);
+            if selected.0.is_some() && selected.0 == c {
+                println!("  a click on {}'s roof selected it", s.ids[2]);
                 exit.write(AppExit::Success);
             }
         }

@@ -55,6 +55,16 @@ impl Summary {
     pub fn bytes(&self) -> usize {
         self.bytes
     }
+
+    /// Buildings in the city file.
+    pub fn buildings(&self) -> usize {
+        self.buildings
+    }
+
+    /// Street segments in the city file.
+    pub fn streets(&self) -> usize {
+        self.streets
+    }
 }
 
 impl std::fmt::Display for Summary {

@@ -11,6 +11,7 @@
 
 pub(crate) mod assemble;
 pub(crate) mod asset;
+pub(crate) mod batch;
 pub(crate) mod footprint;
 pub(crate) mod geojson;
 pub(crate) mod mesh;
@@ -21,6 +22,8 @@ pub(crate) mod osm;
 pub(crate) mod project;
 pub(crate) mod scene;
 pub(crate) mod streets;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod synthetic;
 
 use footprint::{Height, Shape};
 use project::LonLat;
@@ -131,6 +134,36 @@ pub fn import(
         source,
     })?;
     let (text, summary) = convert(&bytes, &path, crop, &city_name(out))?;
+    asset::write_atomic(out, &text)?;
+    Ok(summary)
+}
+
+/// The credit and licence of a generated city: no map data in it.
+#[cfg(not(target_arch = "wasm32"))]
+const SYNTHETIC_ATTRIBUTION: &str = "generated city (no map data)";
+#[cfg(not(target_arch = "wasm32"))]
+const SYNTHETIC_LICENSE: &str = "CC0-1.0";
+
+/// Generates a city of `buildings` buildings on a grid of blocks with
+/// their streets (`synthetic`) into the city file `out`, written
+/// atomically: for measuring scale.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn synthetic(buildings: usize, seed: u64, out: &std::path::Path) -> Result<Summary, CityError> {
+    let path = out.display().to_string();
+    if buildings == 0 {
+        return Err(CityError::Empty {
+            path,
+            why: "--synthetic needs at least one building".into(),
+        });
+    }
+    let source = format!("synthetic {buildings} buildings, seed {seed}");
+    let features = synthetic::features(buildings, seed);
+    let (mut file, mut summary) =
+        assemble::assemble(features, None, &path, &city_name(out), &source)?;
+    file.head.attribution = SYNTHETIC_ATTRIBUTION.into();
+    file.head.license = SYNTHETIC_LICENSE.into();
+    let text = asset::to_json(&file);
+    summary.bytes = text.len();
     asset::write_atomic(out, &text)?;
     Ok(summary)
 }

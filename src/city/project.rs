@@ -57,6 +57,15 @@ impl Projection {
         }
     }
 
+    /// Longitude/latitude of local metres: the inverse of `local`.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn lon_lat(&self, [x, y]: Local) -> LonLat {
+        [
+            self.origin[0] + (x / self.east_m_per_rad).to_degrees(),
+            self.origin[1] + (y / self.north_m_per_rad).to_degrees(),
+        ]
+    }
+
     /// Local metres of a longitude/latitude.
     pub(crate) fn local(&self, [lon, lat]: LonLat) -> Local {
         [

@@ -1,9 +1,9 @@
 //! The city drawn: each building of the scene's map extruded to its height
-//! and each street a ribbon as wide as its lanes, one mesh and one material
-//! per twin so the value ramp tints it (the same `Tinted` path as a
-//! machine's body); a ground under the map; the camera's far plane and the
-//! hall floor set for a scene kilometres wide. The solids come from the pure
-//! `city::mesh`.
+//! and each street a ribbon as wide as its lanes, packed many to a mesh
+//! (`city::batch`) and coloured per block through the palette
+//! (`city_palette`), so the draws do not grow with the blocks; a ground
+//! under the map; the camera's far plane and the hall floor set for a
+//! scene kilometres wide. The solids come from the pure `city::mesh`.
 
 use std::collections::HashMap;
 
@@ -11,9 +11,14 @@ use bevy::asset::RenderAssetUsages;
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
-use super::shapes::{Bounds, ColorSource, PartOf, Tinted};
+use std::sync::Arc;
+
+use super::city_palette::{CityMaterial, CityPalette, CitySlot, Rebuild};
+use super::shapes::{Bounds, ColorSource};
 use super::stage::HallFloor;
 use crate::TwinSet;
+use crate::city::asset::CityFile;
+use crate::city::batch;
 use crate::city::mesh::{Solid, building, street};
 use crate::scene::format::{BUILDING_KIND, STREET_KIND, SceneKind};
 use crate::scene::{CityMap, SceneRoot, SceneSpawned};
@@ -74,16 +79,18 @@ fn recolour(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn draw_city(
+pub(crate) fn draw_city(
     mut commands: Commands,
     mut spawned: MessageReader<SceneSpawned>,
     map: Option<Res<CityMap>>,
-    twins: Query<(Entity, &Twin)>,
+    twins: Query<(Entity, &Twin, &Transform)>,
     roots: Query<Entity, With<SceneRoot>>,
     mut floors: Query<&mut Visibility, With<HallFloor>>,
     mut cameras: Query<&mut Projection, With<Camera3d>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
+    mut city_materials: ResMut<Assets<CityMaterial>>,
+    mut images: ResMut<Assets<Image>>,
     mut metric: ResMut<CityMetric>,
 ) {
     let Some(SceneSpawned { scene }) = spawned.read().last() else {
@@ -102,8 +109,8 @@ fn draw_city(
             p.far = if city { CITY_FAR_M } else { HALL_FAR_M };
         }
     }
-    let Some(city_map) = map else { return };
-    let Some(map) = city_map.map.clone() else {
+    let Some((city_map, map)) = map.and_then(|m| m.map.clone().map(|map| (m, map))) else {
+        commands.remove_resource::<CityPalette>();
         return;
     };
     if let Some(def) = &city_map.city {
@@ -125,48 +132,48 @@ fn draw_city(
             street: pick(&def.streets),
         };
     }
-    let buildings: HashMap<&str, _> = map.buildings.iter().map(|b| (b.id.as_str(), b)).collect();
-    let streets: HashMap<&str, _> = map.streets.iter().map(|s| (s.id.as_str(), s)).collect();
-    let origins: HashMap<&str, [f32; 3]> = scene
-        .twins
-        .iter()
-        .map(|t| (t.id.as_str(), t.transform.translation))
-        .collect();
-    for (entity, twin) in &twins {
-        let id = twin.id.as_str();
-        let origin = origins.get(id).copied().unwrap_or_default();
-        let (solid, colour) = if let Some(b) = buildings.get(id) {
-            (building(b, origin), BUILDING_COLOUR)
-        } else if let Some(s) = streets.get(id) {
-            (street(s, origin), STREET_COLOUR)
-        } else {
-            continue;
-        };
-        if solid.indices.is_empty() {
-            continue;
-        }
+    let (solids, slots) = blocks(&map, &twins);
+    let mut palette = CityPalette::new(
+        solids.len(),
+        BUILDING_COLOUR,
+        &mut images,
+        &mut city_materials,
+    );
+    for (slot, (entity, solid, _)) in solids.iter().enumerate() {
         let (lo, hi) = solid.extent();
         let (lo, hi) = (Vec3::from(lo), Vec3::from(hi));
-        let material = materials.add(StandardMaterial {
-            base_color: colour,
-            perceptual_roughness: 0.8,
-            double_sided: true,
-            cull_mode: None,
-            ..default()
-        });
-        commands.spawn((
-            Mesh3d(meshes.add(mesh(solid))),
-            MeshMaterial3d(material),
-            Transform::default(),
-            PartOf(entity),
-            Tinted { twin: entity },
-            ChildOf(entity),
+        let origin = twins
+            .get(*entity)
+            .map_or(Vec3::ZERO, |(_, _, t)| t.translation);
+        commands.entity(*entity).insert((
+            Bounds {
+                center: (lo + hi) / 2.0 - origin,
+                half: (hi - lo) / 2.0,
+            },
+            CitySlot(slot as u32),
         ));
-        commands.entity(entity).insert(Bounds {
-            center: (lo + hi) / 2.0,
-            half: (hi - lo) / 2.0,
-        });
     }
+    let chunks = batch::pack(
+        solids
+            .iter()
+            .enumerate()
+            .map(|(i, (_, solid, _))| (i as u32, solid)),
+        batch::CHUNK_VERTICES,
+    );
+    palette.solids = slots;
+    for root in &roots {
+        for chunk in &chunks {
+            commands.spawn((
+                Mesh3d(meshes.add(chunk_mesh(chunk))),
+                MeshMaterial3d(palette.material.clone()),
+                Transform::default(),
+                Pickable::IGNORE,
+                ChildOf(root),
+            ));
+        }
+    }
+    info!("city: {} blocks in {} meshes", solids.len(), chunks.len());
+    commands.insert_resource(palette);
     let [x0, y0] = map.head.bounds.min;
     let [x1, y1] = map.head.bounds.max;
     let size = Vec2::new((x1 - x0) as f32, (y1 - y0) as f32) + 2.0 * GROUND_MARGIN_M;
@@ -185,12 +192,59 @@ fn draw_city(
     }
 }
 
-fn mesh(solid: Solid) -> Mesh {
+/// Every building's and street's solid in scene coordinates, with its twin
+/// and its colour before data, in slot order; and for each slot a way to
+/// build its solid again (for a click).
+#[allow(clippy::type_complexity)]
+fn blocks(
+    map: &Arc<CityFile>,
+    twins: &Query<(Entity, &Twin, &Transform)>,
+) -> (Vec<(Entity, Solid, Color)>, Vec<Rebuild>) {
+    let buildings: HashMap<&str, usize> = map
+        .buildings
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.id.as_str(), i))
+        .collect();
+    let streets: HashMap<&str, usize> = map
+        .streets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    let mut solids = vec![];
+    let mut again: Vec<Rebuild> = vec![];
+    for (entity, twin, _) in twins {
+        let id = twin.id.as_str();
+        let m = map.clone();
+        let (solid, colour, rebuild): (Solid, Color, Rebuild) = if let Some(&i) = buildings.get(id)
+        {
+            let rebuild = move || building(&m.buildings[i], [0.0; 3]);
+            (rebuild(), BUILDING_COLOUR, Box::new(rebuild))
+        } else if let Some(&i) = streets.get(id) {
+            let rebuild = move || street(&m.streets[i], [0.0; 3]);
+            (rebuild(), STREET_COLOUR, Box::new(rebuild))
+        } else {
+            continue;
+        };
+        if solid.indices.is_empty() {
+            continue;
+        }
+        solids.push((entity, solid, colour));
+        again.push(rebuild);
+    }
+    (solids, again)
+}
+
+/// A chunk of blocks as a mesh: each vertex's first UV is its block's slot.
+fn chunk_mesh(chunk: &batch::Chunk) -> Mesh {
+    let slots: Vec<[f32; 2]> = chunk.slots.iter().map(|&s| [s as f32, 0.0]).collect();
     Mesh::new(
         PrimitiveTopology::TriangleList,
         RenderAssetUsages::RENDER_WORLD,
     )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, solid.positions)
-    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, solid.normals)
-    .with_inserted_indices(Indices::U32(solid.indices))
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, chunk.positions.clone())
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, chunk.normals.clone())
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, slots)
+    .with_inserted_indices(Indices::U32(chunk.indices.clone()))
 }

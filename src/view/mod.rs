@@ -7,6 +7,7 @@
 mod alarm_rings;
 mod camera;
 pub(crate) mod city;
+mod city_palette;
 mod flow_look;
 mod panels;
 mod screenshot;
@@ -21,11 +22,11 @@ use bevy_egui::EguiPlugin;
 
 use crate::app::{Options, add_twin, assets_dir, register_scene_source};
 
+pub use city_palette::{CityPalette, CitySlot};
 pub use panels::BacktestScores;
 pub use screenshot::ScreenshotPlan;
 pub use selection::InitialSelection;
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) use selection::Selected;
+pub use selection::Selected;
 
 pub(crate) fn plugin(app: &mut App) {
     app.add_plugins((EguiPlugin::default(), MeshPickingPlugin))
@@ -47,6 +48,7 @@ pub(crate) fn plugin(app: &mut App) {
             selection::plugin,
             alarm_rings::plugin,
             city::plugin,
+            city_palette::plugin,
             flow_look::plugin,
             panels::plugin,
             screenshot::plugin,

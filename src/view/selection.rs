@@ -18,7 +18,7 @@ const GIVE_UP_FRAMES: u32 = 30;
 
 /// The twin the user picked.
 #[derive(Resource, Default, Debug)]
-pub(crate) struct Selected(pub(crate) Option<Entity>);
+pub struct Selected(pub Option<Entity>);
 
 /// `--select ID[/SENSOR]`: the twin selected (and the sensor plotted) at
 /// start, once it exists.

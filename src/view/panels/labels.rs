@@ -47,12 +47,14 @@ impl MachineLabels<'_, '_> {
             }
         }
         // In name order, as the list shows them: overlapping signs stack in that order.
-        let mut list: Vec<_> = self.twins.iter().collect();
+        // (Only those in warning or alarm are sorted: a city has 100,000 twins.)
+        let mut list: Vec<_> = self
+            .twins
+            .iter()
+            .filter(|(_, _, health)| **health >= Health::Warn)
+            .collect();
         list.sort_by(|a, b| a.1.name.cmp(&b.1.name));
         for (entity, _, health) in list {
-            if *health < Health::Warn {
-                continue;
-            }
             if let Some(pos) = over(entity, SIGN_ABOVE_M) {
                 warning_sign(&painter, pos, health_color(*health));
             }

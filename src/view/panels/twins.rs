@@ -51,14 +51,23 @@ pub(super) struct TwinWindows<'w, 's> {
     flow: Res<'w, crate::flow::Flow>,
     clock: Res<'w, TwinClock>,
     scores: Option<Res<'w, BacktestScores>>,
+    /// The twins in name order, sorted again only when a twin comes, goes
+    /// or is renamed (a city lists 100,000).
+    order: Local<'s, Vec<Entity>>,
+    renamed: Query<'w, 's, (), Changed<Twin>>,
 }
 
 impl TwinWindows<'_, '_> {
     /// The twin list: the scene's name, the parts in flow, and every twin by
     /// name with its status dot; a click selects a twin, or unselects it.
     pub(super) fn list(&mut self, ctx: &egui::Context) {
-        let mut list: Vec<_> = self.twins.iter().collect();
-        list.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        if self.order.len() != self.twins.iter().count() || !self.renamed.is_empty() {
+            let mut named: Vec<_> = self.twins.iter().map(|(e, t, _, _)| (e, &t.name)).collect();
+            named.sort_by(|a, b| a.1.cmp(b.1));
+            *self.order = named.into_iter().map(|(e, _)| e).collect();
+        }
+        let twins = &self.twins;
+        let order = &self.order;
         let scene = self.scene.as_deref();
         let title = scene
             .and_then(|s| s.spawned.clone())
@@ -81,13 +90,15 @@ impl TwinWindows<'_, '_> {
                 let row = ui.spacing().interact_size.y;
                 egui::ScrollArea::vertical()
                     .max_height(LIST_MAX_HEIGHT)
-                    .show_rows(ui, row, list.len(), |ui, rows| {
-                        for (entity, twin, health, _) in &list[rows] {
+                    .show_rows(ui, row, order.len(), |ui, rows| {
+                        for (entity, twin, health, _) in
+                            order[rows].iter().filter_map(|&e| twins.get(e).ok())
+                        {
                             ui.horizontal(|ui| {
-                                dot(ui, health_color(**health));
-                                let picked = selected.0 == Some(*entity);
+                                dot(ui, health_color(*health));
+                                let picked = selected.0 == Some(entity);
                                 if ui.selectable_label(picked, &twin.name).clicked() {
-                                    selected.0 = if picked { None } else { Some(*entity) };
+                                    selected.0 = if picked { None } else { Some(entity) };
                                 }
                             });
                         }
