@@ -29,7 +29,7 @@ use twinscape::app::Options;
 use twinscape::recording::{Replay, Speed};
 use twinscape::telemetry::TelemetrySource;
 use twinscape::twin::Twin;
-use twinscape::view::{CityPalette, CitySlot, Selected};
+use twinscape::view::{CityPalette, CitySlot, District, Selected};
 
 use mouse::Mouse;
 
@@ -43,6 +43,54 @@ fn main() -> ExitCode {
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+type Cameras<'w, 's> = Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<Camera3d>>;
+
+/// The view's camera: the first to draw (the gizmo's draws over it).
+fn view_camera<'a>(cameras: &'a Cameras) -> (&'a Camera, &'a GlobalTransform) {
+    cameras
+        .iter()
+        .min_by_key(|(c, _)| c.order)
+        .expect("a 3D camera")
+}
+
+/// Where the ground point (x, z) is on the screen.
+fn on_ground(cameras: &Cameras, p: Vec2) -> Vec2 {
+    let (camera, eye) = view_camera(cameras);
+    camera
+        .world_to_viewport(eye, Vec3::new(p.x, 0.0, p.y))
+        .expect("the district's corner on screen")
+}
+
+/// Every building's centre in scene x and z (the middle of its outer
+/// rings' box, as docs/city.md says a building twin stands), by id.
+fn centres() -> Vec<(String, Vec2)> {
+    let text = std::fs::read_to_string(root().join("assets/city/helsinki.city.json")).unwrap();
+    let map: serde_json::Value = serde_json::from_str(&text).unwrap();
+    map["buildings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let (mut lo, mut hi) = (Vec2::MAX, Vec2::MIN);
+            for part in b["parts"].as_array().unwrap() {
+                for p in part["outer"].as_array().unwrap() {
+                    let p = Vec2::new(p[0].as_f64().unwrap() as f32, p[1].as_f64().unwrap() as f32);
+                    (lo, hi) = (lo.min(p), hi.max(p));
+                }
+            }
+            let c = (lo + hi) / 2.0;
+            (b["id"].as_str().unwrap().to_string(), Vec2::new(c.x, -c.y))
+        })
+        .collect()
+}
+
+/// A rectangle on the ground 30 m beyond the centres of buildings `a` and `b`.
+fn around(centres: &[(String, Vec2)], a: &str, b: &str) -> [Vec2; 2] {
+    let at = |id: &str| centres.iter().find(|(i, _)| i == id).unwrap().1;
+    let (p, q) = (at(a), at(b));
+    [p.min(q) - Vec2::splat(30.0), p.max(q) + Vec2::splat(30.0)]
 }
 
 /// A point on the roof of building `id`: the middle of its first roof
@@ -106,6 +154,7 @@ fn recording(a: &str, b: &str) -> PathBuf {
 
 fn run() -> AppExit {
     let [a, b, c] = buildings();
+    let all = centres();
     let opts = Options {
         scene: root().join("scenes/city.scene.ron"),
         source: TelemetrySource::Channel,
@@ -118,6 +167,8 @@ fn run() -> AppExit {
         .insert_resource(Pointer(Arc::new(Mutex::new(Shared::default()))))
         .insert_resource(Script {
             roof: roof_of(&c),
+            drag: around(&all, &a, &b),
+            centres: all,
             ids: [a, b, c],
             ..Default::default()
         })
@@ -138,6 +189,16 @@ enum Step {
     Press,
     Release,
     Picked,
+    /// Shift + drag from beyond A to beyond B: a district holding both,
+    /// its figures in the District window.
+    Shift,
+    DragPress,
+    /// A frame for the press to be seen where it began.
+    DragHold,
+    DragMove,
+    DragRelease,
+    Districted,
+    DistrictSaved,
 }
 
 #[derive(Resource, Default)]
@@ -145,6 +206,10 @@ struct Script {
     ids: [String; 3],
     /// A point on building C's roof, scene coordinates.
     roof: Vec3,
+    /// The corners of the district to drag (ground, scene x and z) and
+    /// every building's centre (id, x, z), from the map file.
+    drag: [Vec2; 2],
+    centres: Vec<(String, Vec2)>,
     step: Step,
     frames: u32,
 }
@@ -167,8 +232,9 @@ fn script(
     pointer: Res<Pointer>,
     twins: Query<(Entity, &Twin, &CitySlot)>,
     palette: Option<Res<CityPalette>>,
-    camera: Query<(&Camera, &GlobalTransform), With<Camera3d>>,
+    camera: Cameras,
     selected: Res<Selected>,
+    district: Res<District>,
     mut mouse: Mouse,
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
@@ -263,6 +329,72 @@ fn script(
                 .map(|(e, _, _)| e);
             if selected.0.is_some() && selected.0 == c {
                 println!("  a click on {}'s roof selected it", s.ids[2]);
+                next(&mut s, Step::Shift);
+            }
+        }
+        Step::Shift => {
+            let at = on_ground(&camera, s.drag[0]);
+            mouse.key(KeyCode::ShiftLeft, true);
+            mouse.move_to(at, Vec2::ZERO);
+            next(&mut s, Step::DragPress);
+        }
+        Step::DragPress => {
+            mouse.left(true);
+            next(&mut s, Step::DragHold);
+        }
+        Step::DragHold => {
+            next(&mut s, Step::DragMove);
+        }
+        Step::DragMove => {
+            let (from, to) = (on_ground(&camera, s.drag[0]), on_ground(&camera, s.drag[1]));
+            mouse.move_to(to, to - from);
+            next(&mut s, Step::DragRelease);
+        }
+        Step::DragRelease => {
+            mouse.left(false);
+            mouse.key(KeyCode::ShiftLeft, false);
+            next(&mut s, Step::Districted);
+        }
+        Step::Districted => {
+            let Some((a, b)) = district.corners() else {
+                return;
+            };
+            if !district.worked_out() {
+                return;
+            }
+            // The buildings whose centres lie in the marked rectangle, by the map file.
+            let (lo, hi) = (
+                Vec2::from(a).min(Vec2::from(b)),
+                Vec2::from(a).max(Vec2::from(b)),
+            );
+            let inside = s
+                .centres
+                .iter()
+                .filter(|(_, c)| c.cmpge(lo).all() && c.cmple(hi).all())
+                .count();
+            assert_eq!(
+                district.blocks("building"),
+                inside,
+                "buildings in {lo} – {hi}"
+            );
+            // Only A (380 kW, 18.3 °C) and B (20 kW, 24.7 °C) report.
+            let texts = ["400.0 kW", "200.0 kW", "43.00 °C", "21.50 °C"];
+            if texts.iter().all(|t| visible(&pointer, t)) {
+                println!(
+                    "  district: {inside} buildings, energy 400 kW in all, temperature 21.5 °C on average"
+                );
+                let path = root().join("target/city-view/district.png");
+                let _ = std::fs::remove_file(&path);
+                commands
+                    .spawn(Screenshot::primary_window())
+                    .observe(save_to_disk(path));
+                next(&mut s, Step::DistrictSaved);
+            }
+        }
+        Step::DistrictSaved => {
+            let path = root().join("target/city-view/district.png");
+            if path.exists() {
+                println!("  look at {}", path.display());
                 exit.write(AppExit::Success);
             }
         }

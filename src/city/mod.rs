@@ -12,6 +12,7 @@
 pub(crate) mod assemble;
 pub(crate) mod asset;
 pub(crate) mod batch;
+pub(crate) mod district;
 pub(crate) mod footprint;
 pub(crate) mod geojson;
 pub(crate) mod mesh;

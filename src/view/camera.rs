@@ -99,6 +99,7 @@ impl OtherPointerUsers<'_, '_> {
 
 pub(crate) fn orbit(
     buttons: Res<ButtonInput<MouseButton>>,
+    keys: Res<ButtonInput<KeyCode>>,
     motion: Res<AccumulatedMouseMotion>,
     scroll: Res<AccumulatedMouseScroll>,
     mut others: OtherPointerUsers,
@@ -111,7 +112,9 @@ pub(crate) fn orbit(
     for (mut orbit, mut transform, camera, global) in &mut cameras {
         if !over_ui {
             let delta = motion.delta;
-            if buttons.pressed(MouseButton::Left) && !gizmo_drag {
+            // Shift + left drag marks a district (`district`), not a turn.
+            let marking = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
+            if buttons.pressed(MouseButton::Left) && !gizmo_drag && !marking {
                 orbit.yaw -= delta.x * 0.006;
                 orbit.pitch = (orbit.pitch + delta.y * 0.006).clamp(0.05, 1.5);
             }

@@ -8,6 +8,7 @@ mod alarm_rings;
 mod camera;
 pub(crate) mod city;
 mod city_palette;
+pub(crate) mod district;
 mod flow_look;
 mod panels;
 mod screenshot;
@@ -23,6 +24,7 @@ use bevy_egui::EguiPlugin;
 use crate::app::{Options, add_twin, assets_dir, register_scene_source};
 
 pub use city_palette::{CityPalette, CitySlot};
+pub use district::District;
 pub use panels::BacktestScores;
 pub use screenshot::ScreenshotPlan;
 pub use selection::InitialSelection;
@@ -49,6 +51,7 @@ pub(crate) fn plugin(app: &mut App) {
             alarm_rings::plugin,
             city::plugin,
             city_palette::plugin,
+            district::plugin,
             flow_look::plugin,
             panels::plugin,
             screenshot::plugin,

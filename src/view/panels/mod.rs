@@ -6,6 +6,7 @@
 
 mod alarms;
 mod city;
+mod district;
 #[cfg(not(target_arch = "wasm32"))]
 mod editor;
 #[cfg(not(target_arch = "wasm32"))]
@@ -52,6 +53,7 @@ pub(crate) fn plugin(app: &mut App) {
                 replay::replay_panel,
                 whatif::what_if_panel,
                 city::city_panel,
+                district::district_panel,
             )
                 .run_if(resource_exists::<fonts::FontsReady>),
         );
