@@ -165,15 +165,7 @@ fn report(t: &Timing) {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    for n in if sizes.is_empty() {
-        vec![100_000]
-    } else {
-        sizes
-    } {
+    for n in support::sizes() {
         run(n);
     }
 }

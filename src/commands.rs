@@ -63,23 +63,23 @@ pub(crate) fn import(
     out: &Path,
 ) -> Result<AppExit, CliError> {
     let summary = twinscape::city::import(file, crop, out)?;
-    say(&format!(
-        "wrote {} ({:.0} kB): {summary}",
-        out.display(),
-        summary.bytes() as f64 / 1000.0
-    ));
-    Ok(AppExit::Success)
+    Ok(wrote(out, &summary))
 }
 
 /// `import --synthetic N`: a generated city into a city file.
 pub(crate) fn synthetic(buildings: usize, seed: u64, out: &Path) -> Result<AppExit, CliError> {
     let summary = twinscape::city::synthetic(buildings, seed, out)?;
+    Ok(wrote(out, &summary))
+}
+
+/// Says which city file was written and what it holds.
+fn wrote(out: &Path, summary: &twinscape::city::Summary) -> AppExit {
     say(&format!(
         "wrote {} ({:.0} kB): {summary}",
         out.display(),
         summary.bytes() as f64 / 1000.0
     ));
-    Ok(AppExit::Success)
+    AppExit::Success
 }
 
 /// `backtest`: scores the models on the recording, prints the table and

@@ -52,3 +52,16 @@ pub fn generated(buildings: usize, what: &str) -> GeneratedCity {
         streets: summary.streets(),
     }
 }
+
+/// The sizes given on the command line (buildings), else 100,000.
+pub fn sizes() -> Vec<usize> {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if sizes.is_empty() {
+        vec![100_000]
+    } else {
+        sizes
+    }
+}
