@@ -24,9 +24,8 @@ use crate::scene::format::{BUILDING_KIND, STREET_KIND, SceneKind};
 use crate::scene::{CityMap, SceneRoot, SceneSpawned};
 use crate::twin::{Sensor, Sensors, Twin};
 
-/// A building's colour before any data, and a street's.
+/// The palette's colour before its first painting (the same frame).
 const BUILDING_COLOUR: Color = Color::srgb(0.78, 0.8, 0.83);
-const STREET_COLOUR: Color = Color::srgb(0.33, 0.35, 0.38);
 /// The ground under a city and how far it reaches past the map, metres.
 const GROUND_COLOUR: Color = Color::srgb(0.16, 0.19, 0.18);
 const GROUND_MARGIN_M: f32 = 400.0;
@@ -139,7 +138,7 @@ pub(crate) fn draw_city(
         &mut images,
         &mut city_materials,
     );
-    for (slot, (entity, solid, _)) in solids.iter().enumerate() {
+    for (slot, (entity, solid)) in solids.iter().enumerate() {
         let (lo, hi) = solid.extent();
         let (lo, hi) = (Vec3::from(lo), Vec3::from(hi));
         let origin = twins
@@ -157,7 +156,7 @@ pub(crate) fn draw_city(
         solids
             .iter()
             .enumerate()
-            .map(|(i, (_, solid, _))| (i as u32, solid)),
+            .map(|(i, (_, solid))| (i as u32, solid)),
         batch::CHUNK_VERTICES,
     );
     palette.solids = slots;
@@ -192,14 +191,14 @@ pub(crate) fn draw_city(
     }
 }
 
-/// Every building's and street's solid in scene coordinates, with its twin
-/// and its colour before data, in slot order; and for each slot a way to
+/// Every building's and street's solid in scene coordinates, with its twin,
+/// in slot order; and for each slot a way to
 /// build its solid again (for a click).
 #[allow(clippy::type_complexity)]
 fn blocks(
     map: &Arc<CityFile>,
     twins: &Query<(Entity, &Twin, &Transform)>,
-) -> (Vec<(Entity, Solid, Color)>, Vec<Rebuild>) {
+) -> (Vec<(Entity, Solid)>, Vec<Rebuild>) {
     let buildings: HashMap<&str, usize> = map
         .buildings
         .iter()
@@ -217,20 +216,19 @@ fn blocks(
     for (entity, twin, _) in twins {
         let id = twin.id.as_str();
         let m = map.clone();
-        let (solid, colour, rebuild): (Solid, Color, Rebuild) = if let Some(&i) = buildings.get(id)
-        {
+        let (solid, rebuild): (Solid, Rebuild) = if let Some(&i) = buildings.get(id) {
             let rebuild = move || building(&m.buildings[i], [0.0; 3]);
-            (rebuild(), BUILDING_COLOUR, Box::new(rebuild))
+            (rebuild(), Box::new(rebuild))
         } else if let Some(&i) = streets.get(id) {
             let rebuild = move || street(&m.streets[i], [0.0; 3]);
-            (rebuild(), STREET_COLOUR, Box::new(rebuild))
+            (rebuild(), Box::new(rebuild))
         } else {
             continue;
         };
         if solid.indices.is_empty() {
             continue;
         }
-        solids.push((entity, solid, colour));
+        solids.push((entity, solid));
         again.push(rebuild);
     }
     (solids, again)
