@@ -26,8 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use bevy::prelude::*;
-use twinscape::app::Options;
-use twinscape::telemetry::{Sample, SampleChannel, TelemetrySource};
+use twinscape::telemetry::{Sample, SampleChannel};
 use twinscape::view::{ScreenshotPlan, viewer_app};
 
 #[path = "support/city.rs"]
@@ -99,13 +98,7 @@ fn median(v: &[f64]) -> f64 {
 
 fn run(buildings: usize) {
     let city = support::generated(buildings, "city-frame");
-    let opts = Options {
-        scene: city.scene.clone(),
-        source: TelemetrySource::Channel,
-        snapshot: None,
-        run_for: None,
-        unpaced: false,
-    };
+    let opts = city.options();
     let mut app = viewer_app(&opts, None);
     let clock = Arc::new(AtomicU64::new(0));
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -18,8 +18,8 @@
 
 use std::time::Instant;
 
-use twinscape::app::{Options, stepped_headless_app};
-use twinscape::telemetry::{Ingest, Sample, SampleChannel, TelemetrySource};
+use twinscape::app::stepped_headless_app;
+use twinscape::telemetry::{Ingest, Sample, SampleChannel};
 
 #[path = "support/city.rs"]
 mod support;
@@ -45,13 +45,7 @@ fn run(buildings: usize) {
     let sensors = city.sensors();
     let twins = f64::from(sensors);
     let before = rss();
-    let opts = Options {
-        scene: city.scene.clone(),
-        source: TelemetrySource::Channel,
-        snapshot: None,
-        run_for: None,
-        unpaced: false,
-    };
+    let opts = city.options();
     let started = Instant::now();
     let mut app = stepped_headless_app(&opts).expect("the generated city loads");
     let load_s = started.elapsed().as_secs_f64();

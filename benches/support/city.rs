@@ -17,6 +17,17 @@ impl GeneratedCity {
     pub fn sensors(&self) -> u32 {
         (self.buildings + self.streets) as u32
     }
+
+    /// The app's options for this city, samples through the channel only.
+    pub fn options(&self) -> twinscape::app::Options {
+        twinscape::app::Options {
+            scene: self.scene.clone(),
+            source: twinscape::telemetry::TelemetrySource::Channel,
+            snapshot: None,
+            run_for: None,
+            unpaced: false,
+        }
+    }
 }
 
 impl Drop for GeneratedCity {
