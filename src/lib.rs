@@ -65,5 +65,6 @@ pub fn twin_plugin(app: &mut App) {
         snapshot::plugin,
         whatif::plugin,
         flow::plugin,
+        city::plugin::plugin,
     ));
 }

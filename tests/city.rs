@@ -2,7 +2,7 @@
 //! as a user runs it: every building and street is a twin fed by the
 //! simulated plant over MQTT (JSON payloads, FIWARE-style field names, through
 //! the embedded broker), as are its twenty air-quality stations and four car
-//! parks, and of 1,195 twins only the one building whose consumption drifts
+//! parks, and of 1,197 twins (two of them districts) only the one building whose consumption drifts
 //! raises an alarm. The counts (444 buildings, 727 streets)
 //! are the importer's, checked against pyosmium in tests/city_import.rs.
 
@@ -33,7 +33,8 @@ fn every_building_and_street_is_fed_live_over_mqtt() {
     assert_eq!(kinds(&snap), (444, 727));
     // Three sensors a building, a street and an air-quality station (20),
     // two a car park (4), each with a value.
-    assert_eq!(assert_every_sensor_fed(&snap), 1191 * 3 + 4 * 2);
+    // And the two districts' three figures each.
+    assert_eq!(assert_every_sensor_fed(&snap), 1191 * 3 + 4 * 2 + 2 * 3);
     // One JSON message per twin carries its two or three values.
     let ingest = &snap["ingest"];
     let (received, applied) = (
@@ -105,7 +106,8 @@ fn only_the_drifting_building_raises_an_alarm() {
             .arg(&out),
     );
     let snap = read_snapshot(&out);
-    assert_eq!(assert_every_sensor_fed(&snap), 1191 * 3 + 4 * 2);
+    // And the two districts' three figures each.
+    assert_eq!(assert_every_sensor_fed(&snap), 1191 * 3 + 4 * 2 + 2 * 3);
     let alarms = snap["alarms"].as_array().unwrap();
     let twins: std::collections::BTreeSet<&str> =
         alarms.iter().map(|a| a["twin"].as_str().unwrap()).collect();
@@ -181,4 +183,64 @@ fn a_missing_or_broken_map_is_refused_with_where() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A small map of three buildings for the district test: centres (10, -5),
+/// (50, -5) and (500, -5) in scene metres.
+const THREE_BUILDINGS: &str = r#"{"format":"twinscape-city","version":1,"name":"t","source":"t.geojson","attribution":"a","license":"l","projection":"p","origin":{"lon":24.9,"lat":60.1},"bounds":{"min":[0,0],"max":[520,20]},
+"buildings":[
+ {"id":"b-1","height_m":10.0,"height_from":"height","area_m2":200.0,"parts":[{"outer":[[0,0],[20,0],[20,10],[0,10]],"triangles":[0,1,2,0,2,3]}]},
+ {"id":"b-2","height_m":10.0,"height_from":"height","area_m2":200.0,"parts":[{"outer":[[40,0],[60,0],[60,10],[40,10]],"triangles":[0,1,2,0,2,3]}]},
+ {"id":"b-3","height_m":10.0,"height_from":"height","area_m2":200.0,"parts":[{"outer":[[490,0],[510,0],[510,10],[490,10]],"triangles":[0,1,2,0,2,3]}]}],
+"streets":[]}"#;
+
+#[test]
+fn a_scene_district_totals_its_blocks_and_raises_its_own_alarm() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/city-test");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("three.city.json"), THREE_BUILDINGS).unwrap();
+    // The district holds b-1 and b-2, not b-3; its total warns at 350 kW and
+    // alarms at 400 kW.
+    let scene = r#"(name: "districts", kind: City, twins: [],
+  templates: [(topic: "city/building/{twin}/energy", sensor: "energy")],
+  city: (map: "../target/city-test/three.city.json",
+    buildings: [(name: "energy", unit: "kW", range: (0.0, 400.0))],
+    districts: [(id: "d-1", name: "One", area: ((0.0, -20.0), (60.0, 10.0)), figures: [
+      (of: "building/energy", figure: Total, sensor: (name: "energy_total", unit: "kW", range: (0.0, 500.0), warn: Some(350.0), alarm: Some(400.0))),
+      (of: "building/energy", figure: Mean, sensor: (name: "energy_mean", unit: "kW", range: (0.0, 400.0))),
+    ])]))"#;
+    // 30 s: b-1 at 100 kW for 15 s, then 300 kW; b-2 at 150 kW; b-3, outside,
+    // at 1,000 kW throughout. Total 250 kW (no alarm), then 450 kW.
+    let t0 = 1_700_000_000u64;
+    let mut csv = String::from("time,topic,value\n");
+    for t in 0..30 {
+        let b1 = if t < 15 { 100 } else { 300 };
+        for (b, v) in [("b-1", b1), ("b-2", 150), ("b-3", 1000)] {
+            csv.push_str(&format!("{},city/building/{b}/energy,{v}\n", t0 + t));
+        }
+    }
+    let snap = replay_through(scene, &csv, "district", "10");
+    let d = twin_json(&snap, "d-1");
+    assert_eq!(d["kind"], "district");
+    assert_eq!(sensor_json(d, "energy_total")["value"], 450.0, "{d}");
+    assert_eq!(sensor_json(d, "energy_mean")["value"], 225.0, "{d}");
+    // Figures are worked out, not received: the ingest counts the file's rows.
+    assert_eq!(snap["ingest"]["applied"], 90, "{}", snap["ingest"]);
+    let alarms = snap["alarms"].as_array().unwrap();
+    assert!(!alarms.is_empty(), "the district's total raised no alarm");
+    for a in alarms {
+        assert_eq!(
+            (&a["twin"], &a["sensor"]),
+            (&"d-1".into(), &"energy_total".into()),
+            "{a}"
+        );
+        assert_eq!(a["value"], 450.0, "{a}");
+        assert!(a["raised_ms"].as_u64().unwrap() >= (t0 + 15) * 1000, "{a}");
+        assert_eq!(a["state"], "active", "{a}");
+    }
+    let rules: Vec<&str> = alarms.iter().map(|a| a["rule"].as_str().unwrap()).collect();
+    assert!(
+        rules.contains(&"high") && rules.contains(&"high_high"),
+        "{rules:?}"
+    );
 }

@@ -5,7 +5,9 @@
 //! values — A: energy near the top of its range, indoor temperature near the
 //! bottom; B: the reverse — and leaves every other building without data.
 //! Coloured by energy, A is warm (the ramp's amber end) and B cool (its blue
-//! end), a building without data grey; picking "temperature" in the window
+//! end), a building without data grey; ticking "per m² of floor" turns A
+//! cool (its 380 kW over a floor area far above the median: where on the
+//! ramp is worked out from the map file); picking "temperature" in the window
 //! (clicked through egui's input, as a mouse does) swaps them. The map's
 //! attribution must be on screen. The window is saved to
 //! target/city-view/city.png at the end.
@@ -137,6 +139,30 @@ fn buildings() -> [String; 3] {
     [all[0].1.clone(), all[1].1.clone(), all[2].1.clone()]
 }
 
+/// Where building `id` at `kw` sits on energy's ramp (0–400 kW) per m² of
+/// floor, as docs/city.md defines it: its value times the median floor
+/// area over its own, a floor area being the footprint times the storeys
+/// (height over 3.2 m, rounded, at least one), worked out from the map file.
+fn per_m2_fraction(id: &str, kw: f64) -> f64 {
+    let text = std::fs::read_to_string(root().join("assets/city/helsinki.city.json")).unwrap();
+    let map: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let floor = |b: &serde_json::Value| {
+        let storeys = (b["height_m"].as_f64().unwrap() / 3.2).round().max(1.0);
+        b["area_m2"].as_f64().unwrap() * storeys
+    };
+    let all = map["buildings"].as_array().unwrap();
+    let mut floors: Vec<f64> = all.iter().map(floor).filter(|f| *f > 0.0).collect();
+    floors.sort_by(f64::total_cmp);
+    let n = floors.len();
+    let median = if n % 2 == 1 {
+        floors[n / 2]
+    } else {
+        (floors[n / 2 - 1] + floors[n / 2]) / 2.0
+    };
+    let own = floor(all.iter().find(|b| b["id"] == id).unwrap());
+    kw * median / own / 400.0
+}
+
 fn recording(a: &str, b: &str) -> PathBuf {
     let dir = root().join("target/city-view");
     std::fs::create_dir_all(&dir).unwrap();
@@ -168,6 +194,7 @@ fn run() -> AppExit {
         .insert_resource(Script {
             roof: roof_of(&c),
             drag: around(&all, &a, &b),
+            a_per_m2: per_m2_fraction(&a, 380.0),
             centres: all,
             ids: [a, b, c],
             ..Default::default()
@@ -180,6 +207,11 @@ fn run() -> AppExit {
 enum Step {
     #[default]
     ByEnergy,
+    /// "per m² of floor" ticked: A, the largest building, turns cool; then
+    /// unticked, warm again.
+    TickPerM2,
+    PerM2,
+    UntickPerM2,
     OpenList,
     PickTemperature,
     ByTemperature,
@@ -210,6 +242,8 @@ struct Script {
     /// every building's centre (id, x, z), from the map file.
     drag: [Vec2; 2],
     centres: Vec<(String, Vec2)>,
+    /// Where A (380 kW) sits on the ramp per m² of floor.
+    a_per_m2: f64,
     step: Step,
     frames: u32,
 }
@@ -241,7 +275,7 @@ fn script(
 ) {
     s.frames += 1;
     if s.frames > STEP_FRAMES {
-        // The first few labels (a city's twin list alone names 1,195).
+        // The first few labels (a city's twin list alone names 1,197).
         let seen = on_screen(&pointer, 40);
         eprintln!(
             "step {:?} did not happen in {STEP_FRAMES} frames; on screen: {seen:?}",
@@ -269,7 +303,30 @@ fn script(
         Step::ByEnergy => {
             if warm(a) && cool(b) && grey(c) && visible(&pointer, ATTRIBUTION) {
                 println!("  by energy: A {a:?} B {b:?} C {c:?}");
+                // Cool on the ramp is below 0.4 (blue 0.3 over red).
+                assert!(s.a_per_m2 < 0.4, "A per m² at {}", s.a_per_m2);
+                next(&mut s, Step::TickPerM2);
+            }
+        }
+        Step::TickPerM2 => {
+            if click(&pointer, "per m² of floor") {
+                next(&mut s, Step::PerM2);
+            }
+        }
+        Step::PerM2 => {
+            if cool(a) && cool(b) && grey(c) {
+                println!(
+                    "  by energy per m² of floor: A {a:?} (at {:.3} of the ramp) B {b:?}",
+                    s.a_per_m2
+                );
+                next(&mut s, Step::UntickPerM2);
+            }
+        }
+        Step::UntickPerM2 => {
+            if warm(a) {
                 next(&mut s, Step::OpenList);
+            } else if s.frames % 20 == 1 {
+                click(&pointer, "per m² of floor");
             }
         }
         Step::OpenList => {

@@ -142,7 +142,7 @@ fn script(
 ) {
     s.frames += 1;
     if s.frames > STEP_FRAMES {
-        // The first few labels (a city's twin list alone names 1,195).
+        // The first few labels (a city's twin list alone names 1,197).
         let seen = on_screen(&pointer, 40);
         eprintln!(
             "step {:?} did not happen in {STEP_FRAMES} frames; widgets on screen: {seen:?}",

@@ -42,7 +42,9 @@ const SCENE: &str = r#"(
     camera: (focus: (0.0, 0.0, 0.0), distance: 4000.0, yaw_deg: 0.0, pitch_deg: 60.0),
     city: (
         map: "scene://generated.city.json",
-        buildings: [(name: "energy", unit: "kW", range: (0.0, 400.0), show: [Color])],
+        // The shipped city's limits: every building's rules are evaluated
+        // each frame (the samples, 0–399 kW, never reach them).
+        buildings: [(name: "energy", unit: "kW", range: (0.0, 400.0), warn: Some(480.0), alarm: Some(560.0), show: [Color])],
         streets: [(name: "speed", unit: "km/h", range: (0.0, 50.0), show: [Color])],
     ),
     twins: [],

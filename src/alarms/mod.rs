@@ -80,6 +80,16 @@ impl Rules {
     }
 }
 
+impl Rules {
+    /// Whether no rule can ever hold (no limit, rate or horizon set).
+    pub(crate) fn is_inert(&self) -> bool {
+        self.warn.is_none()
+            && self.alarm.is_none()
+            && self.max_rate.is_none()
+            && self.forecast_horizon_s.is_none()
+    }
+}
+
 /// One sensor's rules, from its scene entry.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rules {
@@ -131,6 +141,13 @@ pub struct Watch {
     raised: [Option<u64>; 4],
 }
 
+impl Watch {
+    /// Whether no condition is holding and no alarm is open.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.since.iter().all(Option::is_none) && self.raised.iter().all(Option::is_none)
+    }
+}
+
 /// Every alarm raised, newest last.
 #[derive(Debug, Clone, Default)]
 pub struct AlarmBook {
@@ -175,12 +192,15 @@ impl AlarmBook {
                         watch.raised[i] = Some(self.raise(sensor, rule, r));
                     }
                 }
-                Some(false) => {
+                // Written only when there is something to forget: most
+                // sensors hold no condition, frame after frame.
+                Some(false) if watch.since[i].is_some() || watch.raised[i].is_some() => {
                     watch.since[i] = None;
                     if let Some(id) = watch.raised[i].take() {
                         self.clear(id, r.time);
                     }
                 }
+                Some(false) => {}
                 None => {}
             }
         }

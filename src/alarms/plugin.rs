@@ -97,6 +97,11 @@ fn raise_alarms(
 ) {
     let now = clock.now_s;
     for (sensor, value, history, mut watch) in &mut sensors {
+        // A sensor without rules has nothing to evaluate (after a reload it
+        // may still hold an alarm of its old rules: that one is cleared).
+        if watch.rules.is_inert() && watch.watch.is_idle() {
+            continue;
+        }
         let Some(v) = value.value else { continue };
         let AlarmWatch { rules, watch } = &mut *watch;
         // Only the rate and forecast rules need the forecast: skip it otherwise.

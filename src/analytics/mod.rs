@@ -108,6 +108,9 @@ pub struct Series {
     pushed: u64,
     /// When the value last changed.
     changed_at: f64,
+    /// The newest sample's value, kept beside the sums: comparing with it
+    /// does not wait for the window's newest slot to come from memory.
+    last_value: f64,
 }
 
 const REBUILD_EVERY: usize = 4096;
@@ -129,6 +132,7 @@ impl Series {
             since_rebuild: 0,
             pushed: 0,
             changed_at: 0.0,
+            last_value: f64::NAN,
         }
     }
 
@@ -169,14 +173,13 @@ impl Series {
     /// z-score against the window before it.
     pub fn push(&mut self, time: f64, value: f64) -> f64 {
         let z = self.z_score(value);
-        match self.samples.back() {
-            None => {
-                self.origin = time;
-                self.changed_at = time;
-            }
-            Some(&(_, last)) if last != value => self.changed_at = time,
-            Some(_) => {}
+        if self.samples.is_empty() {
+            self.origin = time;
+            self.changed_at = time;
+        } else if self.last_value != value {
+            self.changed_at = time;
         }
+        self.last_value = value;
         if self.samples.len() == self.config.window {
             let (t, v) = self.samples.pop_front().expect("window is full");
             self.remove_sums(t, v);

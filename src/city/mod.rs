@@ -15,11 +15,13 @@ pub(crate) mod batch;
 pub(crate) mod district;
 pub(crate) mod footprint;
 pub(crate) mod geojson;
+pub(crate) mod intensity;
 pub(crate) mod mesh;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod multipolygon;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod osm;
+pub(crate) mod plugin;
 pub(crate) mod project;
 pub(crate) mod scene;
 pub(crate) mod streets;

@@ -6,7 +6,7 @@
 
 use super::asset::{CityFile, FORMAT, VERSION};
 use crate::scene::format::{
-    BUILDING_KIND, CityDef, STREET_KIND, SceneDef, ShapeDef, TransformDef, TwinDef,
+    BUILDING_KIND, CityDef, DistrictDef, STREET_KIND, SceneDef, ShapeDef, TransformDef, TwinDef,
 };
 
 /// A city file's bytes, checked: JSON of the expected format and version.
@@ -24,14 +24,19 @@ pub(crate) fn read_map(bytes: &[u8], name: &str) -> Result<CityFile, String> {
 }
 
 /// Appends a twin per building and street of `map` to the scene, each with
-/// the city section's sensors. A hand-written twin whose id a map feature
-/// also has is an error (the map's ids are `b-w123`, `s-w456`, …).
+/// the city section's sensors, and one per district with its figures'
+/// sensors. A hand-written twin or a district whose id a map feature also
+/// has is an error (the map's ids are `b-w123`, `s-w456`, …).
 pub(crate) fn expand(scene: &mut SceneDef, map: &CityFile) -> Result<(), String> {
     let Some(city) = scene.city.clone() else {
         return Ok(());
     };
-    let taken: std::collections::HashSet<&str> =
-        scene.twins.iter().map(|t| t.id.as_str()).collect();
+    let taken: std::collections::HashSet<&str> = scene
+        .twins
+        .iter()
+        .map(|t| t.id.as_str())
+        .chain(city.districts.iter().map(|d| d.id.as_str()))
+        .collect();
     let clash = map
         .buildings
         .iter()
@@ -61,6 +66,7 @@ pub(crate) fn expand(scene: &mut SceneDef, map: &CityFile) -> Result<(), String>
             .unwrap_or_else(|| format!("{} {}", s.class, s.id));
         twins.push(twin(&city, STREET_KIND, &s.id, name, centre(points)));
     }
+    twins.extend(city.districts.iter().map(DistrictDef::twin));
     scene.twins.extend(twins);
     Ok(())
 }
@@ -220,5 +226,56 @@ mod tests {
             err.starts_with("c.scene.ron:3:18: city building sensor \"energy\": city sensors are bound by `templates`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_bad_district_is_refused_with_where() {
+        let scene = |district: &str| {
+            format!(
+                r#"(name: "c", twins: [(id: "pump", name: "p", kind: "k")],
+  templates: [(topic: "e/{{twin}}", sensor: "energy")],
+  city: (map: "m.json",
+    buildings: [(name: "energy", unit: "kW", range: (0.0, 1.0))],
+    districts: [
+      {district}]))"#
+            )
+        };
+        let figure = r#"figures: [(of: "building/energy", figure: Total, sensor: (name: "total", unit: "kW", range: (0.0, 9.0)))]"#;
+        for (district, want) in [
+            (
+                format!(r#"(id: "d", name: "D", area: ((0.0, 0.0), (0.5, 9.0)), {figure})"#),
+                "c.scene.ron:6:28: city district \"d\": area (0, 0) to (0.5, 9) must be finite with sides of at least 1 m",
+            ),
+            (
+                format!(r#"(id: "pump", name: "D", area: ((0.0, 0.0), (9.0, 9.0)), {figure})"#),
+                "c.scene.ron:6:8: city district \"pump\": a twin has that id too",
+            ),
+            (
+                format!(
+                    r#"(id: "d", name: "D", area: ((0.0, 0.0), (9.0, 9.0)), {})"#,
+                    figure.replace("building/energy", "building/power")
+                ),
+                "c.scene.ron:6:71: city district \"d\": no city building sensor is named \"power\"",
+            ),
+            (
+                format!(
+                    r#"(id: "d", name: "D", area: ((0.0, 0.0), (9.0, 9.0)), {})"#,
+                    figure.replace("building/energy", "energy")
+                ),
+                "c.scene.ron:6:71: city district \"d\": figure of \"energy\" must be \"building/SENSOR\" or \"street/SENSOR\"",
+            ),
+            (
+                format!(
+                    r#"(id: "d", name: "D", area: ((0.0, 0.0), (9.0, 9.0)), {})"#,
+                    figure.replace("name: \"total\"", "name: \"energy\"")
+                ),
+                "c.scene.ron:6:8: city district \"d\" sensor \"energy\": a district works out its figures; it takes no binding, and no template may bind its name",
+            ),
+        ] {
+            let err = parse(&scene(&district), "c.scene.ron")
+                .unwrap_err()
+                .to_string();
+            assert_eq!(err, want);
+        }
     }
 }

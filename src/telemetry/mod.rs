@@ -43,6 +43,13 @@ use crate::twin::{History, SensorValue};
 /// frame in which 100,000 sensors each report (about 8 MB, allocated once).
 pub(crate) const CHANNEL_CAPACITY: usize = 1 << 18;
 
+/// Samples taken off the channel at once before any is applied (samples,
+/// 40 bytes each: 160 KB, within a core's L2). Each take is an atomic
+/// exchange, which waits for every store before it; taken in a run, they
+/// do not wait on the window writes of applying, whose cache misses then
+/// overlap (1 at a time was a quarter of a 100,000-sensor frame).
+const DRAIN_BATCH: usize = 4096;
+
 pub(crate) fn plugin(app: &mut App) {
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
     app.insert_resource(SampleChannel { tx, rx })
@@ -387,39 +394,47 @@ pub(crate) fn apply_samples(
     mut values: Query<(&mut SensorValue, &mut History)>,
     mut tap: Option<ResMut<AppliedSamples>>,
     mut pending: ResMut<delivery::PendingAcks>,
+    mut batch: Local<Vec<Sample>>,
 ) {
     let Some(index) = index else { return };
     // First what was queued for acknowledgement: its samples are all in
     // the channel already, so this drain applies them.
     delivery::take_queued(&ingest, &mut pending);
     let mut applied = 0u64;
-    for sample in channel.rx.try_iter() {
-        let Some(entity) = index.entity(sample.sensor) else {
-            ingest.counters.reject(format!(
-                "sample for sensor #{} outside the scene's {} sensors",
-                sample.sensor,
-                index.len()
-            ));
-            continue;
-        };
-        match values.get_mut(entity) {
-            Ok((value, _)) if value.is_repeat(sample.stamp_ms) => {
-                ingest.counters.repeated.fetch_add(1, Ordering::Relaxed);
-            }
-            Ok((mut value, mut history)) => {
-                value.remember(sample.stamp_ms);
-                value.record(sample.value, sample.time_ms);
-                history.record(sample.value, sample.time_ms);
-                if let Some(tap) = tap.as_deref_mut() {
-                    tap.0.push(sample);
+    loop {
+        batch.clear();
+        batch.extend(channel.rx.try_iter().take(DRAIN_BATCH));
+        if batch.is_empty() {
+            break;
+        }
+        for &sample in batch.iter() {
+            let Some(entity) = index.entity(sample.sensor) else {
+                ingest.counters.reject(format!(
+                    "sample for sensor #{} outside the scene's {} sensors",
+                    sample.sensor,
+                    index.len()
+                ));
+                continue;
+            };
+            match values.get_mut(entity) {
+                Ok((value, _)) if value.is_repeat(sample.stamp_ms) => {
+                    ingest.counters.repeated.fetch_add(1, Ordering::Relaxed);
                 }
-                applied += 1;
+                Ok((mut value, mut history)) => {
+                    value.remember(sample.stamp_ms);
+                    value.record(sample.value, sample.time_ms);
+                    history.record(sample.value, sample.time_ms);
+                    if let Some(tap) = tap.as_deref_mut() {
+                        tap.0.push(sample);
+                    }
+                    applied += 1;
+                }
+                // Decoded for a scene that has since been replaced.
+                Err(_) => ingest.counters.reject(format!(
+                    "sample for sensor #{} of a scene that was replaced",
+                    sample.sensor
+                )),
             }
-            // Decoded for a scene that has since been replaced.
-            Err(_) => ingest.counters.reject(format!(
-                "sample for sensor #{} of a scene that was replaced",
-                sample.sensor
-            )),
         }
     }
     if applied > 0 {

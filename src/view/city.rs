@@ -13,13 +13,13 @@ use bevy::prelude::*;
 
 use std::sync::Arc;
 
-use super::city_palette::{CityMaterial, CityPalette, CitySlot, Rebuild};
+use super::city_palette::{CityMaterial, CityPalette, CitySlot, FloorArea, Rebuild};
 use super::shapes::{Bounds, ColorSource};
 use super::stage::HallFloor;
 use crate::TwinSet;
 use crate::city::asset::CityFile;
-use crate::city::batch;
 use crate::city::mesh::{Solid, building, street};
+use crate::city::{batch, intensity};
 use crate::scene::format::{BUILDING_KIND, STREET_KIND, SceneKind};
 use crate::scene::{CityMap, SceneRoot, SceneSpawned};
 use crate::twin::{Sensor, Sensors, Twin};
@@ -51,6 +51,8 @@ pub(crate) fn plugin(app: &mut App) {
 pub(crate) struct CityMetric {
     pub building: Option<String>,
     pub street: Option<String>,
+    /// Buildings by their value per m² of floor (`city::intensity`).
+    pub building_per_m2: bool,
 }
 
 /// Points each building's and street's colour at the picked sensor.
@@ -59,7 +61,14 @@ fn recolour(
     metric: Res<CityMetric>,
     twins: Query<(Entity, &Twin, &Sensors)>,
     sensors: Query<&Sensor>,
+    palette: Option<ResMut<CityPalette>>,
 ) {
+    if let Some(mut palette) = palette
+        && palette.per_m2 != metric.building_per_m2
+    {
+        palette.per_m2 = metric.building_per_m2;
+        palette.repaint = true;
+    }
     for (entity, twin, list) in &twins {
         let wanted = match twin.kind.as_str() {
             BUILDING_KIND => metric.building.as_deref(),
@@ -129,9 +138,10 @@ pub(crate) fn draw_city(
         *metric = CityMetric {
             building: pick(&def.buildings),
             street: pick(&def.streets),
+            building_per_m2: false,
         };
     }
-    let (solids, slots) = blocks(&map, &twins);
+    let (solids, slots, floors) = blocks(&map, &twins);
     let mut palette = CityPalette::new(
         solids.len(),
         BUILDING_COLOUR,
@@ -151,7 +161,11 @@ pub(crate) fn draw_city(
             },
             CitySlot(slot as u32),
         ));
+        if let Some(f) = floors[slot] {
+            commands.entity(*entity).insert(FloorArea(f));
+        }
     }
+    palette.median_floor_m2 = intensity::median(floors.iter().flatten().copied());
     let chunks = batch::pack(
         solids
             .iter()
@@ -192,13 +206,13 @@ pub(crate) fn draw_city(
 }
 
 /// Every building's and street's solid in scene coordinates, with its twin,
-/// in slot order; and for each slot a way to
-/// build its solid again (for a click).
+/// in slot order; and for each slot a way to build its solid again (for a
+/// click) and, for a building, its floor area (m²).
 #[allow(clippy::type_complexity)]
 fn blocks(
     map: &Arc<CityFile>,
     twins: &Query<(Entity, &Twin, &Transform)>,
-) -> (Vec<(Entity, Solid)>, Vec<Rebuild>) {
+) -> (Vec<(Entity, Solid)>, Vec<Rebuild>, Vec<Option<f64>>) {
     let buildings: HashMap<&str, usize> = map
         .buildings
         .iter()
@@ -213,15 +227,18 @@ fn blocks(
         .collect();
     let mut solids = vec![];
     let mut again: Vec<Rebuild> = vec![];
+    let mut floors = vec![];
     for (entity, twin, _) in twins {
         let id = twin.id.as_str();
         let m = map.clone();
-        let (solid, rebuild): (Solid, Rebuild) = if let Some(&i) = buildings.get(id) {
+        let (solid, rebuild, floor): (Solid, Rebuild, _) = if let Some(&i) = buildings.get(id) {
+            let b = &map.buildings[i];
+            let floor = intensity::floor_area_m2(b.area_m2, b.height_m);
             let rebuild = move || building(&m.buildings[i], [0.0; 3]);
-            (rebuild(), Box::new(rebuild))
+            (rebuild(), Box::new(rebuild), Some(floor))
         } else if let Some(&i) = streets.get(id) {
             let rebuild = move || street(&m.streets[i], [0.0; 3]);
-            (rebuild(), Box::new(rebuild))
+            (rebuild(), Box::new(rebuild), None)
         } else {
             continue;
         };
@@ -230,8 +247,9 @@ fn blocks(
         }
         solids.push((entity, solid));
         again.push(rebuild);
+        floors.push(floor);
     }
-    (solids, again)
+    (solids, again, floors)
 }
 
 /// A chunk of blocks as a mesh: each vertex's first UV is its block's slot.

@@ -16,9 +16,10 @@ use bevy_egui::input::EguiWantsInput;
 
 use super::camera::OrbitCamera;
 use super::selection::Selected;
-use super::shapes::{Bounds, ColorSource, status_color};
+use super::shapes::{Bounds, ColorSource, health_color};
 use crate::TwinSet;
 use crate::city::batch::{self, PALETTE_WIDTH};
+use crate::city::intensity;
 use crate::city::mesh::Solid;
 use crate::twin::{Health, Sensor, SensorValue};
 
@@ -58,7 +59,17 @@ pub(crate) fn plugin(app: &mut App) {
 pub(crate) type Rebuild = Box<dyn Fn() -> Solid + Send + Sync>;
 
 /// A city block's slot, health and colouring sensor, as painting reads them.
-type Block<'a> = (&'a CitySlot, Ref<'a, Health>, Option<Ref<'a, ColorSource>>);
+type Block<'a> = (
+    &'a CitySlot,
+    Ref<'a, Health>,
+    Option<Ref<'a, ColorSource>>,
+    Option<&'a FloorArea>,
+);
+
+/// A building's floor area, m² (`city::intensity`): what its value is
+/// divided by when the city is coloured per m².
+#[derive(Component, Debug, Clone, Copy)]
+pub(crate) struct FloorArea(pub(crate) f64);
 
 /// A city twin's place in the palette.
 #[derive(Component, Debug, Clone, Copy)]
@@ -76,6 +87,10 @@ pub struct CityPalette {
     pub(crate) repaint: bool,
     /// Each slot's solid, rebuilt on demand to test a click against.
     pub(crate) solids: Vec<Rebuild>,
+    /// The median floor area of the city's buildings, m².
+    pub(crate) median_floor_m2: Option<f64>,
+    /// Buildings are coloured by their value per m² of floor.
+    pub(crate) per_m2: bool,
 }
 
 impl CityPalette {
@@ -122,6 +137,8 @@ impl CityPalette {
             texels: vec![texel; slots],
             repaint: true,
             solids: vec![],
+            median_floor_m2: None,
+            per_m2: false,
         }
     }
 }
@@ -139,7 +156,8 @@ fn paint(
     let t = time.elapsed_secs();
     let all = std::mem::take(&mut palette.repaint);
     let mut changed = false;
-    for (slot, health, source) in &blocks {
+    let median = palette.median_floor_m2.filter(|_| palette.per_m2);
+    for (slot, health, source, floor) in &blocks {
         let sensor = source.as_ref().and_then(|s| sensors.get(s.0).ok());
         let due = all
             || health.is_changed()
@@ -149,7 +167,14 @@ fn paint(
         if !due {
             continue;
         }
-        let colour = status_color(sensor.as_ref().map(|(s, v)| (*s, &**v)), *health, t);
+        // Per m²: the value as if the building had the median floor area.
+        let scale = median
+            .zip(floor)
+            .map_or(1.0, |(m, f)| intensity::per_m2_scale(f.0, m));
+        let fraction = sensor
+            .as_ref()
+            .and_then(|(s, v)| v.value.map(|x| s.fraction(x * scale)));
+        let colour = health_color(fraction, *health, t);
         let c = colour.to_srgba();
         let texel = batch::texel([c.red, c.green, c.blue], *health == Health::Alarm);
         if let Some(old) = palette.texels.get_mut(slot.0 as usize)

@@ -19,6 +19,8 @@ use crate::twin::{Health, Sensor, SensorValue, Sensors, Twin};
 const REFRESH_S: f32 = 0.5;
 /// The rectangle's colour, and how high over the ground it is drawn (m).
 const AREA_COLOUR: Color = Color::srgb(0.3, 0.85, 1.0);
+/// The colour of the scene's own districts (`city: (districts: ..)`).
+const SCENE_DISTRICT_COLOUR: Color = Color::srgb(1.0, 0.7, 0.2);
 const AREA_LIFT_M: f32 = 1.0;
 /// A drag shorter than this on either side (m) marks no district.
 const MIN_SIDE_M: f32 = 1.0;
@@ -155,8 +157,16 @@ fn work_out(
     district.since = Some(0.0);
 }
 
-/// The rectangle on the ground: the district's, or the one being dragged.
-fn draw(district: Res<District>, mut gizmos: Gizmos) {
+/// The rectangles on the ground: the scene's districts, and the marked
+/// district or the one being dragged.
+fn draw(district: Res<District>, map: Option<Res<crate::scene::CityMap>>, mut gizmos: Gizmos) {
+    let scene_districts = map
+        .iter()
+        .flat_map(|m| m.city.iter())
+        .flat_map(|c| &c.districts);
+    for d in scene_districts {
+        outline(&mut gizmos, Area::of(d.area), SCENE_DISTRICT_COLOUR);
+    }
     let area = match district.drag {
         Some((a, b)) => Area { a, b },
         None => match district.area {
@@ -164,6 +174,10 @@ fn draw(district: Res<District>, mut gizmos: Gizmos) {
             None => return,
         },
     };
+    outline(&mut gizmos, area, AREA_COLOUR);
+}
+
+fn outline(gizmos: &mut Gizmos, area: Area, colour: Color) {
     let [w, d] = area.size_m();
     let centre = Vec3::new(
         (area.a[0] + area.b[0]) / 2.0,
@@ -173,6 +187,6 @@ fn draw(district: Res<District>, mut gizmos: Gizmos) {
     gizmos.rect(
         Isometry3d::new(centre, Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2)),
         Vec2::new(w, d),
-        AREA_COLOUR,
+        colour,
     );
 }

@@ -341,6 +341,13 @@ pub(crate) fn status_color(
     health: Health,
     t: f32,
 ) -> Color {
+    let fraction = sensor.and_then(|(s, v)| v.value.map(|x| s.fraction(x)));
+    health_color(fraction, health, t)
+}
+
+/// A twin's colour by its health, and in health by `fraction`, its value's
+/// place on the ramp (the middle when it has none).
+pub(crate) fn health_color(fraction: Option<f64>, health: Health, t: f32) -> Color {
     match health {
         Health::Alarm => {
             let pulse = 0.5 + 0.5 * (t * 6.0).sin();
@@ -348,12 +355,7 @@ pub(crate) fn status_color(
         }
         Health::Warn => Color::srgb(1.0, 0.55, 0.05),
         Health::NoData => Color::srgb(0.45, 0.47, 0.5),
-        Health::Normal => {
-            let f = sensor
-                .and_then(|(s, v)| v.value.map(|x| s.fraction(x)))
-                .unwrap_or(0.5);
-            ramp(f as f32)
-        }
+        Health::Normal => ramp(fraction.unwrap_or(0.5) as f32),
     }
 }
 

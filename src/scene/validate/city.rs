@@ -2,7 +2,7 @@
 //! of a building and of a street.
 
 use super::super::format::{
-    BUILDING_KIND, CityDef, STREET_KIND, SceneDef, SceneError, ShapeDef, TwinDef,
+    BUILDING_KIND, CityDef, DistrictDef, STREET_KIND, SceneDef, SceneError, ShapeDef, TwinDef,
 };
 use super::check_sensors;
 
@@ -45,5 +45,99 @@ pub(super) fn check_city(
         };
         check_sensors(scene, &every, err)?;
     }
+    let mut ids = std::collections::HashSet::new();
+    for d in &city.districts {
+        let at = format!("id: \"{}\"", d.id);
+        if d.id.trim().is_empty() {
+            return Err(err(
+                "districts:",
+                0,
+                "city district: `id` must not be empty".into(),
+            ));
+        }
+        // The second of two districts with one id.
+        if !ids.insert(d.id.as_str()) {
+            return Err(err(
+                &at,
+                1,
+                format!("city district \"{}\": two districts have that id", d.id),
+            ));
+        }
+        // The district's, after the twin's (twins usually come first).
+        if scene.twins.iter().any(|t| t.id == d.id) {
+            return Err(err(
+                &at,
+                1,
+                format!("city district \"{}\": a twin has that id too", d.id),
+            ));
+        }
+        check_district(scene, city, d)
+            .map_err(|(needle, why)| err(needle.as_deref().unwrap_or(&at), 0, why))?;
+        check_sensors(scene, &d.twin(), err)?;
+    }
     Ok(())
 }
+
+/// A district's area and figures: the area a real rectangle, each figure
+/// of a sensor the city's blocks have, its own sensor unbound. The error
+/// is the text to point at (the district's id when none) and why.
+fn check_district(
+    scene: &SceneDef,
+    city: &CityDef,
+    d: &DistrictDef,
+) -> Result<(), (Option<String>, String)> {
+    let id = &d.id;
+    let ((x0, z0), (x1, z1)) = d.area;
+    if ![x0, z0, x1, z1].iter().all(|v| v.is_finite())
+        || (x0 - x1).abs() < MIN_DISTRICT_SIDE_M
+        || (z0 - z1).abs() < MIN_DISTRICT_SIDE_M
+    {
+        return Err((
+            Some("area:".into()),
+            format!(
+                "city district \"{id}\": area ({x0}, {z0}) to ({x1}, {z1}) must be finite with sides of at least {MIN_DISTRICT_SIDE_M} m"
+            ),
+        ));
+    }
+    if d.figures.is_empty() {
+        return Err((None, format!("city district \"{id}\" has no figures")));
+    }
+    for f in &d.figures {
+        let quoted = format!("\"{}\"", f.of);
+        let at = Some(format!("of: {quoted}"));
+        let sensors = match f.of.split_once('/') {
+            Some((BUILDING_KIND, _)) => &city.buildings,
+            Some((STREET_KIND, _)) => &city.streets,
+            _ => {
+                return Err((
+                    at,
+                    format!(
+                        "city district \"{id}\": figure of {quoted} must be \"building/SENSOR\" or \"street/SENSOR\""
+                    ),
+                ));
+            }
+        };
+        let (kind, sensor) = f.of.split_once('/').expect("split above");
+        if !sensors.iter().any(|s| s.name == sensor) {
+            return Err((
+                at,
+                format!("city district \"{id}\": no city {kind} sensor is named \"{sensor}\""),
+            ));
+        }
+        let name = &f.sensor.name;
+        if f.sensor.binding.is_some() || scene.templates.iter().any(|t| &t.sensor == name) {
+            // At the district's id: the sensor's name is likely a city
+            // sensor's too, earlier in the file.
+            return Err((
+                None,
+                format!(
+                    "city district \"{id}\" sensor \"{name}\": a district works out its figures; it takes no binding, and no template may bind its name"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A district's sides must be at least this long, metres.
+const MIN_DISTRICT_SIDE_M: f64 = 1.0;
