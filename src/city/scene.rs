@@ -247,6 +247,13 @@ mod tests {
                 "c.scene.ron:6:28: city district \"d\": area (0, 0) to (0.5, 9) must be finite with sides of at least 1 m",
             ),
             (
+                // The second district's area, not the first's.
+                format!(
+                    "(id: \"a\", name: \"A\", area: ((0.0, 0.0), (9.0, 9.0)), {figure}),\n      (id: \"b\", name: \"B\", area: ((0.0, 0.0), (0.5, 9.0)), {figure})"
+                ),
+                "c.scene.ron:7:28: city district \"b\": area (0, 0) to (0.5, 9) must be finite with sides of at least 1 m",
+            ),
+            (
                 format!(r#"(id: "pump", name: "D", area: ((0.0, 0.0), (9.0, 9.0)), {figure})"#),
                 "c.scene.ron:6:8: city district \"pump\": a twin has that id too",
             ),

@@ -46,7 +46,7 @@ pub(super) fn check_city(
         check_sensors(scene, &every, err)?;
     }
     let mut ids = std::collections::HashSet::new();
-    for d in &city.districts {
+    for (n, d) in city.districts.iter().enumerate() {
         let at = format!("id: \"{}\"", d.id);
         if d.id.trim().is_empty() {
             return Err(err(
@@ -71,21 +71,31 @@ pub(super) fn check_city(
                 format!("city district \"{}\": a twin has that id too", d.id),
             ));
         }
-        check_district(scene, city, d)
-            .map_err(|(needle, why)| err(needle.as_deref().unwrap_or(&at), 0, why))?;
+        // Every district has one `area:`: the nth is this one's.
+        check_district(scene, city, d).map_err(|(needle, why)| match needle {
+            Some(Needle::Area) => err("area:", n, why),
+            Some(Needle::Text(text)) => err(&text, 0, why),
+            None => err(&at, 0, why),
+        })?;
         check_sensors(scene, &d.twin(), err)?;
     }
     Ok(())
 }
 
+/// Where a district's error points: its area, a text, or (none) its id.
+enum Needle {
+    Area,
+    Text(String),
+}
+
 /// A district's area and figures: the area a real rectangle, each figure
 /// of a sensor the city's blocks have, its own sensor unbound. The error
-/// is the text to point at (the district's id when none) and why.
+/// is where to point and why.
 fn check_district(
     scene: &SceneDef,
     city: &CityDef,
     d: &DistrictDef,
-) -> Result<(), (Option<String>, String)> {
+) -> Result<(), (Option<Needle>, String)> {
     let id = &d.id;
     let ((x0, z0), (x1, z1)) = d.area;
     if ![x0, z0, x1, z1].iter().all(|v| v.is_finite())
@@ -93,7 +103,7 @@ fn check_district(
         || (z0 - z1).abs() < MIN_DISTRICT_SIDE_M
     {
         return Err((
-            Some("area:".into()),
+            Some(Needle::Area),
             format!(
                 "city district \"{id}\": area ({x0}, {z0}) to ({x1}, {z1}) must be finite with sides of at least {MIN_DISTRICT_SIDE_M} m"
             ),
@@ -104,10 +114,10 @@ fn check_district(
     }
     for f in &d.figures {
         let quoted = format!("\"{}\"", f.of);
-        let at = Some(format!("of: {quoted}"));
-        let sensors = match f.of.split_once('/') {
-            Some((BUILDING_KIND, _)) => &city.buildings,
-            Some((STREET_KIND, _)) => &city.streets,
+        let at = Some(Needle::Text(format!("of: {quoted}")));
+        let (kind, sensor, sensors) = match f.of.split_once('/') {
+            Some((BUILDING_KIND, sensor)) => (BUILDING_KIND, sensor, &city.buildings),
+            Some((STREET_KIND, sensor)) => (STREET_KIND, sensor, &city.streets),
             _ => {
                 return Err((
                     at,
@@ -117,7 +127,6 @@ fn check_district(
                 ));
             }
         };
-        let (kind, sensor) = f.of.split_once('/').expect("split above");
         if !sensors.iter().any(|s| s.name == sensor) {
             return Err((
                 at,
