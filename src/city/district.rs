@@ -46,6 +46,30 @@ pub(crate) struct SensorFigures {
 }
 
 impl SensorFigures {
+    fn new(kind: &str, sensor: &str, unit: &str) -> SensorFigures {
+        SensorFigures {
+            kind: kind.to_string(),
+            sensor: sensor.to_string(),
+            unit: unit.to_string(),
+            reporting: 0,
+            total: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+
+    /// One block's latest value (nothing when it has none or it is not a
+    /// number).
+    fn add(&mut self, value: Option<f64>) {
+        let Some(v) = value.filter(|v| v.is_finite()) else {
+            return;
+        };
+        self.reporting += 1;
+        self.total += v;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
     pub(crate) fn mean(&self) -> Option<f64> {
         (self.reporting > 0).then(|| self.total / self.reporting as f64)
     }
@@ -81,26 +105,11 @@ impl Figures {
         {
             Some(i) => i,
             None => {
-                self.sensors.push(SensorFigures {
-                    kind: kind.to_string(),
-                    sensor: sensor.to_string(),
-                    unit: unit.to_string(),
-                    reporting: 0,
-                    total: 0.0,
-                    min: f64::INFINITY,
-                    max: f64::NEG_INFINITY,
-                });
+                self.sensors.push(SensorFigures::new(kind, sensor, unit));
                 self.sensors.len() - 1
             }
         };
-        let Some(v) = value.filter(|v| v.is_finite()) else {
-            return;
-        };
-        let s = &mut self.sensors[at];
-        s.reporting += 1;
-        s.total += v;
-        s.min = s.min.min(v);
-        s.max = s.max.max(v);
+        self.sensors[at].add(value);
     }
 
     /// Blocks of `kind` in the district.
@@ -140,12 +149,11 @@ pub(crate) fn work_out(
     figure: Figure,
     values: impl IntoIterator<Item = Option<f64>>,
 ) -> Option<f64> {
-    let mut figures = Figures::default();
-    figures.value("", "", "", None);
+    let mut tally = SensorFigures::new("", "", "");
     for v in values {
-        figures.value("", "", "", v);
+        tally.add(v);
     }
-    figures.sensors[0].figure(figure)
+    tally.figure(figure)
 }
 
 /// One sensor of a scene district and the sensors whose latest values

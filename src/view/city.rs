@@ -61,14 +61,7 @@ fn recolour(
     metric: Res<CityMetric>,
     twins: Query<(Entity, &Twin, &Sensors)>,
     sensors: Query<&Sensor>,
-    palette: Option<ResMut<CityPalette>>,
 ) {
-    if let Some(mut palette) = palette
-        && palette.per_m2 != metric.building_per_m2
-    {
-        palette.per_m2 = metric.building_per_m2;
-        palette.repaint = true;
-    }
     for (entity, twin, list) in &twins {
         let wanted = match twin.kind.as_str() {
             BUILDING_KIND => metric.building.as_deref(),

@@ -89,8 +89,6 @@ pub struct CityPalette {
     pub(crate) solids: Vec<Rebuild>,
     /// The median floor area of the city's buildings, m².
     pub(crate) median_floor_m2: Option<f64>,
-    /// Buildings are coloured by their value per m² of floor.
-    pub(crate) per_m2: bool,
 }
 
 impl CityPalette {
@@ -138,7 +136,6 @@ impl CityPalette {
             repaint: true,
             solids: vec![],
             median_floor_m2: None,
-            per_m2: false,
         }
     }
 }
@@ -149,14 +146,16 @@ fn paint(
     palette: Option<ResMut<CityPalette>>,
     blocks: Query<Block>,
     sensors: Query<(&Sensor, Ref<SensorValue>)>,
+    metric: Res<super::city::CityMetric>,
     mut images: ResMut<Assets<Image>>,
     mut materials: ResMut<Assets<CityMaterial>>,
 ) {
     let Some(mut palette) = palette else { return };
     let t = time.elapsed_secs();
-    let all = std::mem::take(&mut palette.repaint);
+    // Per m² ticked or unticked: every building's colour changes.
+    let all = std::mem::take(&mut palette.repaint) || metric.is_changed();
     let mut changed = false;
-    let median = palette.median_floor_m2.filter(|_| palette.per_m2);
+    let median = palette.median_floor_m2.filter(|_| metric.building_per_m2);
     for (slot, health, source, floor) in &blocks {
         let sensor = source.as_ref().and_then(|s| sensors.get(s.0).ok());
         let due = all
