@@ -21,7 +21,6 @@ pub mod twin;
 pub mod web;
 pub mod whatif;
 
-#[cfg(not(target_arch = "wasm32"))]
 pub mod editor;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod plant;

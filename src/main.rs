@@ -288,6 +288,11 @@ enum CliError {
     City(#[from] twinscape::city::CityError),
     #[error(transparent)]
     Serve(#[from] twinscape::web::serve::ServeError),
+    #[error(
+        "--allow-edit with --listen {0}: anyone who reaches that address could overwrite the scene \
+         (the page's server has no login); edit with --listen 127.0.0.1"
+    )]
+    EditOpen(std::net::IpAddr),
     #[error("cannot write {path}: {source}")]
     WriteJson {
         path: String,

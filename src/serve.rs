@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use bevy::prelude::AppExit;
 use twinscape::scene::format;
 use twinscape::telemetry::{BrokerUrl, TelemetrySource, broker};
+use twinscape::web::edit::Editable;
 use twinscape::web::serve::{Site, page_config, start};
 
 use super::{CliError, Common, say};
@@ -31,6 +32,12 @@ pub(crate) struct ServeArgs {
     /// TWINSCAPE_MQTT_PASSWORD(_FILE), which the page asks for.
     #[arg(long, default_value = "127.0.0.1", value_name = "IP")]
     listen: IpAddr,
+    /// The page's editor saves the scene back to its file (atomically,
+    /// checked, never over a change made since the page read it). Without
+    /// it the page offers the edited scene as a download. Only with
+    /// --listen on a loopback address.
+    #[arg(long)]
+    allow_edit: bool,
     /// Stop after this many seconds (default: run until killed).
     #[arg(long = "for", value_name = "SECONDS", value_parser = super::positive_secs)]
     run_for: Option<f64>,
@@ -51,12 +58,19 @@ pub(crate) fn serve(
                 .into(),
         ));
     }
+    if args.allow_edit && !args.listen.is_loopback() {
+        return Err(CliError::EditOpen(args.listen));
+    }
     let (scenes, scene_file) = twinscape::app::scene_folder_and_file(scene_path);
     let web = args.web.unwrap_or_else(default_web);
     // Checked by the page's own rules before anything starts.
     if let Some(page) = &args.page_broker {
-        twinscape::web::config::resolve(&page_config(&scene_file, page, false), "", "127.0.0.1")
-            .map_err(|e| CliError::BrokerUrl(format!("--page-broker: {e}")))?;
+        twinscape::web::config::resolve(
+            &page_config(&scene_file, page, false, false),
+            "",
+            "127.0.0.1",
+        )
+        .map_err(|e| CliError::BrokerUrl(format!("--page-broker: {e}")))?;
     }
     let (source, simulate, ws) =
         super::connect::telemetry_source(common, broker, false, scene, args.listen)?;
@@ -83,10 +97,20 @@ pub(crate) fn serve(
         web,
         scenes,
         assets: twinscape::app::assets_dir().into(),
-        config_json: page_config(&scene_file, &page_broker, login),
+        config_json: page_config(&scene_file, &page_broker, login, args.allow_edit),
+        edit: args.allow_edit.then(|| Editable {
+            file: scene_path.to_path_buf(),
+            name: format!("scenes/{scene_file}"),
+        }),
     };
     let addr = start(site, args.listen, args.http)?;
     let here = SocketAddr::new(broker::reachable(addr.ip()), addr.port());
+    if args.allow_edit {
+        say(&format!(
+            "the page saves its edits to {}",
+            scene_path.display()
+        ));
+    }
     say(&format!("open http://{here}/"));
     let started = std::time::Instant::now();
     loop {

@@ -37,6 +37,13 @@ mod exports {
         twinscape::web::snapshot_json()
     }
 
+    /// Sets a value of the scene being edited (`TWIN.FIELD…` or
+    /// `TWIN/SENSOR.FIELD…`, RON text), as the editor's fields do.
+    #[wasm_bindgen]
+    pub fn edit(place: &str, value: &str) {
+        twinscape::web::edit(place, value)
+    }
+
     /// Called by the page's worker timer: MQTT keepalive and reconnects.
     #[wasm_bindgen]
     pub fn tick() {

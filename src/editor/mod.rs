@@ -5,7 +5,7 @@
 //! The result is checked by the loader's own code before it may be saved,
 //! and a save is atomic (`save`).
 
-#[cfg(feature = "viewer")]
+#[cfg(all(feature = "viewer", not(target_arch = "wasm32")))]
 pub mod browse;
 pub mod copy;
 pub mod fields;
@@ -16,6 +16,8 @@ pub(crate) mod outline;
 pub(crate) mod placing;
 #[cfg(feature = "viewer")]
 pub mod plugin;
+#[cfg(all(feature = "viewer", target_arch = "wasm32"))]
+pub(crate) mod remote;
 pub mod save;
 pub mod session;
 pub mod unlink;
@@ -179,6 +181,7 @@ pub fn add_template(text: &str, template: &str) -> Result<String, EditError> {
 
 /// `set`, then the loader's checks on the result (`check`): an edit that
 /// would break the scene is refused with the loader's words.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn set_checked(
     text: &str,
     file: &str,
@@ -192,11 +195,62 @@ pub fn set_checked(
 
 /// The scene as the viewer loads it: parsed, validated, its city expanded
 /// and its ONNX models loaded from `assets/`. The error is `file:line:col: what`.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn check(text: &str, file: &str) -> Result<crate::scene::format::SceneDef, String> {
     let assets = std::path::PathBuf::from(crate::app::assets_dir());
     let mut scene = crate::scene::format::parse(text, file).map_err(|e| e.to_string())?;
     crate::city::expand_from_disk(&mut scene, file, &assets)?;
     crate::scene::models::load_from_disk(&scene, text, file, &assets).map_err(|e| e.to_string())?;
+    Ok(scene)
+}
+
+/// Where a session's checks find the city map and the ONNX models a scene
+/// names: on disk under `assets/` (natively), or as the page loaded them
+/// with the scene (in the browser, which has no disk).
+#[derive(Clone, Default)]
+pub(crate) enum Sources {
+    #[default]
+    Disk,
+    // Made by the browser's editor (`remote`) and the tests.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Loaded {
+        map: Option<std::sync::Arc<crate::city::asset::CityFile>>,
+        models: crate::scene::models::Models,
+    },
+}
+
+/// `check`, with the map and models from `sources`. With those the page
+/// loaded, the city is the loaded map (an edit of `city.map` does not load
+/// another) and a model the page did not load is refused.
+pub(crate) fn check_with(
+    text: &str,
+    file: &str,
+    sources: &Sources,
+) -> Result<crate::scene::format::SceneDef, String> {
+    let Sources::Loaded { map, models } = sources else {
+        #[cfg(not(target_arch = "wasm32"))]
+        return check(text, file);
+        #[cfg(target_arch = "wasm32")]
+        return Err(format!(
+            "{file}: the browser has no disk to read the scene's map and models from"
+        ));
+    };
+    let mut scene = crate::scene::format::parse(text, file).map_err(|e| e.to_string())?;
+    if scene.city.is_some() {
+        let map = map
+            .as_deref()
+            .ok_or_else(|| format!("{file}: this page loaded no city map"))?;
+        crate::city::scene::expand(&mut scene, map).map_err(|e| format!("{file}: {e}"))?;
+    }
+    if let Some((model, last)) = crate::scene::models::wanted(&scene)
+        .into_iter()
+        .find(|key| !models.contains_key(key))
+    {
+        return Err(format!(
+            "{file}: ONNX model \"{model}\" taking {last} values was not loaded with this page \
+             (the native editor loads new ones)"
+        ));
+    }
     Ok(scene)
 }
 

@@ -51,6 +51,12 @@ pub struct Editor {
     /// from the edited one (and this twin selected, if given).
     respawn: bool,
     select: Option<String>,
+    /// A save was refused because the file changed on the server since it
+    /// was read (in the browser; natively the file is compared on disk).
+    pub conflict: bool,
+    /// In the browser: what waits to be asked of the server (`remote`).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) want: Option<super::remote::Want>,
 }
 
 impl Editor {
@@ -58,12 +64,23 @@ impl Editor {
     pub fn start(&mut self, file: &std::path::Path) {
         self.on = true;
         if self.session.is_none() {
-            match EditSession::open(file.to_path_buf()) {
-                Ok(session) => self.session = Some(session),
-                Err(e) => self.error = Some(e.to_string()),
-            }
-            self.version += 1;
+            self.open(file);
         }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn open(&mut self, file: &std::path::Path) {
+        match EditSession::open(file.to_path_buf()) {
+            Ok(session) => self.session = Some(session),
+            Err(e) => self.error = Some(e.to_string()),
+        }
+        self.version += 1;
+    }
+
+    /// In the browser the file is fetched from the page's server (`remote`).
+    #[cfg(target_arch = "wasm32")]
+    fn open(&mut self, _file: &std::path::Path) {
+        self.want = Some(super::remote::Want::Open);
     }
 
     /// Sets the value at `place` (RON text), or keeps the refusal to show.
@@ -158,6 +175,7 @@ impl Editor {
         }
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn save(&mut self) {
         if let Some(s) = self.session.as_mut() {
             let done = s
@@ -167,7 +185,54 @@ impl Editor {
         }
     }
 
-    fn after(&mut self, done: Result<Option<String>, EditError>) {
+    /// In the browser: to the server when it takes saves, else a download.
+    #[cfg(target_arch = "wasm32")]
+    pub fn save(&mut self) {
+        if self.session.is_some() {
+            self.want = Some(super::remote::Want::Save);
+        }
+    }
+
+    /// True when the file changed on disk (or on the server) since it was
+    /// read while there are unsaved edits: the user chooses whose to keep.
+    pub fn theirs_changed(&self) -> bool {
+        self.conflict
+            || self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.is_dirty() && s.changed_on_disk())
+    }
+
+    /// Takes the file as it is now (the edits stay on the undo stack).
+    pub fn reload_theirs(&mut self) {
+        self.conflict = false;
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.want = Some(super::remote::Want::Reload);
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(s) = self.session.as_mut() {
+            let done = s.reload();
+            self.error = done.err().map(|e| e.to_string());
+            self.version += 1;
+        }
+    }
+
+    /// Saves over the other change, after the user chose to.
+    pub fn keep_mine(&mut self) {
+        self.conflict = false;
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.want = Some(super::remote::Want::SaveAnyway);
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(s) = self.session.as_mut() {
+            let done = s.save_anyway();
+            self.error = done.err().map(|e| e.to_string());
+        }
+    }
+
+    pub(crate) fn after(&mut self, done: Result<Option<String>, EditError>) {
         match done {
             Ok(note) => {
                 self.error = None;
@@ -183,7 +248,11 @@ impl Editor {
 }
 
 pub(crate) fn plugin(app: &mut App) {
-    app.add_plugins((super::gizmo::plugin, super::browse::plugin));
+    app.add_plugins(super::gizmo::plugin);
+    #[cfg(not(target_arch = "wasm32"))]
+    app.add_plugins(super::browse::plugin);
+    #[cfg(target_arch = "wasm32")]
+    app.add_plugins(super::remote::plugin);
     app.init_resource::<Editor>().add_systems(
         Update,
         (

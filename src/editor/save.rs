@@ -46,6 +46,18 @@ pub fn save(path: &Path, text: &str, base: Option<&str>) -> Result<(), EditError
     })
 }
 
+/// A short name for a text (FNV-1a, 64 bits, as 16 hex digits): the page
+/// names the text its edits started from by it, and `serve --allow-edit`
+/// compares it with the file's before it saves.
+pub fn fingerprint(text: &str) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = text
+        .bytes()
+        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
+    format!("{hash:016x}")
+}
+
 /// `.NAME.PID.tmp` beside `path`: the same file system, so the rename is atomic.
 fn temp_path(path: &Path) -> PathBuf {
     let name = path
@@ -63,6 +75,14 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn fingerprints_are_fnv_1a_64() {
+        // The test vectors of the FNV reference (isthe.com/chongo/tech/comp/fnv).
+        assert_eq!(fingerprint(""), "cbf29ce484222325");
+        assert_eq!(fingerprint("a"), "af63dc4c8601ec8c");
+        assert_eq!(fingerprint("foobar"), "85944171f73967e8");
     }
 
     #[test]

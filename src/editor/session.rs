@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 
-use super::{EditError, Place, check, delete_twin, duplicate_twin, fresh_id, save::save, set};
+use super::{
+    EditError, Place, Sources, check_with, delete_twin, duplicate_twin, fresh_id, save::save, set,
+};
 
 /// How far along x a duplicate stands from its original (metres).
 const DUPLICATE_OFFSET_M: f32 = 3.0;
@@ -26,6 +28,8 @@ pub struct EditSession {
     written: std::collections::HashSet<String>,
     undo: Vec<String>,
     redo: Vec<String>,
+    /// Where the checks find the city map and the models.
+    sources: Sources,
 }
 
 impl EditSession {
@@ -35,7 +39,18 @@ impl EditSession {
             path: file.display().to_string(),
             why: format!("cannot read: {e}"),
         })?;
-        let scene = check(&text, &file.to_string_lossy()).map_err(EditError::Invalid)?;
+        EditSession::from_text(file, text, Sources::Disk)
+    }
+
+    /// A session over `text`, the content of `file` as it was read (in the
+    /// browser: fetched from the server), checked with `sources`.
+    pub(crate) fn from_text(
+        file: PathBuf,
+        text: String,
+        sources: Sources,
+    ) -> Result<EditSession, EditError> {
+        let scene =
+            check_with(&text, &file.to_string_lossy(), &sources).map_err(EditError::Invalid)?;
         Ok(EditSession {
             file,
             base: text.clone(),
@@ -44,6 +59,7 @@ impl EditSession {
             scene,
             undo: vec![],
             redo: vec![],
+            sources,
         })
     }
 
@@ -134,7 +150,8 @@ impl EditSession {
         if edited == self.text {
             return Ok(());
         }
-        let scene = check(&edited, &self.file.to_string_lossy()).map_err(EditError::Invalid)?;
+        let scene = check_with(&edited, &self.file.to_string_lossy(), &self.sources)
+            .map_err(EditError::Invalid)?;
         self.undo.push(std::mem::replace(&mut self.text, edited));
         if self.undo.len() > UNDO_DEPTH {
             self.undo.remove(0);
@@ -162,7 +179,7 @@ impl EditSession {
         let Some(text) = from.pop() else { return false };
         to.push(std::mem::replace(&mut self.text, text));
         // Every text on the stacks passed the checks when it was made.
-        if let Ok(scene) = check(&self.text, &self.file.to_string_lossy()) {
+        if let Ok(scene) = check_with(&self.text, &self.file.to_string_lossy(), &self.sources) {
             self.scene = scene;
         }
         self.written = super::written_ids(&self.text);
@@ -190,10 +207,28 @@ impl EditSession {
         std::fs::read_to_string(&self.file).is_ok_and(|now| now != self.base)
     }
 
+    /// `text` was saved (in the browser: the server took it): it is what
+    /// the file now holds.
+    pub fn saved(&mut self, text: String) {
+        self.base = text;
+    }
+
+    /// The text the file held when it was read or last saved.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// Takes the file as it is on disk now, dropping unsaved edits (kept
     /// for undo).
     pub fn reload(&mut self) -> Result<(), EditError> {
         let fresh = EditSession::open(self.file.clone())?;
+        self.take_theirs(fresh);
+        Ok(())
+    }
+
+    /// Takes `theirs` (the file as someone else left it, read anew), the
+    /// unsaved edits kept for undo.
+    pub fn take_theirs(&mut self, fresh: EditSession) {
         if fresh.text != self.text {
             self.undo
                 .push(std::mem::replace(&mut self.text, fresh.text));
@@ -202,7 +237,6 @@ impl EditSession {
         self.base = fresh.base;
         self.scene = fresh.scene;
         self.written = fresh.written;
-        Ok(())
     }
 }
 

@@ -435,3 +435,54 @@ fn a_template_goes_after_the_others_and_feeds_every_twin() {
         "lab/{twin}/telemetry"
     );
 }
+
+/// The browser's checks (the map and models the page loaded) take what the
+/// checks from disk take, and refuse a model the page did not load.
+#[test]
+fn checks_with_what_the_page_loaded_match_the_checks_from_disk() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let city = std::fs::read_to_string(root.join("scenes/city.scene.ron")).unwrap();
+    let from_disk = check(&city, "city.scene.ron").unwrap();
+    let name = from_disk.city.as_ref().unwrap().map.clone();
+    let bytes = std::fs::read(root.join("assets").join(&name)).unwrap();
+    let map = crate::city::scene::read_map(&bytes, &name).unwrap();
+    let loaded = Sources::Loaded {
+        map: Some(std::sync::Arc::new(map)),
+        models: Default::default(),
+    };
+    let in_page = check_with(&city, "city.scene.ron", &loaded).unwrap();
+    assert_eq!(in_page.twins.len(), from_disk.twins.len());
+    assert!(in_page.twins.len() > 1000, "{}", in_page.twins.len());
+    // Without the map the page cannot expand the city.
+    let none = Sources::Loaded {
+        map: None,
+        models: Default::default(),
+    };
+    let e = check_with(&city, "city.scene.ron", &none).unwrap_err();
+    assert!(e.contains("no city map"), "{e}");
+    // The factory's ONNX model: refused unless the page loaded it.
+    let text = factory();
+    let e = check_with(&text, "f.scene.ron", &none).unwrap_err();
+    assert!(
+        e.contains("ONNX model") && e.contains("not loaded with this page"),
+        "{e}"
+    );
+    let scene = check(&text, "f.scene.ron").unwrap();
+    let models =
+        crate::scene::models::load_from_disk(&scene, &text, "f.scene.ron", &root.join("assets"))
+            .unwrap();
+    let with_models = Sources::Loaded { map: None, models };
+    assert_eq!(
+        check_with(&text, "f.scene.ron", &with_models)
+            .unwrap()
+            .twins
+            .len(),
+        scene.twins.len()
+    );
+    // An edit the loader refuses is refused the same way.
+    let bad = set(&text, &place("cnc-1/temperature.warn"), "Some(500.0)").unwrap();
+    assert_eq!(
+        check_with(&bad, "f.scene.ron", &with_models).unwrap_err(),
+        check(&bad, "f.scene.ron").unwrap_err()
+    );
+}

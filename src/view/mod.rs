@@ -55,9 +55,8 @@ pub(crate) fn plugin(app: &mut App) {
             flow_look::plugin,
             panels::plugin,
             screenshot::plugin,
+            crate::editor::plugin::plugin,
         ));
-    #[cfg(not(target_arch = "wasm32"))]
-    app.add_plugins(crate::editor::plugin::plugin);
 }
 
 /// The viewer app: a window, the twin, and this plugin.

@@ -43,11 +43,36 @@ const TONEMAPPING: bevy::core_pipeline::tonemapping::Tonemapping =
 const TONEMAPPING: bevy::core_pipeline::tonemapping::Tonemapping =
     bevy::core_pipeline::tonemapping::Tonemapping::AcesFitted;
 
+/// egui's camera: as before where the tables exist; without them none (a
+/// 2D camera's default, TonyMcMapface, would run on a missing table).
+#[cfg(feature = "luts")]
+const EGUI_TONEMAPPING: bevy::core_pipeline::tonemapping::Tonemapping =
+    bevy::core_pipeline::tonemapping::Tonemapping::TonyMcMapface;
+#[cfg(not(feature = "luts"))]
+const EGUI_TONEMAPPING: bevy::core_pipeline::tonemapping::Tonemapping =
+    bevy::core_pipeline::tonemapping::Tonemapping::None;
+
 pub(crate) fn plugin(app: &mut App) {
     // `frame_scene` runs right after the twins are drawn: the shapes' plugin
     // registers the two together.
     app.insert_resource(ClearColor(CLEAR_COLOUR))
         .add_systems(Startup, stage);
+    #[cfg(not(feature = "luts"))]
+    app.add_systems(PostUpdate, tonemap_every_camera);
+}
+
+/// Without the lookup tables, a 3D camera spawned by someone else (the
+/// transform gizmo's overlay camera) gets the tonemapper that needs none
+/// instead of Bevy's default, which would run on a missing table.
+#[cfg(not(feature = "luts"))]
+fn tonemap_every_camera(
+    mut added: Query<&mut bevy::core_pipeline::tonemapping::Tonemapping, Added<Camera3d>>,
+) {
+    for mut tonemapping in &mut added {
+        if *tonemapping != TONEMAPPING {
+            *tonemapping = TONEMAPPING;
+        }
+    }
 }
 
 /// The factory hall's floor and walkway paint: hidden under a city.
@@ -83,6 +108,7 @@ fn stage(
             ..default()
         },
         Msaa::Off,
+        EGUI_TONEMAPPING,
         // It draws egui only: no twin is in its (empty) set of layers.
         bevy::camera::visibility::RenderLayers::none(),
         bevy_egui::PrimaryEguiContext,

@@ -23,6 +23,8 @@ struct Defaults {
     broker: Option<String>,
     /// The broker takes a login, which the page asks for.
     login: Option<bool>,
+    /// The server takes the page's saves of its scene (`serve --allow-edit`).
+    edit: Option<bool>,
 }
 
 /// What the page runs.
@@ -35,6 +37,10 @@ pub struct PageConfig {
     /// The broker takes a user name and password (`config.json`'s
     /// `login`, which `serve --listen` writes): the page asks for them.
     pub login: bool,
+    /// The page's editor saves the scene back to the server (`config.json`'s
+    /// `edit`, which `serve --allow-edit` writes). Only for the scene the
+    /// server named: a scene from the query is saved as a download.
+    pub edit: bool,
 }
 
 /// Why the page cannot start, said where it came from.
@@ -71,6 +77,7 @@ pub fn resolve(
     } else {
         serde_json::from_str(defaults_json).map_err(|e| ConfigError::Defaults(e.to_string()))?
     };
+    let served = defaults.scene.clone();
     let mut scene = (DEFAULT_SCENE.to_string(), "the default");
     let mut broker = (DEFAULT_BROKER.to_string(), "the default");
     if let Some(s) = defaults.scene {
@@ -86,10 +93,12 @@ pub fn resolve(
             _ => {}
         }
     }
+    let edit = defaults.edit.unwrap_or(false) && served.as_ref() == Some(&scene.0);
     Ok(PageConfig {
         scene: check_scene(&scene.0, scene.1)?,
         broker: check_broker(&broker.0, broker.1, hostname)?,
         login: defaults.login.unwrap_or(false),
+        edit,
     })
 }
 
@@ -222,6 +231,29 @@ mod tests {
         let c = resolve(json, q, "h").unwrap();
         assert_eq!(c.broker, "wss://broker.example:8884/mqtt");
         assert_eq!(c.scene, "scenes/city.scene.ron");
+    }
+
+    #[test]
+    fn only_the_served_scene_is_saved_to_the_server() {
+        let json = r#"{"scene": "scenes/line.scene.ron", "edit": true}"#;
+        assert!(resolve(json, "", "h").unwrap().edit);
+        assert!(
+            resolve(json, "?scene=scenes/line.scene.ron", "h")
+                .unwrap()
+                .edit
+        );
+        // Another scene from the query: the page offers a download instead.
+        assert!(
+            !resolve(json, "?scene=scenes/city.scene.ron", "h")
+                .unwrap()
+                .edit
+        );
+        assert!(
+            !resolve(r#"{"scene": "scenes/line.scene.ron"}"#, "", "h")
+                .unwrap()
+                .edit
+        );
+        assert!(!resolve(r#"{"edit": true}"#, "", "h").unwrap().edit);
     }
 
     #[test]

@@ -7,9 +7,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use axum::Router;
-use axum::http::header;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, put};
+
+use super::edit::{BASE_HEADER, EDIT_PATH, Editable, SCENE_HEADER, put_scene};
 use tower_http::services::{ServeDir, ServeFile};
 
 /// The page's script that `scripts/build-web.sh` writes (wasm-bindgen's name
@@ -27,6 +29,8 @@ pub struct Site {
     pub assets: PathBuf,
     /// The body of `/config.json` (see `page_config`).
     pub config_json: String,
+    /// `serve --allow-edit`: the scene the page may save back (`edit`).
+    pub edit: Option<Editable>,
 }
 
 /// Why the server did not start.
@@ -46,12 +50,16 @@ pub enum ServeError {
 }
 
 /// `config.json` for a page whose scene is `scene_file` (in `/scenes/`) and
-/// whose broker is `broker` (`{host}` stands for the page's host).
-pub fn page_config(scene_file: &str, broker: &str, login: bool) -> String {
+/// whose broker is `broker` (`{host}` stands for the page's host); `edit`:
+/// the server takes the page's saves of that scene.
+pub fn page_config(scene_file: &str, broker: &str, login: bool, edit: bool) -> String {
     let mut config =
         serde_json::json!({ "scene": format!("scenes/{scene_file}"), "broker": broker });
     if login {
         config["login"] = true.into();
+    }
+    if edit {
+        config["edit"] = true.into();
     }
     config.to_string()
 }
@@ -106,7 +114,20 @@ fn routes(site: &Site) -> Router {
     let config = site.config_json.clone();
     // The bundle is precompressed by build-web.sh (`.gz` beside each file).
     let dir = |path: &Path| ServeDir::new(path).precompressed_gzip();
-    Router::new()
+    let router = match site.edit.clone() {
+        Some(target) => Router::new().route(
+            &format!("/{EDIT_PATH}"),
+            put(move |headers: HeaderMap, text: String| async move {
+                let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+                let done = put_scene(&target, header(SCENE_HEADER), header(BASE_HEADER), &text);
+                let status =
+                    StatusCode::from_u16(done.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (status, [(header::CACHE_CONTROL, "no-store")], done.text).into_response()
+            }),
+        ),
+        None => Router::new(),
+    };
+    router
         .route(
             "/config.json",
             get(move || async move {
@@ -136,6 +157,7 @@ mod tests {
             "line.scene.ron",
             "ws://{host}:9001/mqtt",
             false,
+            false,
         ))
         .unwrap();
         assert_eq!(json["scene"], "scenes/line.scene.ron");
@@ -145,12 +167,108 @@ mod tests {
         assert_eq!(page.broker, "ws://10.0.0.5:9001/mqtt");
         assert!(!page.login);
         // `serve --listen 0.0.0.0`: the page asks for the broker's login.
-        let json = page_config("line.scene.ron", "ws://{host}:9001/mqtt", true);
+        let json = page_config("line.scene.ron", "ws://{host}:9001/mqtt", true, false);
         assert!(
             crate::web::config::resolve(&json, "", "10.0.0.5")
                 .unwrap()
                 .login
         );
+    }
+
+    /// `method path` with `headers` and `body` over HTTP/1.1: the status
+    /// and the body of the answer.
+    fn ask(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: here\r\nConnection: close\r\n\
+             Content-Length: {}\r\n{headers}\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        let status = answer[9..12].parse().unwrap();
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        (status, body.to_string())
+    }
+
+    /// A site over a copy of the shipped factory, with a stand-in bundle.
+    fn site_over(name: &str, edit: bool) -> (Site, PathBuf, String) {
+        let dir =
+            std::env::temp_dir().join(format!("twinscape-site-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("web/dist")).unwrap();
+        std::fs::create_dir_all(dir.join("scenes")).unwrap();
+        std::fs::write(dir.join("web").join(BUNDLE_SCRIPT), "// stand-in").unwrap();
+        let file = dir.join("scenes/factory.scene.ron");
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenes/factory.scene.ron"
+        ))
+        .unwrap();
+        std::fs::write(&file, &text).unwrap();
+        let site = Site {
+            web: dir.join("web"),
+            scenes: dir.join("scenes"),
+            assets: crate::app::assets_dir().into(),
+            config_json: page_config("factory.scene.ron", "ws://{host}:9001/mqtt", false, edit),
+            edit: edit.then(|| Editable {
+                file: file.clone(),
+                name: "scenes/factory.scene.ron".into(),
+            }),
+        };
+        (site, file, text)
+    }
+
+    #[test]
+    fn serve_allow_edit_takes_the_pages_save_over_http_and_only_then() {
+        let edited = |text: &str| text.replacen("warn: Some(75.0)", "warn: Some(75.5)", 1);
+        let base = crate::editor::save::fingerprint;
+        // --allow-edit: config.json says so, and a PUT saves the file.
+        let (site, file, text) = site_over("edit", true);
+        let addr = start(site, std::net::Ipv4Addr::LOCALHOST.into(), 0).unwrap();
+        let (status, config) = ask(addr, "GET", "/config.json", "", "");
+        assert_eq!(status, 200);
+        assert!(config.contains("\"edit\":true"), "{config}");
+        let headers = format!(
+            "{SCENE_HEADER}: scenes/factory.scene.ron\r\n{BASE_HEADER}: {}\r\n",
+            base(&text)
+        );
+        let (status, said) = ask(
+            addr,
+            "PUT",
+            &format!("/{EDIT_PATH}"),
+            &headers,
+            &edited(&text),
+        );
+        assert_eq!(
+            (status, said.as_str()),
+            (200, "saved scenes/factory.scene.ron on the server")
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), edited(&text));
+        // The page reads what was saved.
+        let (status, served) = ask(addr, "GET", "/scenes/factory.scene.ron", "", "");
+        assert_eq!((status, served), (200, edited(&text)));
+        // The same base again: the file is no longer what it names.
+        let (status, said) = ask(addr, "PUT", &format!("/{EDIT_PATH}"), &headers, &text);
+        assert_eq!(status, 409, "{said}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), edited(&text));
+        // Without --allow-edit: no edit route, the file untouched.
+        let (site, file, text) = site_over("read-only", false);
+        let addr = start(site, std::net::Ipv4Addr::LOCALHOST.into(), 0).unwrap();
+        let (_, config) = ask(addr, "GET", "/config.json", "", "");
+        assert!(!config.contains("edit"), "{config}");
+        let (status, _) = ask(
+            addr,
+            "PUT",
+            &format!("/{EDIT_PATH}"),
+            &headers,
+            &edited(&text),
+        );
+        assert!(!(200..300).contains(&status), "{status}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
     }
 
     #[test]
@@ -160,6 +278,7 @@ mod tests {
             scenes: PathBuf::from("."),
             assets: PathBuf::from("."),
             config_json: String::new(),
+            edit: None,
         };
         let e = start(site, std::net::Ipv4Addr::LOCALHOST.into(), 0)
             .unwrap_err()

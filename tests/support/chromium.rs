@@ -213,6 +213,26 @@ impl Chromium {
         }
     }
 
+    /// A key pressed (`down`) or let go, sent to the page's focused element
+    /// as a keyboard would: `key` ("e", "Control"), `code` ("KeyE",
+    /// "ControlLeft"), the Windows key code, and the modifiers held (2: Ctrl).
+    pub fn key(&mut self, down: bool, key: &str, code: &str, key_code: u32, modifiers: u32) {
+        let printable = key.chars().count() == 1;
+        let kind = match (down, printable) {
+            (false, _) => "keyUp",
+            (true, true) => "keyDown",
+            (true, false) => "rawKeyDown",
+        };
+        let mut params = json!({
+            "type": kind, "key": key, "code": code, "modifiers": modifiers,
+            "windowsVirtualKeyCode": key_code, "nativeVirtualKeyCode": key_code,
+        });
+        if down && printable && modifiers == 0 {
+            params["text"] = key.into();
+        }
+        self.call("Input.dispatchKeyEvent", params);
+    }
+
     /// A PNG of the page.
     pub fn screenshot(&mut self) -> Vec<u8> {
         let result = self.call("Page.captureScreenshot", json!({"format": "png"}));

@@ -110,7 +110,7 @@ fn file_bar(ui: &mut egui::Ui, editor: &mut Editor) {
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let dirty = session.is_dirty();
     let (can_undo, can_redo) = (session.can_undo(), session.can_redo());
-    let theirs = dirty && session.changed_on_disk();
+    let theirs = editor.theirs_changed();
     ui.horizontal(|ui| {
         ui.strong(name);
         ui.label(if dirty {
@@ -139,21 +139,14 @@ fn file_bar(ui: &mut egui::Ui, editor: &mut Editor) {
     if theirs {
         ui.colored_label(
             egui::Color32::from_rgb(240, 180, 40),
-            "The file changed on disk since it was read.",
+            "The file changed since it was read.",
         );
         ui.horizontal(|ui| {
-            if ui.button("Reload theirs").clicked()
-                && let Some(s) = editor.session.as_mut()
-            {
-                let done = s.reload();
-                editor.error = done.err().map(|e| e.to_string());
-                editor.version += 1;
+            if ui.button("Reload theirs").clicked() {
+                editor.reload_theirs();
             }
-            if ui.button("Keep mine").clicked()
-                && let Some(s) = editor.session.as_mut()
-            {
-                let done = s.save_anyway();
-                editor.error = done.err().map(|e| e.to_string());
+            if ui.button("Keep mine").clicked() {
+                editor.keep_mine();
             }
         });
     }

@@ -7,9 +7,7 @@
 mod alarms;
 mod city;
 mod district;
-#[cfg(not(target_arch = "wasm32"))]
 mod editor;
-#[cfg(not(target_arch = "wasm32"))]
 mod fields;
 mod fonts;
 mod labels;
@@ -63,6 +61,13 @@ pub(crate) fn plugin(app: &mut App) {
         (editor::editor_panel, topics::topics_panel)
             .chain()
             .run_if(resource_exists::<fonts::FontsReady>),
+    );
+    // The browser's editor has no topic browser (its MQTT client subscribes
+    // to the scene's own topics only).
+    #[cfg(target_arch = "wasm32")]
+    app.add_systems(
+        EguiPrimaryContextPass,
+        editor::editor_panel.run_if(resource_exists::<fonts::FontsReady>),
     );
 }
 
