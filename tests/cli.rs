@@ -337,6 +337,34 @@ fn bad_flags_are_explained() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("invalid IP address syntax"), "{stderr}");
+
+    // Saving edits through a server other machines reach (it has no login):
+    // refused before anything starts, even with the broker's login given.
+    let output = twinscape()
+        .args([
+            "serve",
+            "--listen",
+            "0.0.0.0",
+            "--allow-edit",
+            "--http",
+            "0",
+            "--for",
+            "1",
+        ])
+        .env("TWINSCAPE_MQTT_USERNAME", "operator")
+        .env("TWINSCAPE_MQTT_PASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--allow-edit with --listen 0.0.0.0: anyone who reaches that address could overwrite the scene"),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("open http://"),
+        "it served anyway"
+    );
 }
 
 #[test]
