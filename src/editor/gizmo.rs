@@ -57,6 +57,9 @@ pub(crate) fn plugin(app: &mut App) {
             (
                 not_through_windows.before(TransformGizmoSystems),
                 turn_about_vertical_only.after(TransformGizmoSystems),
+                // After the gizmo's drag (which runs after the transforms
+                // are propagated, so the twin is drawn there next frame).
+                into_the_parents_frame.after(TransformGizmoSystems),
                 hide_tilting_rings.after(bevy::app::TransformGizmoRenderStep),
             ),
         );
@@ -181,6 +184,38 @@ fn not_through_windows(
     }
 }
 
+/// Bevy's gizmo moves a twin by the drag's offset in the world added to
+/// its `Transform`, which is relative to its parent: a child of a turned (or
+/// scaled) parent went off along the parent's axes, not the arrow dragged.
+/// The offset is put into the parent's frame. (Turns need nothing: a scene
+/// turns twins about the vertical only, and such turns commute.)
+fn into_the_parents_frame(
+    state: Res<TransformGizmoState>,
+    settings: Res<TransformGizmoSettings>,
+    mut children: Query<(&mut Transform, &ChildOf)>,
+    parents: Query<&GlobalTransform>,
+    mut written: Local<Option<Vec3>>,
+) {
+    if !state.active || settings.mode != TransformGizmoMode::Translate {
+        *written = None;
+        return;
+    }
+    let Some(Ok((mut transform, child_of))) = state.entity.map(|e| children.get_mut(e)) else {
+        return;
+    };
+    // The gizmo wrote nothing since the last frame's correction.
+    if *written == Some(transform.translation) {
+        return;
+    }
+    let Ok(parent) = parents.get(child_of.parent()) else {
+        return;
+    };
+    let start = state.start_transform.translation;
+    let in_world = transform.translation - start;
+    transform.translation = start + parent.affine().inverse().transform_vector3(in_world);
+    *written = Some(transform.translation);
+}
+
 /// In Turn, only the vertical (green) ring may be grabbed.
 fn turn_about_vertical_only(
     settings: Res<TransformGizmoSettings>,
@@ -204,5 +239,54 @@ fn hide_tilting_rings(mut parts: Query<(&TransformGizmoMeshMarker, &mut Visibili
         {
             *visibility = Visibility::Hidden;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child of a parent turned a quarter about the vertical and scaled
+    /// twice, dragged 3 m along the world's x arrow: it moves 3 m along the
+    /// world's x, however its parent stands.
+    #[test]
+    fn a_child_of_a_turned_parent_follows_the_arrow_dragged() {
+        let mut app = App::new();
+        app.init_resource::<TransformGizmoState>()
+            .init_resource::<TransformGizmoSettings>()
+            .add_systems(Update, into_the_parents_frame);
+        let parent_at = Transform::from_xyz(5.0, 0.0, -2.0)
+            .with_rotation(Quat::from_rotation_y(90f32.to_radians()))
+            .with_scale(Vec3::splat(2.0));
+        let parent_global = GlobalTransform::from(parent_at);
+        let parent = app.world_mut().spawn((parent_at, parent_global)).id();
+        let start = Transform::from_xyz(1.0, 0.5, 0.0);
+        // As the gizmo leaves it mid-drag: the start plus the world offset.
+        let dragged = Transform::from_translation(start.translation + Vec3::new(3.0, 0.0, 0.0));
+        let child = app.world_mut().spawn((dragged, ChildOf(parent))).id();
+        {
+            let mut state = app.world_mut().resource_mut::<TransformGizmoState>();
+            state.active = true;
+            state.entity = Some(child);
+            state.start_transform = start;
+        }
+        let world_offset = |app: &App| {
+            let now = app.world().get::<Transform>(child).unwrap().translation;
+            parent_global.transform_point(now) - parent_global.transform_point(start.translation)
+        };
+        app.update();
+        let moved = world_offset(&app);
+        assert!(
+            (moved - Vec3::new(3.0, 0.0, 0.0)).length() < 1e-5,
+            "{moved}"
+        );
+        // A frame in which the gizmo wrote nothing changes nothing.
+        app.update();
+        assert!((world_offset(&app) - moved).length() < 1e-6);
+        // A twin without a parent is left as the gizmo put it.
+        let alone = app.world_mut().spawn(dragged).id();
+        app.world_mut().resource_mut::<TransformGizmoState>().entity = Some(alone);
+        app.update();
+        assert_eq!(app.world().get::<Transform>(alone).unwrap(), &dragged);
     }
 }
