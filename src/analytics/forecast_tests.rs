@@ -271,4 +271,65 @@ fn a_countdown_reads_in_seconds_when_near_and_minutes_when_far() {
     assert_eq!(c(250.0, 410.0).range_label(), "4–7 min");
     assert_eq!(c(300.0, 355.0).range_label(), "5–6 min");
     assert_eq!(c(300.0, 300.0).range_label(), "~5 min");
+    // Two minutes is no longer under two minutes.
+    assert_eq!(c(90.0, 119.0).range_label(), "1:30–1:59");
+    assert_eq!(c(90.0, 120.0).range_label(), "1–2 min");
+}
+
+/// A least-squares line fitted on a minute at 5 Hz: `value` at `time`,
+/// rising `slope` a second, residuals of 0.2, their correlation `inflation`.
+fn line(time: f64, value: f64, slope: f64, inflation: f64) -> Curve {
+    let n = 300.0;
+    Curve {
+        time,
+        model: "linear",
+        reach_s: 600.0,
+        shape: super::curve::Shape::Line {
+            value,
+            slope,
+            inflation,
+            residual_sd: 0.2,
+            n,
+            mean_s: -30.0,
+            // Σ(s − mean)² of n times spread evenly over 60 s: n · 60² / 12.
+            sxx: n * 60.0 * 60.0 / 12.0,
+        },
+        bend: None,
+    }
+}
+
+#[test]
+fn a_countdown_is_shown_only_if_it_was_counting_down_ten_seconds_before() {
+    use super::countdown::held;
+    let rule = CountdownRule::default();
+    // 70 °C rising 0.1 °C/s towards 80 °C: 100 s to go, and so it was 10 s ago.
+    let now = line(100.0, 70.0, 0.1, 1.0);
+    let before = line(90.0, 69.0, 0.1, 1.0);
+    let shown = held(&now, || Some(&before), 80.0, 100.0, &rule);
+    let c = shown.expect("held: it counted down then too");
+    assert_eq!(Some(c), countdown(&now, 80.0, 100.0, &rule));
+    assert!((c.expected_s - 100.0).abs() < 1e-6, "{c:?}");
+    // Ten seconds ago the machine was level (a start's first jump): nothing.
+    let level = line(90.0, 69.0, 0.0, 1.0);
+    assert_eq!(held(&now, || Some(&level), 80.0, 100.0, &rule), None);
+    // No window then (too young): nothing.
+    assert_eq!(held(&now, || None, 80.0, 100.0, &rule), None);
+    // Level now: nothing, whatever came before.
+    let level_now = line(100.0, 70.0, 0.0, 1.0);
+    assert_eq!(held(&level_now, || Some(&before), 80.0, 100.0, &rule), None);
+}
+
+#[test]
+fn a_line_whose_residuals_run_in_long_stretches_does_not_count_down() {
+    let rule = CountdownRule::default();
+    // n / n_eff of 19 is a lag-1 autocorrelation of 0.9 (MISFIT_INFLATION).
+    assert!(countdown(&line(100.0, 70.0, 0.1, 18.9), 80.0, 100.0, &rule).is_some());
+    assert_eq!(
+        countdown(&line(100.0, 70.0, 0.1, 19.1), 80.0, 100.0, &rule),
+        None
+    );
+    assert_eq!(
+        countdown(&line(100.0, 70.0, 0.1, 1000.0), 80.0, 100.0, &rule),
+        None
+    );
 }
