@@ -14,7 +14,9 @@
 //! `TIMED_FRAMES` frames of the steady state are timed. Memory is the
 //! process's resident set: before the app, once the city is spawned, and
 //! once every window is full; per twin, with the window's own samples
-//! (600 × 16 bytes) shown beside it.
+//! (600 × 16 bytes) shown beside it. Once the city is spawned it also
+//! prints the ECS tables with room for a thousand rows or more (rows, room,
+//! bytes a row, components): where the twins' own memory is.
 
 use std::time::Instant;
 
@@ -40,6 +42,44 @@ fn rss() -> f64 {
     pages * 4096.0
 }
 
+/// The ECS tables holding more than a thousand rows' room: rows, room,
+/// bytes of room (the columns' sizes times the room) and their components.
+fn tables(world: &bevy::ecs::world::World) {
+    let mut seen = std::collections::HashSet::new();
+    for archetype in world.archetypes().iter() {
+        let id = archetype.table_id();
+        let Some(table) = world.storages().tables.get(id) else {
+            continue;
+        };
+        if table.capacity() < 1_000 || !seen.insert(id.as_usize()) {
+            continue;
+        }
+        let mut row = 0;
+        let mut names = vec![];
+        for c in archetype.components() {
+            if let Some(info) = world.components().get_info(*c)
+                && table.has_column(*c)
+            {
+                row += info.layout().size();
+                names.push(format!(
+                    "{}:{}",
+                    info.name().shortname(),
+                    info.layout().size()
+                ));
+            }
+        }
+        eprintln!(
+            "  table {:?}: {} rows, room {}, {} B a row, {:.1} MB: {}",
+            id,
+            table.entity_count(),
+            table.capacity(),
+            row,
+            (row * table.capacity()) as f64 / 1e6,
+            names.join(" ")
+        );
+    }
+}
+
 fn run(buildings: usize) {
     let city = support::generated(buildings, "city-scale");
     let sensors = city.sensors();
@@ -50,6 +90,7 @@ fn run(buildings: usize) {
     let mut app = stepped_headless_app(&opts).expect("the generated city loads");
     let load_s = started.elapsed().as_secs_f64();
     let spawned = rss();
+    tables(app.world());
     let tx = app.world().resource::<SampleChannel>().tx.clone();
     let now = twinscape::telemetry::now_ms();
     let mut times = vec![];

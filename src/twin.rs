@@ -23,8 +23,10 @@ pub(crate) fn plugin(app: &mut App) {
     );
 }
 
+/// A twin. It has its (empty) list of sensors from its spawn on: added
+/// with the first sensor, it would move the twin's row to another table.
 #[derive(Component, Debug, Clone)]
-#[require(Transform, Health)]
+#[require(Transform, Health, Sensors)]
 pub struct Twin {
     pub id: String,
     pub name: String,
@@ -113,8 +115,10 @@ pub struct History {
     pub anomaly: f64,
     /// The predictor's latest curve and the one `HELD_FOR_S` before it, with
     /// the sample count they were drawn at (a fit over the window is drawn
-    /// once per new sample, not per reader).
-    curves: Mutex<Option<Curves>>,
+    /// once per new sample, not per reader). Boxed: most sensors are never
+    /// asked (a city's buildings without forecast rules), and two curves
+    /// inline would triple the size of every sensor's row.
+    curves: Mutex<Option<Box<Curves>>>,
 }
 
 #[derive(Debug)]
@@ -186,13 +190,17 @@ impl History {
         let pushed = self.series.pushed();
         let mut cached = self.curves.lock().unwrap_or_else(|e| e.into_inner());
         if cached.as_ref().is_none_or(|c| c.pushed != pushed) {
-            *cached = Some(Curves {
+            let fresh = Curves {
                 pushed,
                 now: self.predictor.curve(&self.series),
                 earlier: None,
-            });
+            };
+            match cached.as_mut() {
+                Some(c) => **c = fresh,
+                None => *cached = Some(Box::new(fresh)),
+            }
         }
-        f(cached.as_mut()?, self)
+        f(cached.as_deref_mut()?, self)
     }
 }
 

@@ -244,3 +244,55 @@ fn a_scene_district_totals_its_blocks_and_raises_its_own_alarm() {
         "{rules:?}"
     );
 }
+
+/// Every twin and sensor of the city is spawned into the table it stays in,
+/// sized for exactly its rows: no table is left with room and no rows (a
+/// component added after the spawn moves every row to another table and
+/// leaves the first one's room behind: about a kilobyte a sensor).
+#[test]
+fn the_citys_twins_leave_no_empty_table_behind() {
+    use twinscape::app::{Options, stepped_headless_app};
+    use twinscape::telemetry::TelemetrySource;
+    let opts = Options {
+        scene: CITY.into(),
+        source: TelemetrySource::Channel,
+        snapshot: None,
+        run_for: None,
+        unpaced: false,
+    };
+    let mut app = stepped_headless_app(&opts).expect("the city loads");
+    for _ in 0..3 {
+        app.update();
+    }
+    let world = app.world();
+    let mut big = vec![];
+    for archetype in world.archetypes().iter() {
+        let table = world.storages().tables.get(archetype.table_id()).unwrap();
+        let names: Vec<String> = archetype
+            .components()
+            .iter()
+            .filter_map(|c| world.components().get_info(*c))
+            .map(|info| info.name().shortname().to_string())
+            .collect();
+        let what = format!(
+            "{} rows, room {}: {}",
+            table.entity_count(),
+            table.capacity(),
+            names.join(" ")
+        );
+        assert!(
+            table.entity_count() > 0 || table.capacity() < 100,
+            "a table with room and no rows: {what}"
+        );
+        if table.entity_count() >= 1_000 {
+            big.push((table.entity_count(), table.capacity(), what));
+        }
+    }
+    // The blocks' twins (1,197) and their sensors (3,587), each in one table
+    // sized for them.
+    big.sort();
+    assert_eq!(big.len(), 2, "{big:#?}");
+    for (rows, room, what) in &big {
+        assert_eq!(*rows as usize, *room, "{what}");
+    }
+}

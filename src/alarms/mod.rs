@@ -90,8 +90,8 @@ impl Rules {
     }
 }
 
-/// One sensor's rules, from its scene entry.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One sensor's rules, from its scene entry (the default holds nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Rules {
     pub warn: Option<f64>,
     pub alarm: Option<f64>,

@@ -12,6 +12,10 @@ use crate::telemetry::TwinClock;
 use crate::twin::{History, Sensor, SensorValue};
 
 pub(crate) fn plugin(app: &mut App) {
+    // Every sensor has its rules from its spawn on (inert until the scene's
+    // are set): inserting them later would move each sensor's row to
+    // another table and leave the first table's room behind.
+    app.register_required_components::<Sensor, AlarmWatch>();
     app.init_resource::<Alarms>().add_systems(
         Update,
         (watch_sensors, raise_alarms)
@@ -38,7 +42,7 @@ impl Alarms {
 }
 
 /// A sensor's rules and their memory.
-#[derive(Component, Debug, Clone)]
+#[derive(Component, Debug, Clone, Default)]
 pub(crate) struct AlarmWatch {
     pub rules: Rules,
     pub watch: Watch,
@@ -47,9 +51,8 @@ pub(crate) struct AlarmWatch {
 /// Gives every sensor of a new scene its rules, and carries the alarm book
 /// over from the scene before (a reload).
 fn watch_sensors(
-    mut commands: Commands,
     mut spawned: MessageReader<SceneSpawned>,
-    sensors: Query<(Entity, &Sensor)>,
+    mut sensors: Query<(&Sensor, &mut AlarmWatch)>,
     mut alarms: ResMut<Alarms>,
 ) {
     let Some(SceneSpawned { scene }) = spawned.read().last() else {
@@ -64,29 +67,33 @@ fn watch_sensors(
         .map(|(t, s)| SensorRef::new(&t.id, &s.name))
         .collect();
     let old = std::mem::take(&mut alarms.names);
+    // By name, not by a search of the list per old sensor: a city's reload
+    // would compare 100,000 names with 100,000.
+    let mut number: std::collections::HashMap<SensorRef, u32> = std::collections::HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        number.entry(name.clone()).or_insert(i as u32);
+    }
     let renumbered: Vec<u32> = old
         .iter()
-        .map(|name| match names.iter().position(|n| n == name) {
-            Some(i) => i as u32,
-            None => {
+        .map(|name| {
+            *number.entry(name.clone()).or_insert_with(|| {
                 names.push(name.clone());
                 (names.len() - 1) as u32
-            }
+            })
         })
         .collect();
     alarms
         .book
         .renumber(|i| renumbered.get(i as usize).copied().unwrap_or(i));
     alarms.names = names;
-    for (entity, sensor) in &sensors {
+    for (sensor, mut watch) in &mut sensors {
         let Some((_, def)) = defs.get(sensor.index as usize) else {
             continue;
         };
-        let rules = Rules::of(def);
-        commands.entity(entity).insert(AlarmWatch {
-            rules,
+        *watch = AlarmWatch {
+            rules: Rules::of(def),
             watch: alarms.book.watch_for(sensor.index),
-        });
+        };
     }
 }
 

@@ -4,9 +4,11 @@
 //! z south; the map's y is north). Pure: the loader and `scene check` read
 //! the map's bytes and call this.
 
+use std::sync::Arc;
+
 use super::asset::{CityFile, FORMAT, VERSION};
 use crate::scene::format::{
-    BUILDING_KIND, CityDef, DistrictDef, STREET_KIND, SceneDef, ShapeDef, TransformDef, TwinDef,
+    BUILDING_KIND, DistrictDef, STREET_KIND, SceneDef, SensorDef, ShapeDef, TransformDef, TwinDef,
 };
 
 /// A city file's bytes, checked: JSON of the expected format and version.
@@ -50,13 +52,16 @@ pub(crate) fn expand(scene: &mut SceneDef, map: &CityFile) -> Result<(), String>
         ));
     }
     let mut twins = Vec::with_capacity(map.buildings.len() + map.streets.len());
+    // One list of sensors for every building, one for every street.
+    let buildings: Arc<[SensorDef]> = city.buildings.clone().into();
+    let streets: Arc<[SensorDef]> = city.streets.clone().into();
     for b in &map.buildings {
         let points = b.parts.iter().flat_map(|p| p.outer.iter());
         let name = b
             .name
             .clone()
             .unwrap_or_else(|| format!("Building {}", b.id));
-        twins.push(twin(&city, BUILDING_KIND, &b.id, name, centre(points)));
+        twins.push(twin(&buildings, BUILDING_KIND, &b.id, name, centre(points)));
     }
     for s in &map.streets {
         let points = s.lines.iter().flatten();
@@ -64,14 +69,14 @@ pub(crate) fn expand(scene: &mut SceneDef, map: &CityFile) -> Result<(), String>
             .name
             .clone()
             .unwrap_or_else(|| format!("{} {}", s.class, s.id));
-        twins.push(twin(&city, STREET_KIND, &s.id, name, centre(points)));
+        twins.push(twin(&streets, STREET_KIND, &s.id, name, centre(points)));
     }
     twins.extend(city.districts.iter().map(DistrictDef::twin));
     scene.twins.extend(twins);
     Ok(())
 }
 
-fn twin(city: &CityDef, kind: &str, id: &str, name: String, at: [f64; 2]) -> TwinDef {
+fn twin(sensors: &Arc<[SensorDef]>, kind: &str, id: &str, name: String, at: [f64; 2]) -> TwinDef {
     TwinDef {
         id: id.into(),
         name,
@@ -82,11 +87,7 @@ fn twin(city: &CityDef, kind: &str, id: &str, name: String, at: [f64; 2]) -> Twi
         },
         shape: ShapeDef::Empty,
         parent: None,
-        sensors: if kind == BUILDING_KIND {
-            city.buildings.clone()
-        } else {
-            city.streets.clone()
-        },
+        sensors: sensors.clone(),
     }
 }
 

@@ -377,7 +377,7 @@ fn respawn_if_changed(
         return;
     }
     let new = SceneAsset {
-        def: session.scene().clone(),
+        def: std::sync::Arc::new(session.scene().clone()),
         models: old.models.clone(),
         map: old.map.clone(),
     };
@@ -552,7 +552,7 @@ mod respawn_tests {
             .world_mut()
             .resource_mut::<Assets<SceneAsset>>()
             .add(SceneAsset {
-                def: def.clone(),
+                def: std::sync::Arc::new(def.clone()),
                 models: Default::default(),
                 map: None,
             });

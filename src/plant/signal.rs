@@ -157,7 +157,7 @@ impl Plant {
             let size = if city { rng.between(0.5, 1.0) } else { 1.0 };
             let [x, _, z] = twin.transform.translation;
             let km = f64::from(x.hypot(z)) / 1000.0;
-            for s in &twin.sensors {
+            for s in twin.sensors.iter() {
                 let (lo, hi) = s.range;
                 // A buffer sensor of the line reports that buffer's level.
                 let queue = scene.process.as_ref().and_then(|p| {

@@ -269,8 +269,28 @@ pub struct TwinDef {
     pub shape: ShapeDef,
     #[serde(default)]
     pub parent: Option<String>,
-    #[serde(default)]
-    pub sensors: Vec<SensorDef>,
+    /// Shared: a city's thousands of buildings have one list between them.
+    #[serde(default, with = "shared_list")]
+    pub sensors: std::sync::Arc<[SensorDef]>,
+}
+
+/// A shared list in a scene file: written and read as a plain list.
+mod shared_list {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub(super) fn serialize<S: Serializer, T: Serialize>(
+        list: &Arc<[T]>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        list.as_ref().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Arc<[T]>, D::Error> {
+        Vec::<T>::deserialize(d).map(Into::into)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

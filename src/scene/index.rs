@@ -39,7 +39,7 @@ impl SceneIndex {
         let mut number = 0;
         for (t, twin) in scene.twins.iter().enumerate() {
             index.twins.insert(twin.id.clone(), twins[t]);
-            for sensor in &twin.sensors {
+            for sensor in twin.sensors.iter() {
                 let name = SensorRef::new(&twin.id, &sensor.name);
                 index.by_name.insert(name.clone(), number as u32);
                 index.entities.push(sensors[number]);

@@ -41,7 +41,7 @@ pub(crate) fn plugin(app: &mut App) {
 /// A loaded `*.scene.ron`, with the ONNX models its sensors name.
 #[derive(Asset, TypePath, Debug, Clone)]
 pub(crate) struct SceneAsset {
-    pub def: SceneDef,
+    pub def: std::sync::Arc<SceneDef>,
     pub models: Models,
     /// The city file of a scene with a `city`: what the viewer draws.
     pub map: Option<std::sync::Arc<crate::city::asset::CityFile>>,
@@ -92,7 +92,11 @@ impl AssetLoader for SceneLoader {
             let model = models::load(bytes, &key, &text, &file)?;
             models.insert(key, model);
         }
-        Ok(SceneAsset { def, models, map })
+        Ok(SceneAsset {
+            def: std::sync::Arc::new(def),
+            models,
+            map,
+        })
     }
 
     fn extensions(&self) -> &[&str] {
@@ -126,7 +130,8 @@ pub(crate) struct ActiveScene {
 /// telemetry router and the views.
 #[derive(Message, Debug, Clone)]
 pub struct SceneSpawned {
-    pub scene: SceneDef,
+    /// Shared with the scene's asset: a city's definition is not copied.
+    pub scene: std::sync::Arc<SceneDef>,
 }
 
 /// The city of the scene on screen, when it has a `city`: its file and
@@ -216,8 +221,14 @@ fn spawn_loaded_scene(
     for root in &roots {
         commands.entity(root).despawn();
     }
-    let index = spawn_twins(&mut commands, scene, models);
-    commands.insert_resource(index);
+    // Spawned straight into the world, not through this system's command
+    // queue: a queue of 100,000 twins' components would keep its room
+    // (about a kilobyte a sensor) for as long as the app runs.
+    let (def, models) = (scene.clone(), models.clone());
+    commands.queue(move |world: &mut World| {
+        let index = spawn_twins(world, &def, &models);
+        world.insert_resource(index);
+    });
     info!(
         "scene \"{}\": {} twins, {} sensors",
         scene.name,
@@ -239,68 +250,86 @@ pub(crate) fn twin_transform(t: &format::TransformDef) -> Transform {
 }
 
 /// Spawns every twin and sensor of `scene` and returns the sensor index.
-pub(crate) fn spawn_twins(
-    commands: &mut Commands,
-    scene: &SceneDef,
-    models: &Models,
-) -> SceneIndex {
-    let root = commands
+///
+/// Each kind of entity is spawned in one batch with every component it
+/// will have (its parent included): its table is sized once, exactly, and
+/// no row moves to another table later (a moved row leaves its old table's
+/// room behind).
+pub(crate) fn spawn_twins(world: &mut World, scene: &SceneDef, models: &Models) -> SceneIndex {
+    let root = world
         .spawn((
             SceneRoot,
             Name::new(scene.name.clone()),
             Transform::default(),
         ))
         .id();
-    let mut twin_entities = std::collections::HashMap::new();
-    let mut twins = Vec::new();
-    let mut index = Vec::new();
-    for twin in &scene.twins {
-        let transform = twin_transform(&twin.transform);
-        let entity = commands
-            .spawn((
+    let twins: Vec<Entity> = world
+        .spawn_batch(scene.twins.iter().map(|twin| {
+            (
                 Twin {
                     id: twin.id.clone(),
                     name: twin.name.clone(),
                     kind: twin.kind.clone(),
                 },
                 Name::new(twin.name.clone()),
-                transform,
-            ))
-            .id();
-        twin_entities.insert(twin.id.as_str(), entity);
-        twins.push(entity);
-        for sensor in &twin.sensors {
-            let topic = scene.topic_of(twin, sensor);
-            let e = commands
-                .spawn((
-                    Sensor {
-                        index: index.len() as u32,
-                        name: sensor.name.clone(),
-                        unit: sensor.unit.clone(),
-                        topic,
-                        range: sensor.range,
-                        warn: sensor.warn,
-                        alarm: sensor.alarm,
-                    },
-                    SensorOf(entity),
-                    history_for(sensor, models),
-                ))
-                .id();
-            index.push(e);
+                twin_transform(&twin.transform),
+                ChildOf(root),
+            )
+        }))
+        .collect();
+    let by_id: std::collections::HashMap<&str, Entity> = scene
+        .twins
+        .iter()
+        .zip(&twins)
+        .map(|(twin, e)| (twin.id.as_str(), *e))
+        .collect();
+    for (twin, entity) in scene.twins.iter().zip(&twins) {
+        if let Some(parent) = twin.parent.as_deref().and_then(|p| by_id.get(p)) {
+            world.entity_mut(*entity).insert(ChildOf(*parent));
         }
     }
-    for twin in &scene.twins {
-        let parent = twin
-            .parent
-            .as_deref()
-            .and_then(|p| twin_entities.get(p))
-            .copied()
-            .unwrap_or(root);
-        commands
-            .entity(twin_entities[twin.id.as_str()])
-            .insert(ChildOf(parent));
-    }
+    let sensors = scene
+        .twins
+        .iter()
+        .zip(&twins)
+        .flat_map(|(twin, entity)| twin.sensors.iter().map(move |s| (twin, *entity, s)))
+        .enumerate()
+        .map(|(i, (twin, entity, sensor))| {
+            (
+                Sensor {
+                    index: i as u32,
+                    name: sensor.name.clone(),
+                    unit: sensor.unit.clone(),
+                    topic: scene.topic_of(twin, sensor),
+                    range: sensor.range,
+                    warn: sensor.warn,
+                    alarm: sensor.alarm,
+                },
+                SensorOf(entity),
+                history_for(sensor, models),
+            )
+        });
+    let count = scene.sensors().count();
+    let index: Vec<Entity> = world.spawn_batch(Counted(sensors, count)).collect();
     SceneIndex::new(scene, &twins, &index)
+}
+
+/// An iterator that says how many items it has left (`spawn_batch` sizes
+/// its table by that; a `flat_map` does not know).
+struct Counted<I>(I, usize);
+
+impl<I: Iterator> Iterator for Counted<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        let item = self.0.next()?;
+        self.1 = self.1.saturating_sub(1);
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.1, Some(self.1))
+    }
 }
 
 /// A sensor's history with the predictor and countdown rule its scene entry

@@ -128,7 +128,7 @@ pub(super) fn check_sensors(
         .filter_map(|p| p.name.as_deref())
         .collect();
     let mut sensor_names = HashSet::new();
-    for sensor in &twin.sensors {
+    for sensor in twin.sensors.iter() {
         let sname = &sensor.name;
         let at = format!("name: \"{sname}\"");
         if !sensor_names.insert(sname.as_str()) {
@@ -234,7 +234,7 @@ fn check_templates(
         if !scene
             .twins
             .iter()
-            .flat_map(|t| &t.sensors)
+            .flat_map(|t| t.sensors.iter())
             .chain(city)
             .any(|s| s.name == template.sensor)
         {

@@ -75,7 +75,7 @@ impl Router {
             let mut twins = HashMap::new();
             let mut i = 0u32;
             for twin in &scene.twins {
-                for sensor in &twin.sensors {
+                for sensor in twin.sensors.iter() {
                     if sensor.name == template.sensor {
                         twins.insert(twin.id.clone(), i);
                     }

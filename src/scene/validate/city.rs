@@ -41,7 +41,7 @@ pub(super) fn check_city(
             transform: Default::default(),
             shape: ShapeDef::Empty,
             parent: None,
-            sensors: sensors.clone(),
+            sensors: sensors.clone().into(),
         };
         check_sensors(scene, &every, err)?;
     }

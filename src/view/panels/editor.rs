@@ -240,7 +240,7 @@ fn inspector(ui: &mut egui::Ui, def: &TwinDef, editor: &mut Editor, pending: &mu
             ui.strong("warn");
             ui.strong("alarm");
             ui.end_row();
-            for sensor in &def.sensors {
+            for sensor in def.sensors.iter() {
                 ui.label(format!("{} ({})", sensor.name, sensor.unit));
                 let step = (sensor.range.1 - sensor.range.0).abs() / 200.0;
                 for (field, limit) in [("warn", sensor.warn), ("alarm", sensor.alarm)] {
