@@ -8,6 +8,7 @@ use super::{AlarmBook, Reading, Rules, Watch};
 use crate::TwinSet;
 use crate::scene::SceneSpawned;
 use crate::scene::format::SensorRef;
+use crate::scene::index::SceneIndex;
 use crate::telemetry::TwinClock;
 use crate::twin::{History, Sensor, SensorValue};
 
@@ -54,7 +55,10 @@ fn watch_sensors(
     mut spawned: MessageReader<SceneSpawned>,
     mut sensors: Query<(&Sensor, &mut AlarmWatch)>,
     mut alarms: ResMut<Alarms>,
+    index: Option<Res<SceneIndex>>,
 ) {
+    // The index comes with the spawned twins; until then the message waits.
+    let Some(index) = index else { return };
     let Some(SceneSpawned { scene }) = spawned.read().last() else {
         return;
     };
@@ -67,16 +71,13 @@ fn watch_sensors(
         .map(|(t, s)| SensorRef::new(&t.id, &s.name))
         .collect();
     let old = std::mem::take(&mut alarms.names);
-    // By name, not by a search of the list per old sensor: a city's reload
-    // would compare 100,000 names with 100,000.
-    let mut number: std::collections::HashMap<SensorRef, u32> = std::collections::HashMap::new();
-    for (i, name) in names.iter().enumerate() {
-        number.entry(name.clone()).or_insert(i as u32);
-    }
+    // Looked up in the scene's index, not by a search of the list per old
+    // sensor (a city's reload would compare 100,000 names with 100,000).
+    // The old names are distinct, so a gone one is pushed once.
     let renumbered: Vec<u32> = old
         .iter()
         .map(|name| {
-            *number.entry(name.clone()).or_insert_with(|| {
+            index.number(name).unwrap_or_else(|| {
                 names.push(name.clone());
                 (names.len() - 1) as u32
             })

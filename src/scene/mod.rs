@@ -277,17 +277,6 @@ pub(crate) fn spawn_twins(world: &mut World, scene: &SceneDef, models: &Models) 
             )
         }))
         .collect();
-    let by_id: std::collections::HashMap<&str, Entity> = scene
-        .twins
-        .iter()
-        .zip(&twins)
-        .map(|(twin, e)| (twin.id.as_str(), *e))
-        .collect();
-    for (twin, entity) in scene.twins.iter().zip(&twins) {
-        if let Some(parent) = twin.parent.as_deref().and_then(|p| by_id.get(p)) {
-            world.entity_mut(*entity).insert(ChildOf(*parent));
-        }
-    }
     let sensors = scene
         .twins
         .iter()
@@ -310,8 +299,15 @@ pub(crate) fn spawn_twins(world: &mut World, scene: &SceneDef, models: &Models) 
             )
         });
     let count = scene.sensors().count();
-    let index: Vec<Entity> = world.spawn_batch(Counted(sensors, count)).collect();
-    SceneIndex::new(scene, &twins, &index)
+    let sensors: Vec<Entity> = world.spawn_batch(Counted(sensors, count)).collect();
+    let index = SceneIndex::new(scene, &twins, &sensors);
+    // A named parent replaces the root (the same table: no row moves).
+    for (twin, entity) in scene.twins.iter().zip(&twins) {
+        if let Some(parent) = twin.parent.as_deref().and_then(|p| index.twin(p)) {
+            world.entity_mut(*entity).insert(ChildOf(parent));
+        }
+    }
+    index
 }
 
 /// An iterator that says how many items it has left (`spawn_batch` sizes
