@@ -367,3 +367,35 @@ pub(crate) fn history_for(sensor: &format::SensorDef, models: &Models) -> Histor
     };
     history
 }
+
+#[cfg(test)]
+mod spawn_tests {
+    use super::*;
+
+    /// A twin hangs under its named parent (here listed after it), the
+    /// others under the scene's root; sensors are numbered in scene order.
+    #[test]
+    fn a_twin_is_a_child_of_its_named_parent_and_the_others_of_the_root() {
+        let text = r#"(name: "s", twins: [
+            (id: "arm", name: "Arm", kind: "robot", parent: Some("cell"),
+             sensors: [(name: "t", unit: "C", range: (0, 1))]),
+            (id: "cell", name: "Cell", kind: "cell",
+             sensors: [(name: "p", unit: "kW", range: (0, 1)), (name: "q", unit: "kW", range: (0, 1))]),
+        ])"#;
+        let scene = format::parse(text, "s.scene.ron").unwrap();
+        let mut world = World::new();
+        let index = spawn_twins(&mut world, &scene, &Models::new());
+        let root = world
+            .query_filtered::<Entity, With<SceneRoot>>()
+            .single(&world)
+            .unwrap();
+        let (arm, cell) = (index.twin("arm").unwrap(), index.twin("cell").unwrap());
+        assert_eq!(world.get::<ChildOf>(arm).unwrap().parent(), cell);
+        assert_eq!(world.get::<ChildOf>(cell).unwrap().parent(), root);
+        let sensor = |n: u32| index.entity(n).unwrap();
+        let twin_of = |n: u32| world.get::<SensorOf>(sensor(n)).unwrap().0;
+        assert_eq!([twin_of(0), twin_of(1), twin_of(2)], [arm, cell, cell]);
+        let q = world.get::<Sensor>(sensor(2)).unwrap();
+        assert_eq!((q.name.as_str(), q.index), ("q", 2));
+    }
+}
