@@ -156,9 +156,9 @@ pub fn take(world: &mut World) -> Snapshot {
         twins.push((
             first,
             TwinState {
-                id: twin.id.clone(),
+                id: twin.id.to_string(),
                 name: twin.name.clone(),
-                kind: twin.kind.clone(),
+                kind: twin.kind.to_string(),
                 health: health.label(),
                 sensors,
             },
@@ -247,9 +247,9 @@ fn sensor_state(s: &Sensor, v: &SensorValue, hist: &History, h: Health, now: f64
     });
     let countdown = s.alarm.and_then(|alarm| hist.countdown(alarm, now));
     SensorState {
-        name: s.name.clone(),
+        name: s.name.to_string(),
         topic: s.topic.clone(),
-        unit: s.unit.clone(),
+        unit: s.unit.to_string(),
         value: v.value,
         updated_ms: v.updated_ms,
         samples: v.samples,

@@ -9,7 +9,7 @@
 use bevy::prelude::*;
 
 use crate::TwinSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::analytics::countdown::{self, Countdown, CountdownRule};
 use crate::analytics::curve::Curve;
@@ -28,9 +28,11 @@ pub(crate) fn plugin(app: &mut App) {
 #[derive(Component, Debug, Clone)]
 #[require(Transform, Health, Sensors)]
 pub struct Twin {
-    pub id: String,
+    /// Shared with the scene index and the alarm book's names.
+    pub id: Arc<str>,
     pub name: String,
-    pub kind: String,
+    /// One copy for every twin of a kind.
+    pub kind: Arc<str>,
 }
 
 #[derive(Component, Debug, Clone)]
@@ -38,8 +40,9 @@ pub struct Twin {
 pub(crate) struct Sensor {
     /// The router's number for this sensor (its place in scene order).
     pub index: u32,
-    pub name: String,
-    pub unit: String,
+    /// One copy for every sensor of the same name (or unit).
+    pub name: Arc<str>,
+    pub unit: Arc<str>,
     /// The concrete topic that feeds it, or the filter it is bound to.
     pub topic: Option<String>,
     pub range: (f64, f64),

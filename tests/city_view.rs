@@ -287,7 +287,7 @@ fn script(
     // The colour each of the three buildings is drawn in now: its texel
     // in the palette the city's meshes read.
     let colour = |id: &str| {
-        let (_, _, slot) = twins.iter().find(|(_, t, _)| t.id == id)?;
+        let (_, _, slot) = twins.iter().find(|(_, t, _)| &*t.id == id)?;
         palette.as_ref()?.colour(slot)
     };
     let [a, b, c] = [0, 1, 2].map(|i| colour(&s.ids[i]));
@@ -382,7 +382,7 @@ fn script(
         Step::Picked => {
             let c = twins
                 .iter()
-                .find(|(_, t, _)| t.id == s.ids[2])
+                .find(|(_, t, _)| *t.id == *s.ids[2])
                 .map(|(e, _, _)| e);
             if selected.0.is_some() && selected.0 == c {
                 println!("  a click on {}'s roof selected it", s.ids[2]);

@@ -189,7 +189,7 @@ fn script(
         exit.write(AppExit::from_code(1));
         return;
     }
-    let cnc = twins.iter().find(|(_, t, _)| t.id == "cnc-1");
+    let cnc = twins.iter().find(|(_, t, _)| &*t.id == "cnc-1");
     let now = Now {
         pointer: &pointer,
         twins: &twins,

@@ -129,7 +129,7 @@ fn find_part(app: &mut App, serial: u64) -> (Vec3, Option<Riding>, Option<Entity
 fn twin_entity(app: &mut App, id: &str) -> Entity {
     let world = app.world_mut();
     let mut twins = world.query::<(Entity, &Twin)>();
-    twins.iter(world).find(|(_, t)| t.id == id).unwrap().0
+    twins.iter(world).find(|(_, t)| &*t.id == id).unwrap().0
 }
 
 /// The parts on one buffer belt: (serial, position, speed), front first.

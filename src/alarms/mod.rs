@@ -82,6 +82,16 @@ impl Rules {
 
 impl Rules {
     /// Whether no rule can ever hold (no limit, rate or horizon set).
+    /// Rules that hold nothing (what `Rules::default()` gives).
+    pub(crate) const INERT: Rules = Rules {
+        warn: None,
+        alarm: None,
+        hysteresis: 0.0,
+        min_duration_s: 0.0,
+        max_rate: None,
+        forecast_horizon_s: None,
+    };
+
     pub(crate) fn is_inert(&self) -> bool {
         self.warn.is_none()
             && self.alarm.is_none()
@@ -134,9 +144,14 @@ pub(crate) struct Alarm {
 }
 
 /// Per-sensor memory of the rules: when each condition started to hold, and
-/// the alarm each has raised.
+/// the alarm each has raised. Empty (and without room) while no condition
+/// holds and no alarm is open, as most sensors are most of the time: 8
+/// bytes a sensor rather than 128.
 #[derive(Debug, Clone, Default)]
-pub struct Watch {
+pub struct Watch(Option<Box<Memory>>);
+
+#[derive(Debug, Clone, Default)]
+struct Memory {
     since: [Option<f64>; 4],
     raised: [Option<u64>; 4],
 }
@@ -144,7 +159,21 @@ pub struct Watch {
 impl Watch {
     /// Whether no condition is holding and no alarm is open.
     pub(crate) fn is_idle(&self) -> bool {
-        self.since.iter().all(Option::is_none) && self.raised.iter().all(Option::is_none)
+        self.0.is_none()
+    }
+
+    fn memory(&mut self) -> &mut Memory {
+        self.0.get_or_insert_with(Box::default)
+    }
+
+    /// Lets the memory go once it holds nothing.
+    fn settle(&mut self) {
+        let empty = |m: &Memory| {
+            m.since.iter().all(Option::is_none) && m.raised.iter().all(Option::is_none)
+        };
+        if self.0.as_deref().is_some_and(empty) {
+            self.0 = None;
+        }
     }
 }
 
@@ -187,23 +216,26 @@ impl AlarmBook {
         for (i, rule) in Rule::ALL.into_iter().enumerate() {
             match condition(rule, rules, r) {
                 Some(true) => {
-                    let since = *watch.since[i].get_or_insert(r.time);
-                    if watch.raised[i].is_none() && r.time - since >= rules.min_duration_s {
-                        watch.raised[i] = Some(self.raise(sensor, rule, r));
+                    let memory = watch.memory();
+                    let since = *memory.since[i].get_or_insert(r.time);
+                    if memory.raised[i].is_none() && r.time - since >= rules.min_duration_s {
+                        memory.raised[i] = Some(self.raise(sensor, rule, r));
                     }
                 }
                 // Written only when there is something to forget: most
                 // sensors hold no condition, frame after frame.
-                Some(false) if watch.since[i].is_some() || watch.raised[i].is_some() => {
-                    watch.since[i] = None;
-                    if let Some(id) = watch.raised[i].take() {
-                        self.clear(id, r.time);
+                Some(false) => {
+                    if let Some(memory) = watch.0.as_deref_mut() {
+                        memory.since[i] = None;
+                        if let Some(id) = memory.raised[i].take() {
+                            self.clear(id, r.time);
+                        }
                     }
                 }
-                Some(false) => {}
                 None => {}
             }
         }
+        watch.settle();
     }
 
     fn raise(&mut self, sensor: u32, rule: Rule, r: &Reading) -> u64 {
@@ -249,8 +281,9 @@ impl AlarmBook {
                 .rev()
                 .find(|a| a.sensor == sensor && a.rule == rule && a.state != State::Cleared)
             {
-                watch.since[i] = Some(a.raised_at);
-                watch.raised[i] = Some(a.id);
+                let memory = watch.memory();
+                memory.since[i] = Some(a.raised_at);
+                memory.raised[i] = Some(a.id);
             }
         }
         watch

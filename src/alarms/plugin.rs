@@ -2,12 +2,15 @@
 //! frame against its latest value and trend; the book of alarms is a resource
 //! that the panel and the snapshot read.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use bevy::prelude::*;
 
 use super::{AlarmBook, Reading, Rules, Watch};
 use crate::TwinSet;
 use crate::scene::SceneSpawned;
-use crate::scene::format::SensorRef;
+use crate::scene::format::{SensorDef, SensorRef};
 use crate::scene::index::SceneIndex;
 use crate::telemetry::TwinClock;
 use crate::twin::{History, Sensor, SensorValue};
@@ -38,15 +41,24 @@ impl Alarms {
     pub(crate) fn name_of(&self, sensor: u32) -> (&str, &str) {
         self.names
             .get(sensor as usize)
-            .map_or(("?", "?"), |r| (r.twin.as_str(), r.sensor.as_str()))
+            .map_or(("?", "?"), |r| (&*r.twin, &*r.sensor))
     }
 }
 
-/// A sensor's rules and their memory.
+/// A sensor's rules and their memory: 16 bytes a sensor. Sensors of one
+/// definition (a city's buildings) share their rules; a sensor without
+/// rules has none.
 #[derive(Component, Debug, Clone, Default)]
 pub(crate) struct AlarmWatch {
-    pub rules: Rules,
+    pub rules: Option<Arc<Rules>>,
     pub watch: Watch,
+}
+
+impl AlarmWatch {
+    /// Rules of this sensor's own (the editor's change to one sensor).
+    pub(crate) fn set_rules(&mut self, rules: Rules) {
+        self.rules = (!rules.is_inert()).then(|| Arc::new(rules));
+    }
 }
 
 /// Gives every sensor of a new scene its rules, and carries the alarm book
@@ -66,10 +78,7 @@ fn watch_sensors(
     // A reloaded scene keeps its alarm history: alarms follow their sensor
     // by (twin, sensor) name; those of sensors that are gone keep their names
     // at numbers past the scene's sensors.
-    let mut names: Vec<SensorRef> = defs
-        .iter()
-        .map(|(t, s)| SensorRef::new(&t.id, &s.name))
-        .collect();
+    let mut names: Vec<SensorRef> = index.sensors().iter().map(|s| s.name.clone()).collect();
     let old = std::mem::take(&mut alarms.names);
     // Looked up in the scene's index, not by a search of the list per old
     // sensor (a city's reload would compare 100,000 names with 100,000).
@@ -87,12 +96,19 @@ fn watch_sensors(
         .book
         .renumber(|i| renumbered.get(i as usize).copied().unwrap_or(i));
     alarms.names = names;
+    // One `Rules` a sensor definition: the buildings of a city share theirs.
+    let mut shared: HashMap<*const SensorDef, Option<Arc<Rules>>> = HashMap::new();
     for (sensor, mut watch) in &mut sensors {
         let Some((_, def)) = defs.get(sensor.index as usize) else {
             continue;
         };
+        let rules = shared.entry(*def as *const SensorDef).or_insert_with(|| {
+            let mut own = AlarmWatch::default();
+            own.set_rules(Rules::of(def));
+            own.rules
+        });
         *watch = AlarmWatch {
-            rules: Rules::of(def),
+            rules: rules.clone(),
             watch: alarms.book.watch_for(sensor.index),
         };
     }
@@ -107,11 +123,12 @@ fn raise_alarms(
     for (sensor, value, history, mut watch) in &mut sensors {
         // A sensor without rules has nothing to evaluate (after a reload it
         // may still hold an alarm of its old rules: that one is cleared).
-        if watch.rules.is_inert() && watch.watch.is_idle() {
+        if watch.rules.is_none() && watch.watch.is_idle() {
             continue;
         }
         let Some(v) = value.value else { continue };
-        let AlarmWatch { rules, watch } = &mut *watch;
+        let watch = &mut *watch;
+        let rules = watch.rules.as_deref().unwrap_or(&Rules::INERT);
         // Only the rate and forecast rules need the forecast: skip it otherwise.
         let rate = rules
             .max_rate
@@ -128,6 +145,47 @@ fn raise_alarms(
             rate,
             time_to_alarm,
         };
-        alarms.book.evaluate(sensor.index, rules, watch, &reading);
+        alarms
+            .book
+            .evaluate(sensor.index, rules, &mut watch.watch, &reading);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::format::parse;
+    use crate::scene::models::Models;
+
+    /// Twins that share a sensor list (a city's buildings) share one set of
+    /// rules; a sensor without rules holds none, and a sensor holding no
+    /// condition keeps no memory of them.
+    #[test]
+    fn sensors_of_one_definition_share_their_rules() {
+        let text = r#"(name: "s", twins: [
+            (id: "a", name: "A", kind: "k", sensors: [(name: "t", unit: "C", range: (0, 100), alarm: Some(90))]),
+            (id: "b", name: "B", kind: "k", sensors: []),
+            (id: "c", name: "C", kind: "k", sensors: [(name: "t", unit: "C", range: (0, 100), alarm: Some(90)), (name: "n", unit: "C", range: (0, 100))]),
+        ])"#;
+        let mut scene = parse(text, "s.scene.ron").unwrap();
+        scene.twins[1].sensors = scene.twins[0].sensors.clone();
+        let scene = Arc::new(scene);
+        let mut app = App::new();
+        app.add_message::<SceneSpawned>()
+            .init_resource::<TwinClock>()
+            .add_plugins(plugin);
+        let index = crate::scene::spawn_twins(app.world_mut(), &scene, &Models::new());
+        let sensors: Vec<Entity> = (0..4).map(|n| index.entity(n).unwrap()).collect();
+        app.insert_resource(index);
+        app.world_mut().write_message(SceneSpawned { scene });
+        app.update();
+        let watch = |n: usize| app.world().get::<AlarmWatch>(sensors[n]).unwrap();
+        let rules = |n: usize| watch(n).rules.clone();
+        let (a, b, c) = (rules(0).unwrap(), rules(1).unwrap(), rules(2).unwrap());
+        assert!(Arc::ptr_eq(&a, &b), "a and b share their list: one Rules");
+        assert!(!Arc::ptr_eq(&a, &c), "c has a list of its own");
+        assert_eq!((a.alarm, c.alarm), (Some(90.0), Some(90.0)));
+        assert!(rules(3).is_none(), "no limits, no rules");
+        assert!((0..4).all(|n| watch(n).watch.is_idle()));
     }
 }

@@ -105,6 +105,30 @@ pub(crate) struct Street {
     pub(crate) lines: Vec<Vec<[f64; 2]>>,
 }
 
+impl CityFile {
+    /// Gives back the room its lists were read with: a list read from JSON
+    /// grows by doubling from four, so a building's one part held room for
+    /// four (288 B) and a five-point ring for eight. Kept for as long as
+    /// the city is drawn and picked: at 100,000 buildings, 290 B a building.
+    pub(crate) fn compact(&mut self) {
+        self.buildings.shrink_to_fit();
+        for b in &mut self.buildings {
+            b.parts.shrink_to_fit();
+            for p in &mut b.parts {
+                p.outer.shrink_to_fit();
+                p.holes.shrink_to_fit();
+                p.holes.iter_mut().for_each(Vec::shrink_to_fit);
+                p.triangles.shrink_to_fit();
+            }
+        }
+        self.streets.shrink_to_fit();
+        for s in &mut self.streets {
+            s.lines.shrink_to_fit();
+            s.lines.iter_mut().for_each(Vec::shrink_to_fit);
+        }
+    }
+}
+
 /// The file's text: the head's fields, then one building or street a line.
 pub(crate) fn to_json(file: &CityFile) -> String {
     let mut text = serde_json::to_string(&file.head).expect("the head serialises");
@@ -199,6 +223,28 @@ mod tests {
                 lines: vec![vec![[-10.0, -10.0], [10.0, 10.0]]],
             }],
         }
+    }
+
+    /// A map read from its file keeps no spare room in its lists (read from
+    /// JSON, a list of one part had room for four).
+    #[test]
+    fn a_map_read_back_holds_no_spare_room() {
+        let text = to_json(&small());
+        let map = crate::city::scene::read_map(text.as_bytes(), "block.city.json").unwrap();
+        assert_eq!(map, small());
+        let b = &map.buildings[0];
+        let p = &b.parts[0];
+        let s = &map.streets[0];
+        assert_eq!(
+            [
+                b.parts.capacity(),
+                p.outer.capacity(),
+                p.triangles.capacity()
+            ],
+            [1, 3, 3]
+        );
+        assert_eq!([s.lines.capacity(), s.lines[0].capacity()], [1, 2]);
+        assert_eq!([map.buildings.capacity(), map.streets.capacity()], [1, 1]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::scene::format::{
 /// A city file's bytes, checked: JSON of the expected format and version.
 /// The error says what is wrong and where in the file.
 pub(crate) fn read_map(bytes: &[u8], name: &str) -> Result<CityFile, String> {
-    let map: CityFile = serde_json::from_slice(bytes)
+    let mut map: CityFile = serde_json::from_slice(bytes)
         .map_err(|e| format!("{name}:{}:{}: {e}", e.line(), e.column()))?;
     if map.head.format != FORMAT || map.head.version != VERSION {
         return Err(format!(
@@ -22,6 +22,7 @@ pub(crate) fn read_map(bytes: &[u8], name: &str) -> Result<CityFile, String> {
             map.head.format, map.head.version
         ));
     }
+    map.compact();
     Ok(map)
 }
 

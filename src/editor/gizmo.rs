@@ -155,7 +155,7 @@ fn take_the_drag(
     let Some(def) = editor
         .session
         .as_ref()
-        .and_then(|s| s.scene().twins.iter().find(|t| t.id == twin.id))
+        .and_then(|s| s.scene().twins.iter().find(|t| *t.id == *twin.id))
         .map(|d| d.transform.clone())
     else {
         return;

@@ -365,7 +365,7 @@ fn respawn_if_changed(
         .iter()
         .map(|t| t.id.as_str())
         .collect();
-    let mut shown: Vec<&str> = twins.iter().map(|t| t.id.as_str()).collect();
+    let mut shown: Vec<&str> = twins.iter().map(|t| &*t.id).collect();
     edited.sort_unstable();
     shown.sort_unstable();
     let Some(old) = scenes.get(&active.handle) else {
@@ -420,7 +420,7 @@ fn follow_session(
         .map(|t| (t.id.as_str(), t))
         .collect();
     for (mut twin, mut transform, list) in &mut twins {
-        let Some(def) = defs.get(twin.id.as_str()) else {
+        let Some(def) = defs.get(&*twin.id) else {
             continue;
         };
         let wanted = crate::scene::twin_transform(&def.transform);
@@ -445,14 +445,14 @@ fn follow_limits(
     mut sensor: Mut<Sensor>,
     watch: Option<Mut<AlarmWatch>>,
 ) {
-    let Some(s) = twin.sensors.iter().find(|s| s.name == sensor.name) else {
+    let Some(s) = twin.sensors.iter().find(|s| *s.name == *sensor.name) else {
         return;
     };
     if (sensor.warn, sensor.alarm) != (s.warn, s.alarm) {
         sensor.warn = s.warn;
         sensor.alarm = s.alarm;
         if let Some(mut watch) = watch {
-            watch.rules = crate::alarms::Rules::of(s);
+            watch.set_rules(crate::alarms::Rules::of(s));
         }
     }
 }
@@ -490,26 +490,24 @@ mod tests {
             .world_mut()
             .spawn((
                 Twin {
-                    id: def.id.clone(),
+                    id: def.id.as_str().into(),
                     name: def.name.clone(),
-                    kind: def.kind.clone(),
+                    kind: def.kind.as_str().into(),
                 },
                 Transform::default(),
             ))
             .id();
         let sensor = Sensor {
             index: 0,
-            name: s.name.clone(),
-            unit: s.unit.clone(),
+            name: s.name.as_str().into(),
+            unit: s.unit.as_str().into(),
             topic: None,
             range: s.range,
             warn: s.warn,
             alarm: s.alarm,
         };
-        let watch = AlarmWatch {
-            rules: Rules::of(s),
-            watch: Default::default(),
-        };
+        let mut watch = AlarmWatch::default();
+        watch.set_rules(Rules::of(s));
         let sensor = app.world_mut().spawn((sensor, watch, SensorOf(twin))).id();
         let place = |f: &str| f.parse::<Place>().unwrap();
         editor.set(&place("cnc-1.name"), "\"Mill one\"");
@@ -522,7 +520,13 @@ mod tests {
         // 75 °C in the shipped file, 50 now: the sensor and its rules.
         assert_eq!(world.get::<Sensor>(sensor).unwrap().warn, Some(50.0));
         assert_eq!(
-            world.get::<AlarmWatch>(sensor).unwrap().rules.warn,
+            world
+                .get::<AlarmWatch>(sensor)
+                .unwrap()
+                .rules
+                .as_ref()
+                .unwrap()
+                .warn,
             Some(50.0)
         );
         // The file itself is not written until a save.
@@ -563,9 +567,9 @@ mod respawn_tests {
         });
         for t in &def.twins {
             app.world_mut().spawn(Twin {
-                id: t.id.clone(),
+                id: t.id.as_str().into(),
                 name: t.name.clone(),
-                kind: t.kind.clone(),
+                kind: t.kind.as_str().into(),
             });
         }
         let topic_now = |app: &App| {

@@ -164,7 +164,7 @@ impl Plant {
                     p.stations.iter().position(|st| {
                         st.buffer_sensor
                             .as_ref()
-                            .is_some_and(|r| r.twin == twin.id && r.sensor == s.name)
+                            .is_some_and(|r| *r.twin == *twin.id && *r.sensor == *s.name)
                     })
                 });
                 let signal = match (queue, CityValue::of(&twin.kind, s)) {

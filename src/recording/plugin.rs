@@ -118,7 +118,7 @@ fn name_recorded_sensors(
             .sensors()
             .iter()
             .zip(&topics)
-            .map(|(s, topic)| (s.name.twin.as_str(), s.name.sensor.as_str(), topic.as_str())),
+            .map(|(s, topic)| (&*s.name.twin, &*s.name.sensor, topic.as_str())),
     );
 }
 

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -32,12 +33,14 @@ pub struct SceneError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(from = "(String, String)", into = "(String, String)")]
 pub struct SensorRef {
-    pub twin: String,
-    pub sensor: String,
+    /// Shared: a spawned scene's names hold one copy of each twin's id and
+    /// of each sensor name, however many lists name them.
+    pub twin: Arc<str>,
+    pub sensor: Arc<str>,
 }
 
 impl SensorRef {
-    pub(crate) fn new(twin: impl Into<String>, sensor: impl Into<String>) -> SensorRef {
+    pub(crate) fn new(twin: &str, sensor: &str) -> SensorRef {
         SensorRef {
             twin: twin.into(),
             sensor: sensor.into(),
@@ -47,13 +50,16 @@ impl SensorRef {
 
 impl From<(String, String)> for SensorRef {
     fn from((twin, sensor): (String, String)) -> Self {
-        SensorRef { twin, sensor }
+        SensorRef {
+            twin: twin.into(),
+            sensor: sensor.into(),
+        }
     }
 }
 
 impl From<SensorRef> for (String, String) {
     fn from(r: SensorRef) -> Self {
-        (r.twin, r.sensor)
+        (r.twin.to_string(), r.sensor.to_string())
     }
 }
 
@@ -271,7 +277,7 @@ pub struct TwinDef {
     pub parent: Option<String>,
     /// Shared: a city's thousands of buildings have one list between them.
     #[serde(default, with = "shared_list")]
-    pub sensors: std::sync::Arc<[SensorDef]>,
+    pub sensors: Arc<[SensorDef]>,
 }
 
 /// A shared list in a scene file: written and read as a plain list.
@@ -413,7 +419,7 @@ impl SceneDef {
 
     /// The role of a twin's sensor in the process model or the flow, if any.
     pub(crate) fn role_of(&self, twin: &TwinDef, sensor: &SensorDef) -> Option<SensorRole> {
-        let named = |r: &SensorRef| r.twin == twin.id && r.sensor == sensor.name;
+        let named = |r: &SensorRef| *r.twin == *twin.id && *r.sensor == *sensor.name;
         let stations = self.process.as_ref().map_or(&[][..], |p| &p.stations[..]);
         let machine = stations.iter().any(|st| st.machines.contains(&twin.id));
         if stations

@@ -3,7 +3,8 @@
 //! router's sensor number ↔ (twin, sensor) ↔ entity, twins by id, and the
 //! sensors that play a role in the process model and the flow.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use bevy::prelude::*;
 
@@ -28,19 +29,45 @@ pub struct SceneIndex {
     /// `IndexedSensor` (two strings, a role) does not.
     entities: Vec<Entity>,
     by_name: HashMap<SensorRef, u32>,
-    twins: HashMap<String, Entity>,
+    twins: HashMap<Arc<str>, Entity>,
+}
+
+/// One shared copy of each string a spawn hands out: a city's 100,000
+/// sensors named "energy" in "kW" hold two strings between them.
+#[derive(Debug, Default)]
+pub(crate) struct Strings(HashSet<Arc<str>>);
+
+impl Strings {
+    pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(s) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = s.into();
+        self.0.insert(shared.clone());
+        shared
+    }
 }
 
 impl SceneIndex {
     /// The index of `scene` whose twins and sensors were spawned as
-    /// `twins` (by twin, in scene order) and `sensors` (in sensor order).
-    pub(crate) fn new(scene: &SceneDef, twins: &[Entity], sensors: &[Entity]) -> SceneIndex {
+    /// `twins` (by twin, in scene order) and `sensors` (in sensor order);
+    /// names come from `strings` (the twins' ids among them).
+    pub(crate) fn new(
+        scene: &SceneDef,
+        twins: &[Entity],
+        sensors: &[Entity],
+        strings: &mut Strings,
+    ) -> SceneIndex {
         let mut index = SceneIndex::default();
         let mut number = 0;
         for (t, twin) in scene.twins.iter().enumerate() {
-            index.twins.insert(twin.id.clone(), twins[t]);
+            let id = strings.get(&twin.id);
+            index.twins.insert(id.clone(), twins[t]);
             for sensor in twin.sensors.iter() {
-                let name = SensorRef::new(&twin.id, &sensor.name);
+                let name = SensorRef {
+                    twin: id.clone(),
+                    sensor: strings.get(&sensor.name),
+                };
                 index.by_name.insert(name.clone(), number as u32);
                 index.entities.push(sensors[number]);
                 index.sensors.push(IndexedSensor {

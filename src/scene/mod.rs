@@ -263,13 +263,14 @@ pub(crate) fn spawn_twins(world: &mut World, scene: &SceneDef, models: &Models) 
             Transform::default(),
         ))
         .id();
+    let mut strings = index::Strings::default();
     let twins: Vec<Entity> = world
         .spawn_batch(scene.twins.iter().map(|twin| {
             (
                 Twin {
-                    id: twin.id.clone(),
+                    id: strings.get(&twin.id),
                     name: twin.name.clone(),
-                    kind: twin.kind.clone(),
+                    kind: strings.get(&twin.kind),
                 },
                 Name::new(twin.name.clone()),
                 twin_transform(&twin.transform),
@@ -287,8 +288,8 @@ pub(crate) fn spawn_twins(world: &mut World, scene: &SceneDef, models: &Models) 
             (
                 Sensor {
                     index: i as u32,
-                    name: sensor.name.clone(),
-                    unit: sensor.unit.clone(),
+                    name: strings.get(&sensor.name),
+                    unit: strings.get(&sensor.unit),
                     topic: scene.topic_of(twin, sensor),
                     range: sensor.range,
                     warn: sensor.warn,
@@ -300,7 +301,7 @@ pub(crate) fn spawn_twins(world: &mut World, scene: &SceneDef, models: &Models) 
         });
     let count = scene.sensors().count();
     let sensors: Vec<Entity> = world.spawn_batch(Counted(sensors, count)).collect();
-    let index = SceneIndex::new(scene, &twins, &sensors);
+    let index = SceneIndex::new(scene, &twins, &sensors, &mut strings);
     // A named parent replaces the root (the same table: no row moves).
     for (twin, entity) in scene.twins.iter().zip(&twins) {
         if let Some(parent) = twin.parent.as_deref().and_then(|p| index.twin(p)) {
@@ -396,6 +397,34 @@ mod spawn_tests {
         let twin_of = |n: u32| world.get::<SensorOf>(sensor(n)).unwrap().0;
         assert_eq!([twin_of(0), twin_of(1), twin_of(2)], [arm, cell, cell]);
         let q = world.get::<Sensor>(sensor(2)).unwrap();
-        assert_eq!((q.name.as_str(), q.index), ("q", 2));
+        assert_eq!((&*q.name, q.index), ("q", 2));
+    }
+
+    /// A spawn hands out one copy of each name: sensors of one name or
+    /// unit share it, and the index names a twin by the twin's own id.
+    #[test]
+    fn a_spawned_scene_shares_its_names() {
+        let text = r#"(name: "s", twins: [
+            (id: "a", name: "A", kind: "press",
+             sensors: [(name: "t", unit: "C", range: (0, 1)), (name: "p", unit: "kW", range: (0, 1))]),
+            (id: "b", name: "B", kind: "press",
+             sensors: [(name: "t", unit: "C", range: (0, 1)), (name: "q", unit: "kW", range: (0, 1))]),
+        ])"#;
+        let scene = format::parse(text, "s.scene.ron").unwrap();
+        let mut world = World::new();
+        let index = spawn_twins(&mut world, &scene, &Models::new());
+        let sensor = |n: u32| world.get::<Sensor>(index.entity(n).unwrap()).unwrap();
+        let twin = |id: &str| world.get::<Twin>(index.twin(id).unwrap()).unwrap();
+        let shared =
+            |a: &std::sync::Arc<str>, b: &std::sync::Arc<str>| std::sync::Arc::ptr_eq(a, b);
+        assert!(shared(&sensor(0).name, &sensor(2).name), "the two t");
+        assert!(shared(&sensor(1).unit, &sensor(3).unit), "the three kW");
+        assert!(shared(&sensor(0).unit, &sensor(2).unit), "the two C");
+        assert!(!shared(&sensor(0).unit, &sensor(1).unit));
+        assert!(shared(&twin("a").kind, &twin("b").kind), "the two presses");
+        let named = &index.sensors()[3].name;
+        assert_eq!((&*named.twin, &*named.sensor), ("b", "q"));
+        assert!(shared(&named.twin, &twin("b").id));
+        assert!(shared(&named.sensor, &sensor(3).name));
     }
 }

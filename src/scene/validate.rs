@@ -261,7 +261,7 @@ fn check_flow(
     let has = scene
         .twins
         .iter()
-        .any(|t| &t.id == twin && t.sensors.iter().any(|s| &s.name == sensor));
+        .any(|t| *t.id == **twin && t.sensors.iter().any(|s| *s.name == **sensor));
     if !has {
         return Err(err(
             "counter:",
@@ -428,7 +428,7 @@ fn check_line(
             ));
         }
         if let Some(SensorRef { twin, sensor }) = &st.buffer_sensor
-            && !ids.contains_key(twin.as_str())
+            && !ids.contains_key(&**twin)
         {
             return Err(err(
                 &name,

@@ -63,7 +63,7 @@ fn recolour(
     sensors: Query<&Sensor>,
 ) {
     for (entity, twin, list) in &twins {
-        let wanted = match twin.kind.as_str() {
+        let wanted = match &*twin.kind {
             BUILDING_KIND => metric.building.as_deref(),
             STREET_KIND => metric.street.as_deref(),
             _ => None,
@@ -72,7 +72,7 @@ fn recolour(
         let found = list
             .entities()
             .iter()
-            .find(|&&s| sensors.get(s).is_ok_and(|s| s.name == wanted));
+            .find(|&&s| sensors.get(s).is_ok_and(|s| &*s.name == wanted));
         if let Some(&sensor) = found {
             commands.entity(entity).insert(ColorSource(sensor));
         }
@@ -222,7 +222,7 @@ fn blocks(
     let mut again: Vec<Rebuild> = vec![];
     let mut floors = vec![];
     for (entity, twin, _) in twins {
-        let id = twin.id.as_str();
+        let id = &*twin.id;
         let m = map.clone();
         let (solid, rebuild, floor): (Solid, Rebuild, _) = if let Some(&i) = buildings.get(id) {
             let b = &map.buildings[i];

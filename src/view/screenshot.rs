@@ -77,7 +77,7 @@ fn write_twin_positions(
         .filter_map(|(twin, place)| {
             let body = place.translation() + Vec3::Y * BODY_CENTRE_M;
             let p = camera.world_to_viewport(at, body).ok()?;
-            Some(serde_json::json!({ "id": twin.id, "x": p.x, "y": p.y }))
+            Some(serde_json::json!({ "id": &*twin.id, "x": p.x, "y": p.y }))
         })
         .collect();
     let out = path.with_extension("twins.json");

@@ -50,13 +50,13 @@ fn select_initial(
         return;
     };
     let (id, sensor) = initial.0.split_once('/').unwrap_or((&initial.0, ""));
-    if let Some((entity, _, list)) = twins.iter().find(|(_, t, _)| t.id == id) {
+    if let Some((entity, _, list)) = twins.iter().find(|(_, t, _)| &*t.id == id) {
         selected.0 = Some(entity);
         plot.0 = list.and_then(|l| {
             l.entities()
                 .iter()
                 .copied()
-                .find(|&e| sensors.get(e).is_ok_and(|s| s.name == sensor))
+                .find(|&e| sensors.get(e).is_ok_and(|s| &*s.name == sensor))
         });
         commands.remove_resource::<InitialSelection>();
     } else if !twins.is_empty() {
@@ -89,7 +89,7 @@ fn keep_across_reloads(
             let sensor = plot.0.and_then(|e| sensors.get(e).ok());
             *last = Some(match sensor {
                 Some(s) => format!("{}/{}", twin.id, s.name),
-                None => twin.id.clone(),
+                None => twin.id.to_string(),
             });
         }
         Err(_) => {

@@ -142,7 +142,7 @@ pub(crate) fn draw_twins(
     let defs: HashMap<&str, &crate::scene::format::TwinDef> =
         scene.twins.iter().map(|t| (t.id.as_str(), t)).collect();
     for (entity, twin, sensor_list) in &twins {
-        let Some(def) = defs.get(twin.id.as_str()) else {
+        let Some(def) = defs.get(&*twin.id) else {
             continue;
         };
         commands.entity(entity).insert(Visibility::default());
@@ -184,7 +184,7 @@ pub(crate) fn draw_twins(
         for (sensor_def, &sensor_entity) in def.sensors.iter().zip(sensor_entities) {
             if sensors
                 .get(sensor_entity)
-                .map(|s| s.name != sensor_def.name)
+                .map(|s| *s.name != *sensor_def.name)
                 .unwrap_or(true)
             {
                 continue;

@@ -18,7 +18,7 @@ pub(super) fn copy_steps(
         }
         Step::Duplicated => {
             // The copy stands 3 m along x, drawn, selected in the window.
-            let copy = twins.iter().find(|(_, t, _)| t.id == "cnc-1-copy");
+            let copy = twins.iter().find(|(_, t, _)| &*t.id == "cnc-1-copy");
             if copy.is_some_and(|(_, _, t)| t.translation.x == TYPED_X + 3.0)
                 && visible(pointer, "cnc-1-copy")
             {
@@ -29,7 +29,7 @@ pub(super) fn copy_steps(
         Step::UndoDuplicate => {
             let copies = twins
                 .iter()
-                .filter(|(_, t, _)| t.id == "cnc-1-copy")
+                .filter(|(_, t, _)| &*t.id == "cnc-1-copy")
                 .count();
             if s.frames == 1 && !click(pointer, "Undo") {
                 s.frames = 0;
@@ -43,7 +43,7 @@ pub(super) fn copy_steps(
         Step::Added => {
             // cnc-4 (after cnc-3) on the floor under the scene's view focus
             // (1.5, 0.5, 0.5 in the file), selected, the gizmo on it.
-            let new = twins.iter().find(|(_, t, _)| t.id == "cnc-4");
+            let new = twins.iter().find(|(_, t, _)| &*t.id == "cnc-4");
             if let Some((e, _, t)) = new
                 && t.translation == Vec3::new(1.5, 0.0, 0.5)
                 && gizmo.focused() == Some(e)
@@ -158,7 +158,7 @@ pub(super) fn topic_steps(
                 shared.type_text("mill-4");
             }
             drop(shared);
-            let renamed = now.twins.iter().any(|(_, t, _)| t.id == "mill-4");
+            let renamed = now.twins.iter().any(|(_, t, _)| &*t.id == "mill-4");
             if renamed && visible(pointer, "mill-4") {
                 s.next(Step::SaveRenamed);
             }
@@ -209,7 +209,7 @@ pub(super) fn topic_steps(
             }
         }
         Step::DeleteFixing => {
-            let gone = !now.twins.iter().any(|(_, t, _)| t.id == "cnc-3");
+            let gone = !now.twins.iter().any(|(_, t, _)| &*t.id == "cnc-3");
             let milling = editor
                 .session
                 .as_ref()

@@ -68,7 +68,7 @@ pub(super) fn plot_panel(
         .collapsible(true)
         .show(ctx, |ui| {
             ui.horizontal_top(|ui| {
-                sensor_plot(ui, &shown, sensor.unit.clone());
+                sensor_plot(ui, &shown, sensor.unit.to_string());
                 ui.vertical(|ui| stats_column(ui, &stats));
             });
         });

@@ -158,7 +158,7 @@ fn sensor_row(
     dot(ui, health_color(*health));
     let plotted = plot.0 == Some(entity);
     if ui
-        .selectable_label(plotted, &sensor.name)
+        .selectable_label(plotted, &*sensor.name)
         .on_hover_text(format!(
             "{} · click to plot",
             sensor.topic.as_deref().unwrap_or("unbound")
@@ -167,7 +167,7 @@ fn sensor_row(
     {
         plot.0 = Some(entity);
     }
-    let shown = if sensor.name == "state" {
+    let shown = if &*sensor.name == "state" {
         state_word(value.value)
     } else {
         format_value(value.value, &sensor.unit)
