@@ -81,7 +81,6 @@ impl Rules {
 }
 
 impl Rules {
-    /// Whether no rule can ever hold (no limit, rate or horizon set).
     /// Rules that hold nothing (what `Rules::default()` gives).
     pub(crate) const INERT: Rules = Rules {
         warn: None,
@@ -92,6 +91,7 @@ impl Rules {
         forecast_horizon_s: None,
     };
 
+    /// Whether no rule can ever hold (no limit, rate or horizon set).
     pub(crate) fn is_inert(&self) -> bool {
         self.warn.is_none()
             && self.alarm.is_none()

@@ -57,8 +57,13 @@ pub(crate) struct AlarmWatch {
 impl AlarmWatch {
     /// Rules of this sensor's own (the editor's change to one sensor).
     pub(crate) fn set_rules(&mut self, rules: Rules) {
-        self.rules = (!rules.is_inert()).then(|| Arc::new(rules));
+        self.rules = held(rules);
     }
+}
+
+/// `rules` as a sensor holds them: not at all when they can never hold.
+fn held(rules: Rules) -> Option<Arc<Rules>> {
+    (!rules.is_inert()).then(|| Arc::new(rules))
 }
 
 /// Gives every sensor of a new scene its rules, and carries the alarm book
@@ -102,11 +107,9 @@ fn watch_sensors(
         let Some((_, def)) = defs.get(sensor.index as usize) else {
             continue;
         };
-        let rules = shared.entry(*def as *const SensorDef).or_insert_with(|| {
-            let mut own = AlarmWatch::default();
-            own.set_rules(Rules::of(def));
-            own.rules
-        });
+        let rules = shared
+            .entry(*def as *const SensorDef)
+            .or_insert_with(|| held(Rules::of(def)));
         *watch = AlarmWatch {
             rules: rules.clone(),
             watch: alarms.book.watch_for(sensor.index),

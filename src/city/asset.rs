@@ -108,8 +108,8 @@ pub(crate) struct Street {
 impl CityFile {
     /// Gives back the room its lists were read with: a list read from JSON
     /// grows by doubling from four, so a building's one part held room for
-    /// four (288 B) and a five-point ring for eight. Kept for as long as
-    /// the city is drawn and picked: at 100,000 buildings, 290 B a building.
+    /// four (288 B) and a five-point ring for eight. The map is kept for as
+    /// long as the city is drawn and picked.
     pub(crate) fn compact(&mut self) {
         self.buildings.shrink_to_fit();
         for b in &mut self.buildings {
