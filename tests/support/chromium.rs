@@ -184,7 +184,12 @@ impl Chromium {
 
     /// Polls the snapshot until `done` holds; panics with the last one and
     /// the page's console after `timeout`.
-    pub fn until(&mut self, what: &str, timeout: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    pub fn until(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        mut done: impl FnMut(&Value) -> bool,
+    ) -> Value {
         let start = Instant::now();
         let mut last_said = start;
         loop {
