@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 STEP="start"
 trap 'echo "FAILED at step: $STEP" >&2' ERR
-step() { STEP="$*"; echo; echo "=== $STEP ==="; }
+# Each step's heading says how far into the run it starts (CI's log).
+step() { STEP="$*"; echo; echo "=== $STEP === (at ${SECONDS} s)"; }
 
 # Lean builds: no incremental state, no debug info.
 export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=0 CARGO_TERM_COLOR=never
@@ -77,8 +78,19 @@ cargo run -q -- scene fmt --check scenes/*.scene.ron
 step "tests (unit, live MQTT with mosquitto, CLI, screenshot under Xvfb)"
 cargo test --no-fail-fast
 
+step "the memory soak (tests/memory.rs, 150 s mostly waiting) started beside the browser build"
+# The soak's twin needs a sixth of a core; run beside the (CPU-bound)
+# browser build it costs the run no time of its own.
+memory_test=$(cargo test --test memory --no-run 2>&1 | sed -n 's|.*Executable tests/memory.rs (\(.*\))|\1|p')
+[ -x "$memory_test" ] || { echo "tests/memory.rs's binary not found" >&2; false; }
+"$memory_test" --ignored --nocapture > target/memory-soak.log 2>&1 &
+memory_pid=$!
+
 step "the browser build, linted by clippy for wasm32 (scripts/build-web.sh --fast: the test profile, no wasm-opt)"
 scripts/build-web.sh --fast
+
+step "the memory soak's result"
+if wait "$memory_pid"; then cat target/memory-soak.log; else cat target/memory-soak.log; false; fi
 
 step "the page in headless Chromium (tests/browser.rs, against twinscape serve)"
 cargo test --test browser -- --ignored --test-threads=1 --nocapture

@@ -204,3 +204,21 @@ pub fn z_for(p: f64) -> f64 {
             / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::first_at_or_above;
+
+    #[test]
+    fn the_crossing_is_found_between_scan_steps() {
+        // Scanned in 10 s steps over 2,400 s, the line crosses 0 at
+        // 503.7 s: between the steps at 500 and 510, found by bisection
+        // to within 10 s / 2^30.
+        let line = |t: f64| 2.0 * (t - 503.7);
+        let at = first_at_or_above(&line, 0.0, 0.0, 2400.0).unwrap();
+        assert!((at - 503.7).abs() < 1e-6, "crossing at {at}");
+        // Already above at the start; never reached in the span.
+        assert_eq!(first_at_or_above(&line, -1e4, 0.0, 2400.0), Some(0.0));
+        assert_eq!(first_at_or_above(&line, 1e4, 0.0, 2400.0), None);
+    }
+}
