@@ -286,5 +286,22 @@ mod tests {
                 .to_string();
             assert_eq!(err, want);
         }
+        // The sides are measured corner to corner, whichever corner comes
+        // first: 1 m is enough, in x and in z; a thin side in z is refused
+        // as one in x is.
+        let area = |a: &str| format!(r#"(id: "d", name: "D", area: {a}, {figure})"#);
+        for ok in [
+            "((0.0, 0.0), (1.0, 9.0))",
+            "((0.0, 4.0), (9.0, -4.5))",
+            "((5.0, 0.0), (4.0, 1.0))",
+        ] {
+            parse(&scene(&area(ok)), "c.scene.ron").expect(ok);
+        }
+        let err = parse(&scene(&area("((0.0, 0.0), (9.0, 0.5))")), "c.scene.ron").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("must be finite with sides of at least 1 m"),
+            "{err}"
+        );
     }
 }

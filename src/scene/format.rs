@@ -494,4 +494,6 @@ pub use city::*;
 pub use sensor::*;
 
 #[cfg(test)]
+mod limits_tests;
+#[cfg(test)]
 mod tests;

@@ -427,4 +427,80 @@ mod spawn_tests {
         assert!(shared(&named.twin, &twin("b").id));
         assert!(shared(&named.sensor, &sensor(3).name));
     }
+    /// A twin stands where its scene entry puts it; a sensor's window,
+    /// predictor and countdown rule are the ones its entry chose.
+    #[test]
+    fn a_spawned_twin_and_its_sensor_are_what_the_scene_says() {
+        let text = r#"(name: "s", twins: [
+            (id: "a", name: "A", kind: "press",
+             transform: (translation: (1, 2, 3), rotation_y_deg: 90, scale: 2),
+             sensors: [(name: "t", unit: "C", range: (0, 100), physical: Some((-20, 120)),
+                        predictor: Holt(alpha: 0.5, beta: 0.2),
+                        countdown: (confidence: 0.8, horizon_s: 900))]),
+            (id: "b", name: "B", kind: "press", sensors: [(name: "t", unit: "C", range: (0, 100))]),
+        ])"#;
+        let scene = format::parse(text, "s.scene.ron").unwrap();
+        let mut world = World::new();
+        let index = spawn_twins(&mut world, &scene, &Models::new());
+        let a = world.get::<Transform>(index.twin("a").unwrap()).unwrap();
+        assert_eq!(a.translation, Vec3::new(1.0, 2.0, 3.0));
+        assert_eq!(a.scale, Vec3::splat(2.0));
+        // A quarter turn about y takes +x to -z.
+        assert!((a.rotation * Vec3::X).distance(Vec3::NEG_Z) < 1e-6);
+        let named = |twin: &str| format::SensorRef::from((twin.to_string(), "t".to_string()));
+        assert_eq!(
+            [index.number(&named("a")), index.number(&named("b"))],
+            [Some(0), Some(1)]
+        );
+        assert_eq!(index.sensor(&named("b")), index.entity(1));
+        assert_eq!(index.number(&named("c")), None);
+        let history = |n: u32| world.get::<History>(index.entity(n).unwrap()).unwrap();
+        let (chosen, default) = (history(0), history(1));
+        assert_eq!(
+            (chosen.predictor.name(), default.predictor.name()),
+            ("holt", "auto")
+        );
+        assert_eq!(
+            (chosen.countdown.confidence, chosen.countdown.horizon_s),
+            (0.8, 900.0)
+        );
+        // 130 is outside the probe's physical range; no range, no flag.
+        let mut series = chosen.series.clone();
+        series.push(0.0, 130.0);
+        assert!(series.quality(0.0).out_of_range);
+        let mut series = default.series.clone();
+        series.push(0.0, 1e9);
+        assert!(!series.quality(0.0).out_of_range);
+    }
+    /// The index of the shipped factory: every sensor numbered, and the
+    /// sensors the process and the flow read found by their role (as the
+    /// scene file names them), in a table with no spare room.
+    #[test]
+    fn the_factory_index_finds_its_sensors_by_role() {
+        let text = include_str!("../../scenes/factory.scene.ron");
+        let scene = format::parse(text, "factory.scene.ron").unwrap();
+        let mut world = World::new();
+        let index = spawn_twins(&mut world, &scene, &Models::new());
+        // Each sensor, and nothing else in the file, has a unit.
+        assert_eq!(index.len(), text.matches("unit: \"").count());
+        let with = |role| {
+            let mut named: Vec<String> = index
+                .with_role(role)
+                .map(|s| format!("{}/{}", s.name.twin, s.name.sensor))
+                .collect();
+            named.sort();
+            named
+        };
+        assert_eq!(
+            with(format::SensorRole::BufferLevel),
+            ["conv-1/queue", "conv-2/queue", "pack-1/infeed_queue"]
+        );
+        assert_eq!(with(format::SensorRole::Shipped), ["pack-1/shipped"]);
+        // The sensors' table is sized once, to its rows (no room left over
+        // from growing by doubling).
+        let table = world.entity(index.entity(0).unwrap()).location().table_id;
+        let table = world.storages().tables.get(table).unwrap();
+        assert_eq!(table.capacity(), index.len(), "room for the 55 sensors");
+        assert_eq!(table.entity_count() as usize, index.len());
+    }
 }

@@ -88,3 +88,24 @@ pub const BUILDING_KIND: &str = "building";
 pub const STREET_KIND: &str = "street";
 /// The `kind` of the twins a city's districts become.
 pub const DISTRICT_KIND: &str = "district";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_district_becomes_a_twin_at_the_middle_of_its_area() {
+        let district: DistrictDef = ron::from_str(
+            r#"(id: "d", name: "D", area: ((30, 0), (-10, 40)), figures: [
+                (of: "building/energy", figure: Total,
+                 sensor: (name: "energy", unit: "kW", range: (0, 100)))])"#,
+        )
+        .unwrap();
+        let twin = district.twin();
+        assert_eq!((twin.id.as_str(), twin.kind.as_str()), ("d", DISTRICT_KIND));
+        assert_eq!(twin.transform.translation, [10.0, 0.0, 20.0]);
+        assert_eq!(twin.transform.scale, 1.0);
+        assert_eq!(twin.sensors.len(), 1);
+        assert_eq!(twin.sensors[0].name, "energy");
+    }
+}

@@ -1,8 +1,6 @@
 //! A sensor's part of the schema: its limits, binding, effects, alarm
 //! rules, predictor and countdown.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,13 +192,4 @@ pub enum ShowDef {
     },
     /// A floating text label with the value and unit.
     Label,
-}
-
-impl fmt::Display for Decode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Decode::Number => f.write_str("number"),
-            Decode::Json(path) => write!(f, "json:{path}"),
-        }
-    }
 }

@@ -2,7 +2,7 @@ use super::*;
 use crate::scene::validate::locate;
 use std::collections::HashSet;
 
-fn err(src: &str) -> SceneError {
+pub(super) fn err(src: &str) -> SceneError {
     parse(src, "bad.scene.ron").expect_err("the scene should be refused")
 }
 
@@ -380,7 +380,7 @@ fn flow_buffers_must_name_a_station_with_a_buffer_and_a_next_station() {
 }
 
 /// The factory scene with `from` replaced by `to` (which must be there).
-fn factory_with(from: &str, to: &str) -> String {
+pub(super) fn factory_with(from: &str, to: &str) -> String {
     let factory = include_str!("../../../scenes/factory.scene.ron");
     assert!(factory.contains(from), "the factory has {from:?}");
     factory.replacen(from, to, 1)
@@ -502,116 +502,4 @@ fn sensors_get_their_roles_from_the_process_and_the_flow() {
         Some(SensorRole::BufferLevel)
     );
     assert_eq!(role("press-2", "temperature"), None);
-}
-
-#[test]
-fn flow_sizes_and_belts_out_of_bounds_are_refused() {
-    // The whole flow: a size of nothing, a belt only as wide as a part.
-    for (from, to) in [
-        ("part_size: 0.3", "part_size: 0.0"),
-        ("bin_size: (2.4, 0.6, 2.4)", "bin_size: (2.4, 0.0, 2.4)"),
-        ("belt_width: 0.9", "belt_width: 0.3"),
-    ] {
-        let e = err(&factory_with(from, to));
-        assert!(
-            e.message
-                .starts_with("flow: bin_size and part_size must be positive"),
-            "{to}: {e}"
-        );
-    }
-    // A buffer's belt: too narrow alone, or running backwards; standing
-    // still is allowed.
-    let handling = "speed: Some(0.4))";
-    for to in ["speed: Some(0.4), width: Some(0.2))", "speed: Some(-0.4))"] {
-        let e = err(&factory_with(handling, to));
-        assert!(
-            e.message
-                .contains("flow buffer 3: the belt must be wider than a part"),
-            "{to}: {e}"
-        );
-    }
-    parse(&factory_with(handling, "speed: Some(0.0))"), "f.scene.ron").unwrap();
-    // A buffered station needs a buffer sensor even when a station follows
-    // it, and a station after it even when it has a buffer sensor.
-    let e = err(&factory_with(
-        "buffer: 6,\n                buffer_sensor: Some((\"conv-2\", \"queue\"))),",
-        "buffer: 6),",
-    ));
-    assert!(
-        e.message
-            .contains("station \"pressing\" needs a buffer_sensor and a station after it"),
-        "{e}"
-    );
-    let last = factory_with(
-        "(station: \"pressing\", from:",
-        "(station: \"packing\", from:",
-    )
-    .replacen(
-        "repair_s: 300.0),",
-        "repair_s: 300.0, buffer_sensor: Some((\"pack-1\", \"shipped\"))),",
-        1,
-    );
-    let e = err(&last);
-    assert!(
-        e.message
-            .contains("station \"packing\" needs a buffer_sensor and a station after it"),
-        "{e}"
-    );
-}
-
-#[test]
-fn a_negative_cycle_a_later_part_as_parent_and_a_bad_onnx_model_are_refused() {
-    for (from, to) in [
-        ("cycle_s: 48.0", "cycle_s: -48.0"),
-        ("cycle_sd_s: 5.0", "cycle_sd_s: -5.0"),
-    ] {
-        let e = err(&factory_with(from, to));
-        assert!(
-            e.message
-                .contains("station \"milling\": cycle_s and mtbf_s must be positive"),
-            "{to}: {e}"
-        );
-    }
-    // A part's parent must come before it: another earlier part does not do.
-    let e = err(
-        "(name: \"x\", prefabs: { \"p\": [\n (name: Some(\"a\"), prim: Sphere(radius: 1), color: \"#aabbcc\"),\n (name: Some(\"c\"), parent: Some(\"b\"), prim: Sphere(radius: 1), color: \"#aabbcc\")] },\n twins: [])",
-    );
-    assert!(
-        e.message
-            .contains("part parent \"b\" must name an earlier part"),
-        "{e}"
-    );
-    let onnx = |model: &str, last: usize, step: f64| {
-        format!(
-            "(name: \"x\", twins: [(id: \"a\", name: \"A\", kind: \"k\", sensors: [\n (name: \"t\", unit: \"C\", range: (0, 1), predictor: Onnx(model: \"{model}\", last: {last}, step_s: {step}, horizon_s: 60))])])"
-        )
-    };
-    for (scene, says) in [
-        (
-            onnx("/tmp/m.onnx", 10, 1.0),
-            "must be a .onnx file under assets/",
-        ),
-        (
-            onnx("../m.onnx", 10, 1.0),
-            "must be a .onnx file under assets/",
-        ),
-        (
-            onnx("models/m.txt", 10, 1.0),
-            "must be a .onnx file under assets/",
-        ),
-        (onnx("models/m.onnx", 0, 1.0), "last 0 must be from 1 to"),
-        (
-            onnx("models/m.onnx", 10, -1.0),
-            "step_s -1 must be a positive",
-        ),
-        (
-            onnx("models/m.onnx", 10, 0.0),
-            "step_s 0 must be a positive",
-        ),
-    ] {
-        let e = err(&scene);
-        assert!(e.message.contains(says), "{says}: {e}");
-        assert_eq!(e.pos.line, 2, "{e}");
-    }
-    parse(&onnx("models/m.onnx", 10, 1.0), "m.scene.ron").unwrap();
 }
