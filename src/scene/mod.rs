@@ -427,6 +427,7 @@ mod spawn_tests {
         assert!(shared(&named.twin, &twin("b").id));
         assert!(shared(&named.sensor, &sensor(3).name));
     }
+
     /// A twin stands where its scene entry puts it; a sensor's window,
     /// predictor and countdown rule are the ones its entry chose.
     #[test]
@@ -472,6 +473,7 @@ mod spawn_tests {
         series.push(0.0, 1e9);
         assert!(!series.quality(0.0).out_of_range);
     }
+
     /// The index of the shipped factory: every sensor numbered, and the
     /// sensors the process and the flow read found by their role (as the
     /// scene file names them), in a table with no spare room.
