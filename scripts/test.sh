@@ -6,6 +6,15 @@ cd "$(dirname "$0")/.."
 
 STEP="start"
 trap 'echo "FAILED at step: $STEP" >&2' ERR
+# Steps run in the background are stopped with the run, however it ends.
+background=()
+stop_background() {
+  for pid in "${background[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+  done
+}
+trap stop_background EXIT
 # Each step's heading says how far into the run it starts (CI's log).
 step() { STEP="$*"; echo; echo "=== $STEP === (at ${SECONDS} s)"; }
 
@@ -62,32 +71,43 @@ rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target
 step "format"
 cargo fmt --check
 
-step "build, with clippy's lints on our code (-D warnings)"
 # clippy-driver compiles our own crate as rustc does and lints it on the way,
 # so every dependency is built once: a separate `cargo clippy` would check
 # them all again (natively and for wasm32: about 12 minutes of a cold run).
-# Kept for the steps below, so they reuse this build.
+# Kept for every build below, the browser's included.
 RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
 export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS="-Dwarnings"
+
+step "the browser build started in the background at the lowest priority (scripts/build-web.sh --fast: the test profile, no wasm-opt; linted by clippy for wasm32)"
+# It shares no artifacts with the native build (another target and
+# profile, another lock) and, niced, takes only the cores the native build
+# and the tests leave idle (the tests use about 1.3 of 2 cores): a cold
+# run saves most of what it used to spend on it alone.
+nice -n 19 scripts/build-web.sh --fast > target/web-build.log 2>&1 &
+web_pid=$!
+background+=("$web_pid")
+
+step "build, with clippy's lints on our code (-D warnings)"
 cargo build --all-targets
 
 step "every shipped scene passes twinscape scene check and is in scene fmt's layout"
 cargo run -q -- scene check scenes/*.scene.ron
 cargo run -q -- scene fmt --check scenes/*.scene.ron
 
-step "tests (unit, live MQTT with mosquitto, CLI, screenshot under Xvfb)"
-cargo test --no-fail-fast
-
-step "the memory soak (tests/memory.rs, 150 s mostly waiting) started beside the browser build"
-# The soak's twin needs a sixth of a core; run beside the (CPU-bound)
-# browser build it costs the run no time of its own.
+step "the memory soak (tests/memory.rs, 150 s mostly waiting) started beside the tests"
+# Its twin needs a sixth of a core; beside the tests it costs the run no
+# time of its own.
 memory_test=$(cargo test --test memory --no-run 2>&1 | sed -n 's|.*Executable tests/memory.rs (\(.*\))|\1|p')
 [ -x "$memory_test" ] || { echo "tests/memory.rs's binary not found" >&2; false; }
 "$memory_test" --ignored --nocapture > target/memory-soak.log 2>&1 &
 memory_pid=$!
+background+=("$memory_pid")
 
-step "the browser build, linted by clippy for wasm32 (scripts/build-web.sh --fast: the test profile, no wasm-opt)"
-scripts/build-web.sh --fast
+step "tests (unit, live MQTT with mosquitto, CLI, screenshot under Xvfb)"
+cargo test --no-fail-fast
+
+step "the browser build's result"
+if wait "$web_pid"; then cat target/web-build.log; else cat target/web-build.log; false; fi
 
 step "the memory soak's result"
 if wait "$memory_pid"; then cat target/memory-soak.log; else cat target/memory-soak.log; false; fi
