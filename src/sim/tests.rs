@@ -336,3 +336,140 @@ fn random_streams_have_the_right_moments() {
     assert!((std - 2.0).abs() < 0.02, "{std}");
     assert!((e / n as f64 - 300.0).abs() < 3.0, "{}", e / n as f64);
 }
+
+#[test]
+fn an_interrupted_put_takes_its_item_back_out() {
+    let sim = Sim::new();
+    let buffer: Store<&str> = Store::new(&sim, 1);
+    assert_eq!(buffer.try_put("a"), Ok(()));
+    assert_eq!(
+        buffer.try_put("full"),
+        Err("full"),
+        "a full store gives it back"
+    );
+    let log = Log::default();
+    let (s, b, lg) = (sim.clone(), buffer.clone(), log.clone());
+    let putter = sim.spawn(async move {
+        match b.put("b").await {
+            Ok(()) => lg.say(&s, "put b"),
+            Err(_) => lg.say(&s, "gave up putting b"),
+        }
+    });
+    let s = sim.clone();
+    sim.spawn(async move {
+        s.timeout(2.0).await.unwrap();
+        s.interrupt(putter, Cause::Signal(1));
+    });
+    let (s, b, lg) = (sim.clone(), buffer.clone(), log.clone());
+    sim.spawn(async move {
+        s.timeout(5.0).await.unwrap();
+        let first = b.get().await.unwrap();
+        lg.say(&s, format!("got {first}"));
+    });
+    sim.run();
+    assert_eq!(
+        log.lines(),
+        vec![l(2.0, "gave up putting b"), l(5.0, "got a")]
+    );
+    assert!(buffer.is_empty(), "\"b\" never went in: {}", buffer.len());
+}
+
+#[test]
+fn an_item_handed_to_an_interrupted_get_goes_back_to_the_front() {
+    let sim = Sim::new();
+    let buffer: Store<&str> = Store::new(&sim, 4);
+    let log = Log::default();
+    let (s, b, lg) = (sim.clone(), buffer.clone(), log.clone());
+    let getter = sim.spawn(async move {
+        match b.get().await {
+            Ok(item) => lg.say(&s, format!("got {item}")),
+            Err(_) => lg.say(&s, "interrupted"),
+        }
+    });
+    // At 7 "x" is handed to the waiting getter, "y" goes into the store,
+    // and the getter is interrupted before it runs: "x" must go back in
+    // front of "y", and count as not taken.
+    let (s, b) = (sim.clone(), buffer.clone());
+    sim.spawn(async move {
+        s.timeout(7.0).await.unwrap();
+        b.put("x").await.unwrap();
+        b.put("y").await.unwrap();
+    });
+    let s = sim.clone();
+    sim.spawn(async move {
+        s.timeout(7.0).await.unwrap();
+        s.interrupt(getter, Cause::Signal(1));
+    });
+    sim.run_until(8.0);
+    assert_eq!(log.lines(), vec![l(7.0, "interrupted")]);
+    assert_eq!((buffer.len(), buffer.taken()), (2, 0));
+    let (s, b, lg) = (sim.clone(), buffer.clone(), log.clone());
+    sim.spawn(async move {
+        for _ in 0..2 {
+            let item = b.get().await.unwrap();
+            lg.say(&s, format!("then got {item}"));
+        }
+    });
+    sim.run();
+    assert_eq!(
+        log.lines()[1..],
+        [l(8.0, "then got x"), l(8.0, "then got y")]
+    );
+    assert_eq!(buffer.taken(), 2);
+}
+
+#[test]
+fn a_store_holds_at_least_one_and_its_mean_level_starts_at_its_level() {
+    let sim = Sim::new();
+    let buffer: Store<u8> = Store::new(&sim, 0);
+    assert_eq!(buffer.try_put(1), Ok(()), "capacity 0 holds one");
+    assert_eq!(buffer.try_put(2), Err(2));
+    // No time has passed: the mean level is the level.
+    assert_eq!(buffer.mean_level(), 1.0);
+    let s = sim.clone();
+    sim.spawn(async move { s.timeout(4.0).await.unwrap() });
+    sim.run();
+    assert_eq!(buffer.mean_level(), 1.0);
+}
+
+#[test]
+fn pre_emption_displaces_the_latest_of_equal_priority_users() {
+    let sim = Sim::new();
+    let res = Resource::new(&sim, 2);
+    let log = Log::default();
+    for (name, start) in [("early", 0.0), ("late", 1.0)] {
+        let (s, r, lg) = (sim.clone(), res.clone(), log.clone());
+        sim.spawn(async move {
+            s.timeout(start).await.unwrap();
+            let _g = r.request(5, false).await.unwrap();
+            match s.timeout(10.0).await {
+                Ok(()) => lg.say(&s, format!("{name} done")),
+                Err(_) => lg.say(&s, format!("{name} pre-empted")),
+            }
+        });
+    }
+    let (s, r, lg) = (sim.clone(), res.clone(), log.clone());
+    sim.spawn(async move {
+        s.timeout(3.0).await.unwrap();
+        let _g = r.request(0, true).await.unwrap();
+        lg.say(&s, "urgent starts");
+        s.timeout(1.0).await.unwrap();
+    });
+    // Same priority as the users: it may not pre-empt, so it waits.
+    let (s, r, lg) = (sim.clone(), res.clone(), log.clone());
+    sim.spawn(async move {
+        s.timeout(3.5).await.unwrap();
+        let _g = r.request(5, true).await.unwrap();
+        lg.say(&s, "peer starts");
+    });
+    sim.run();
+    assert_eq!(
+        log.lines(),
+        vec![
+            l(3.0, "late pre-empted"),
+            l(3.0, "urgent starts"),
+            l(4.0, "peer starts"),
+            l(10.0, "early done"),
+        ]
+    );
+}
