@@ -20,8 +20,7 @@ struct StoreState<T> {
     /// Processes waiting to get, with where their item goes.
     getters: VecDeque<(Pid, u64, Slot<T>)>,
     next_op: u64,
-    /// Items ever put and taken.
-    put_count: u64,
+    /// Items ever taken.
     get_count: u64,
     /// The integral of the level over time, up to `since`.
     area: f64,
@@ -62,7 +61,6 @@ impl<T: 'static> Store<T> {
                 putters: VecDeque::new(),
                 getters: VecDeque::new(),
                 next_op: 0,
-                put_count: 0,
                 get_count: 0,
                 area: 0.0,
                 since: sim.now(),
@@ -106,7 +104,6 @@ impl<T: 'static> Store<T> {
         }
         st.touch(self.sim.now());
         st.items.push_back(item);
-        st.put_count += 1;
         drop(st);
         self.settle();
         Ok(())
@@ -141,7 +138,6 @@ impl<T: 'static> Store<T> {
                     break;
                 };
                 st.items.push_back(item);
-                st.put_count += 1;
                 self.sim.state().wake(pid);
                 moved = true;
             }

@@ -348,13 +348,17 @@ fn an_interrupted_put_takes_its_item_back_out() {
         "a full store gives it back"
     );
     let log = Log::default();
-    let (s, b, lg) = (sim.clone(), buffer.clone(), log.clone());
-    let putter = sim.spawn(async move {
-        match b.put("b").await {
-            Ok(()) => lg.say(&s, "put b"),
-            Err(_) => lg.say(&s, "gave up putting b"),
-        }
-    });
+    let mut putters = Vec::new();
+    for item in ["b", "c"] {
+        let (s, b, lg) = (sim.clone(), buffer.clone(), log.clone());
+        putters.push(sim.spawn(async move {
+            match b.put(item).await {
+                Ok(()) => lg.say(&s, format!("put {item}")),
+                Err(_) => lg.say(&s, format!("gave up putting {item}")),
+            }
+        }));
+    }
+    let putter = putters[0];
     let s = sim.clone();
     sim.spawn(async move {
         s.timeout(2.0).await.unwrap();
@@ -367,11 +371,23 @@ fn an_interrupted_put_takes_its_item_back_out() {
         lg.say(&s, format!("got {first}"));
     });
     sim.run();
+    // "c", still waiting, goes in when "a" is taken; "b" never does.
     assert_eq!(
         log.lines(),
-        vec![l(2.0, "gave up putting b"), l(5.0, "got a")]
+        vec![
+            l(2.0, "gave up putting b"),
+            l(5.0, "got a"),
+            l(5.0, "put c")
+        ]
     );
-    assert!(buffer.is_empty(), "\"b\" never went in: {}", buffer.len());
+    assert_eq!(buffer.len(), 1);
+    let (s, b, lg) = (sim.clone(), buffer.clone(), log.clone());
+    sim.spawn(async move {
+        let item = b.get().await.unwrap();
+        lg.say(&s, format!("then got {item}"));
+    });
+    sim.run();
+    assert_eq!(log.lines().last(), Some(&l(5.0, "then got c")));
 }
 
 #[test]
@@ -403,6 +419,7 @@ fn an_item_handed_to_an_interrupted_get_goes_back_to_the_front() {
     sim.run_until(8.0);
     assert_eq!(log.lines(), vec![l(7.0, "interrupted")]);
     assert_eq!((buffer.len(), buffer.taken()), (2, 0));
+    assert!(!buffer.is_empty());
     let (s, b, lg) = (sim.clone(), buffer.clone(), log.clone());
     sim.spawn(async move {
         for _ in 0..2 {
@@ -430,6 +447,21 @@ fn a_store_holds_at_least_one_and_its_mean_level_starts_at_its_level() {
     sim.spawn(async move { s.timeout(4.0).await.unwrap() });
     sim.run();
     assert_eq!(buffer.mean_level(), 1.0);
+    // Empty from 4 to 6, one again from 6, read at 10: (4 + 0 + 4) / 10.
+    let (s, b) = (sim.clone(), buffer.clone());
+    sim.spawn(async move {
+        b.get().await.unwrap();
+        s.timeout(2.0).await.unwrap();
+        b.put(3).await.unwrap();
+        s.timeout(4.0).await.unwrap();
+    });
+    sim.run();
+    assert_eq!((sim.now(), buffer.len()), (10.0, 1));
+    assert!(
+        (buffer.mean_level() - 0.8).abs() < 1e-12,
+        "{}",
+        buffer.mean_level()
+    );
 }
 
 #[test]
@@ -472,4 +504,37 @@ fn pre_emption_displaces_the_latest_of_equal_priority_users() {
             l(10.0, "early done"),
         ]
     );
+}
+
+#[test]
+fn an_interrupted_get_leaves_the_queue_to_the_getters_behind_it() {
+    let sim = Sim::new();
+    let buffer: Store<&str> = Store::new(&sim, 2);
+    let log = Log::default();
+    let mut getters = Vec::new();
+    for name in ["first", "second"] {
+        let (s, b, lg) = (sim.clone(), buffer.clone(), log.clone());
+        getters.push(sim.spawn(async move {
+            match b.get().await {
+                Ok(item) => lg.say(&s, format!("{name} got {item}")),
+                Err(_) => lg.say(&s, format!("{name} gave up")),
+            }
+        }));
+    }
+    let (s, first) = (sim.clone(), getters[0]);
+    sim.spawn(async move {
+        s.timeout(1.0).await.unwrap();
+        s.interrupt(first, Cause::Signal(1));
+    });
+    let (s, b) = (sim.clone(), buffer.clone());
+    sim.spawn(async move {
+        s.timeout(3.0).await.unwrap();
+        b.put("x").await.unwrap();
+    });
+    sim.run();
+    assert_eq!(
+        log.lines(),
+        vec![l(1.0, "first gave up"), l(3.0, "second got x")]
+    );
+    assert_eq!((buffer.len(), buffer.taken()), (0, 1));
 }
