@@ -538,3 +538,36 @@ fn an_interrupted_get_leaves_the_queue_to_the_getters_behind_it() {
     );
     assert_eq!((buffer.len(), buffer.taken()), (0, 1));
 }
+
+/// Expected values from a Python transcription of Vigna's `splitmix64.c`
+/// (which gives his published first outputs for state 0), and Python's
+/// `math` for the transforms.
+#[test]
+fn the_streams_are_splitmix64_and_their_transforms_are_exact() {
+    // Rng::new xors the seed with the increment: this is state 0.
+    let mut zero = Rng::new(0x9E37_79B9_7F4A_7C15);
+    let firsts = [
+        0xE220_A839_7B1D_CDAF,
+        0x6E78_9E6A_A1B9_65F4,
+        0x06C4_5D18_8009_454F,
+    ];
+    assert_eq!(firsts.map(|_| zero.next_u64()), firsts);
+    assert_eq!(Rng::stream(7, 3).next_u64(), 18_004_532_211_606_708_321);
+
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+    let mut rng = Rng::new(42);
+    assert_eq!(rng.uniform(), 0.1599103928769201);
+    assert!(close(Rng::new(42).between(10.0, 20.0), 11.599103928769201));
+    // Box–Muller on the first two uniforms: r·cos, then the spare r·sin;
+    // then the third uniform as an exponential of mean 300.
+    let mut rng = Rng::new(42);
+    let (z1, z2) = (rng.normal(), rng.normal());
+    assert!(close(z1, -0.34224413473833404), "{z1}");
+    assert!(close(z2, 1.8839193938540328), "{z2}");
+    let e = rng.exponential(300.0);
+    assert!(close(e, 126.56557761454407), "{e}");
+    assert!(close(
+        Rng::new(42).gauss(10.0, 2.0),
+        10.0 - 2.0 * 0.34224413473833404
+    ));
+}
