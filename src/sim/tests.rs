@@ -462,6 +462,13 @@ fn a_store_holds_at_least_one_and_its_mean_level_starts_at_its_level() {
         "{}",
         buffer.mean_level()
     );
+    // A store made at 10 counts from 10: two items from 10 to 14.
+    let later: Store<u8> = Store::new(&sim, 3);
+    assert_eq!((later.try_put(1), later.try_put(2)), (Ok(()), Ok(())));
+    let s = sim.clone();
+    sim.spawn(async move { s.timeout(4.0).await.unwrap() });
+    sim.run();
+    assert_eq!((sim.now(), later.mean_level()), (14.0, 2.0));
 }
 
 #[test]
