@@ -23,7 +23,7 @@ pub(crate) fn run_headless(mut opts: Options, data: Data) -> AppExit {
         app.insert_resource(replay);
     }
     if let Some(recorder) = data.recorder {
-        app.insert_resource(recorder);
+        recorder.install(&mut app);
     }
     // Ctrl-C stops the run cleanly, so the snapshot is still written.
     app.add_plugins(bevy::app::TerminalCtrlCHandlerPlugin);
@@ -97,7 +97,7 @@ pub(crate) fn run_viewer(
     }
     app.insert_resource(data.plan);
     if let Some(recorder) = data.recorder {
-        app.insert_resource(recorder);
+        recorder.install(&mut app);
     }
     app.run()
 }
