@@ -56,6 +56,12 @@ pub struct ShopResult {
     pub minutes: f64,
 }
 
+/// Machine `m`'s random streams, one for its part times and one for its
+/// breakdowns: every process of the shop draws from a stream of its own.
+fn streams(m: u64) -> (u64, u64) {
+    (2 * m, 2 * m + 1)
+}
+
 fn time_per_part(rng: &mut Rng, mean: f64, sigma: f64) -> f64 {
     loop {
         let t = rng.gauss(mean, sigma);
@@ -83,7 +89,7 @@ pub fn run(cfg: &ShopConfig) -> ShopResult {
                 failures.clone(),
                 broken.clone(),
             );
-            let mut rng = Rng::stream(cfg.seed, 2 * m);
+            let mut rng = Rng::stream(cfg.seed, streams(m).0);
             let cfg = cfg.clone();
             sim.spawn(async move {
                 loop {
@@ -109,7 +115,7 @@ pub fn run(cfg: &ShopConfig) -> ShopResult {
         };
         // Its breakdowns.
         let (s, broken) = (sim.clone(), broken.clone());
-        let mut rng = Rng::stream(cfg.seed, 2 * m + 1);
+        let mut rng = Rng::stream(cfg.seed, streams(m).1);
         let mttf = cfg.mttf;
         sim.spawn(async move {
             loop {
@@ -222,5 +228,75 @@ mod tests {
                 .sum()
         };
         assert!(total(&two) > total(&one));
+    }
+
+    /// A fixed part time (sigma 0) and a repairman per machine: a machine
+    /// never waits, so each is always either making a part or being
+    /// repaired, and its clock adds up — parts × part time + breakdowns ×
+    /// repair time is the run's length, less at most the part and the
+    /// repair under way at the end. Breakdowns come at 1/MTTF while a
+    /// machine is not broken (SimPy's model skips them while it is), so
+    /// about minutes / (MTTF + repair) a machine; and the repairmen's other
+    /// jobs, interrupted only when all ten are busy, fill nearly the run.
+    #[test]
+    fn with_fixed_times_and_a_repairman_each_every_minute_is_accounted_for() {
+        let cfg = ShopConfig {
+            pt_sigma: 0.0,
+            repairmen: 10,
+            ..ShopConfig::default()
+        };
+        let r = run(&cfg);
+        assert_eq!(r.minutes, 4.0 * 7.0 * 24.0 * 60.0);
+        for (m, (&parts, &failures)) in r.parts.iter().zip(&r.failures).enumerate() {
+            let accounted = parts as f64 * cfg.pt_mean + failures as f64 * cfg.repair_time;
+            assert!(
+                accounted <= r.minutes && accounted > r.minutes - cfg.pt_mean - cfg.repair_time,
+                "machine {m}: {parts} parts, {failures} breakdowns account for {accounted} of {} min",
+                r.minutes
+            );
+        }
+        // 40,320 / 330 = 122.2 a machine, 1,222 in all: Poisson, sd 35.
+        let all: u64 = r.failures.iter().sum();
+        assert!((1_082..=1_362).contains(&all), "{all} breakdowns");
+        // 40,320 / 30 = 1,344 jobs when nothing interrupts them.
+        assert!(
+            (1_300..=1_344).contains(&r.other_jobs),
+            "{} jobs",
+            r.other_jobs
+        );
+    }
+
+    /// One repairman is never idle: he repairs or does his other jobs, and
+    /// an interrupted job resumes with what was left of it. So his jobs
+    /// and the repairs (each breakdown counted when it happens) fill the
+    /// run, give or take the job under way and the repairs not yet done.
+    #[test]
+    fn one_repairman_is_always_repairing_or_on_his_other_jobs() {
+        for seed in [1, 2, 3] {
+            let cfg = ShopConfig {
+                seed,
+                ..ShopConfig::default()
+            };
+            let r = run(&cfg);
+            let repairs: u64 = r.failures.iter().sum();
+            let accounted =
+                r.other_jobs as f64 * cfg.job_duration + repairs as f64 * cfg.repair_time;
+            let slack = (cfg.machines + 1) as f64 * cfg.repair_time.max(cfg.job_duration);
+            assert!(
+                (accounted - r.minutes).abs() <= slack,
+                "seed {seed}: {} jobs and {repairs} repairs account for {accounted} of {} min",
+                r.other_jobs,
+                r.minutes
+            );
+        }
+    }
+
+    #[test]
+    fn no_two_processes_share_a_random_stream() {
+        let mut seen = std::collections::BTreeSet::new();
+        for m in 0..1000 {
+            let (work, breakdowns) = streams(m);
+            assert!(seen.insert(work) && seen.insert(breakdowns), "machine {m}");
+        }
     }
 }
