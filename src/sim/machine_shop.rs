@@ -232,38 +232,47 @@ mod tests {
 
     /// A fixed part time (sigma 0) and a repairman per machine: a machine
     /// never waits, so each is always either making a part or being
-    /// repaired, and its clock adds up — parts × part time + breakdowns ×
-    /// repair time is the run's length, less at most the part and the
-    /// repair under way at the end. Breakdowns come at 1/MTTF while a
-    /// machine is not broken (SimPy's model skips them while it is), so
-    /// about minutes / (MTTF + repair) a machine; and the repairmen's other
-    /// jobs, interrupted only when all ten are busy, fill nearly the run.
+    /// repaired, and its clock adds up. Parts × part time + breakdowns ×
+    /// repair time is the run's length, give or take what is under way at
+    /// the end: a part (less than a part time short) or a repair (its
+    /// breakdown counted, its part not: less than a repair time over).
+    /// Breakdowns come at 1/MTTF while a machine is not broken (SimPy's
+    /// model skips them while it is), so about minutes / (MTTF + repair) a
+    /// machine; and the repairmen's other jobs, interrupted only when all
+    /// ten are busy, fill nearly the run.
     #[test]
     fn with_fixed_times_and_a_repairman_each_every_minute_is_accounted_for() {
-        let cfg = ShopConfig {
-            pt_sigma: 0.0,
-            repairmen: 10,
-            ..ShopConfig::default()
-        };
-        let r = run(&cfg);
-        assert_eq!(r.minutes, 4.0 * 7.0 * 24.0 * 60.0);
-        for (m, (&parts, &failures)) in r.parts.iter().zip(&r.failures).enumerate() {
-            let accounted = parts as f64 * cfg.pt_mean + failures as f64 * cfg.repair_time;
+        for seed in [42, 1, 2, 3, 4] {
+            let cfg = ShopConfig {
+                pt_sigma: 0.0,
+                repairmen: 10,
+                seed,
+                ..ShopConfig::default()
+            };
+            let r = run(&cfg);
+            assert_eq!(r.minutes, 4.0 * 7.0 * 24.0 * 60.0);
+            for (m, (&parts, &failures)) in r.parts.iter().zip(&r.failures).enumerate() {
+                let accounted = parts as f64 * cfg.pt_mean + failures as f64 * cfg.repair_time;
+                assert!(
+                    accounted > r.minutes - cfg.pt_mean && accounted < r.minutes + cfg.repair_time,
+                    "seed {seed}, machine {m}: {parts} parts, {failures} breakdowns account \
+                     for {accounted} of {} min",
+                    r.minutes
+                );
+            }
+            // 40,320 / 330 = 122.2 a machine, 1,222 in all: Poisson, sd 35.
+            let all: u64 = r.failures.iter().sum();
             assert!(
-                accounted <= r.minutes && accounted > r.minutes - cfg.pt_mean - cfg.repair_time,
-                "machine {m}: {parts} parts, {failures} breakdowns account for {accounted} of {} min",
-                r.minutes
+                (1_082..=1_362).contains(&all),
+                "seed {seed}: {all} breakdowns"
+            );
+            // 40,320 / 30 = 1,344 jobs when nothing interrupts them.
+            assert!(
+                (1_300..=1_344).contains(&r.other_jobs),
+                "seed {seed}: {} jobs",
+                r.other_jobs
             );
         }
-        // 40,320 / 330 = 122.2 a machine, 1,222 in all: Poisson, sd 35.
-        let all: u64 = r.failures.iter().sum();
-        assert!((1_082..=1_362).contains(&all), "{all} breakdowns");
-        // 40,320 / 30 = 1,344 jobs when nothing interrupts them.
-        assert!(
-            (1_300..=1_344).contains(&r.other_jobs),
-            "{} jobs",
-            r.other_jobs
-        );
     }
 
     /// One repairman is never idle: he repairs or does his other jobs, and
