@@ -9,9 +9,10 @@ trap 'echo "FAILED at step: $STEP" >&2' ERR
 # Steps run in the background are stopped with the run, however it ends.
 background=()
 stop_background() {
+  # Each runs in a process group of its own (setsid): the whole group
+  # goes, the compilers cargo started included.
   for pid in "${background[@]}"; do
-    pkill -TERM -P "$pid" 2>/dev/null || true
-    kill "$pid" 2>/dev/null || true
+    kill -TERM -- "-$pid" "$pid" 2>/dev/null || true
   done
 }
 trap stop_background EXIT
@@ -83,7 +84,7 @@ step "the browser build started in the background at the lowest priority (script
 # profile, another lock) and, niced, takes only the cores the native build
 # and the tests leave idle (the tests use about 1.3 of 2 cores): a cold
 # run saves most of what it used to spend on it alone.
-nice -n 19 scripts/build-web.sh --fast > target/web-build.log 2>&1 &
+setsid --wait nice -n 19 scripts/build-web.sh --fast > target/web-build.log 2>&1 &
 web_pid=$!
 background+=("$web_pid")
 
@@ -99,7 +100,7 @@ step "the memory soak (tests/memory.rs, 150 s mostly waiting) started beside the
 # time of its own.
 memory_test=$(cargo test --test memory --no-run 2>&1 | sed -n 's|.*Executable tests/memory.rs (\(.*\))|\1|p')
 [ -x "$memory_test" ] || { echo "tests/memory.rs's binary not found" >&2; false; }
-"$memory_test" --ignored --nocapture > target/memory-soak.log 2>&1 &
+setsid --wait "$memory_test" --ignored --nocapture > target/memory-soak.log 2>&1 &
 memory_pid=$!
 background+=("$memory_pid")
 
