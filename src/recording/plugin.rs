@@ -279,12 +279,16 @@ mod tests {
             .flush()
             .unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
-        let values: Vec<&str> = text
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.rsplit(',').next())
+        let rows = super::super::rows::parse(&text, "first.csv").unwrap();
+        let values: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| (r.twin.as_str(), r.sensor.as_str(), r.value.as_str()))
             .collect();
-        assert_eq!(values, ["11", "12", "13"], "{text}");
+        assert_eq!(
+            values,
+            [("m", "v", "11"), ("m", "v", "12"), ("m", "v", "13")],
+            "{text}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
