@@ -3,6 +3,8 @@ use std::rc::Rc;
 
 use super::*;
 
+mod order;
+
 /// A shared log of (time, what) lines.
 #[derive(Clone, Default)]
 struct Log(Rc<RefCell<Vec<(f64, String)>>>);

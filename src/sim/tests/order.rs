@@ -1,0 +1,61 @@
+//! The order of simultaneous events, as SimPy defines it: by time, then
+//! urgent (interrupts, process starts) before normal, then in the order
+//! they were scheduled.
+
+use super::*;
+
+#[test]
+fn many_simultaneous_events_keep_the_order_they_were_scheduled_in() {
+    // Three processes keep their order by luck of a heap's shape as well as
+    // by design; 64 do not.
+    let sim = Sim::new();
+    let log = Log::default();
+    for n in 0..64 {
+        let (s, lg) = (sim.clone(), log.clone());
+        sim.spawn(async move {
+            lg.say(&s, format!("{n} starts"));
+            s.timeout(5.0).await.unwrap();
+            lg.say(&s, format!("{n} at 5"));
+        });
+    }
+    sim.run();
+    let starts = (0..64).map(|n| l(0.0, &format!("{n} starts")));
+    let wakes = (0..64).map(|n| l(5.0, &format!("{n} at 5")));
+    assert_eq!(log.lines(), starts.chain(wakes).collect::<Vec<_>>());
+}
+
+#[test]
+fn an_interrupt_goes_before_normal_events_already_queued_for_its_time() {
+    let sim = Sim::new();
+    let log = Log::default();
+    let (s, lg) = (sim.clone(), log.clone());
+    let worker = sim.spawn(async move {
+        if let Err(i) = s.timeout(10.0).await {
+            lg.say(&s, format!("worker hears {:?}", i.cause));
+        }
+    });
+    // Wakes at 3 before the bystanders (scheduled first) and interrupts
+    // the worker: the interrupt, urgent, is delivered before the
+    // bystanders' timeouts, which were queued for 3 long before it.
+    let s = sim.clone();
+    sim.spawn(async move {
+        s.timeout(3.0).await.unwrap();
+        s.interrupt(worker, Cause::Signal(1));
+    });
+    for name in ["bystander 1", "bystander 2"] {
+        let (s, lg) = (sim.clone(), log.clone());
+        sim.spawn(async move {
+            s.timeout(3.0).await.unwrap();
+            lg.say(&s, name);
+        });
+    }
+    sim.run();
+    assert_eq!(
+        log.lines(),
+        vec![
+            l(3.0, "worker hears Signal(1)"),
+            l(3.0, "bystander 1"),
+            l(3.0, "bystander 2"),
+        ]
+    );
+}
