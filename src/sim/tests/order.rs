@@ -6,8 +6,8 @@ use super::*;
 
 #[test]
 fn many_simultaneous_events_keep_the_order_they_were_scheduled_in() {
-    // Three processes keep their order by luck of a heap's shape as well as
-    // by design; 64 do not.
+    // With the schedule order lost, a few processes could still come out
+    // in order by the shape of the queue's heap; 64 leave no such chance.
     let sim = Sim::new();
     let log = Log::default();
     for n in 0..64 {
