@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bevy::app::ScheduleRunnerPlugin;
+use bevy::app::{ScheduleRunnerPlugin, TaskPoolOptions, TaskPoolPlugin};
 use bevy::asset::io::AssetSourceBuilder;
 use bevy::prelude::*;
 
@@ -76,16 +76,33 @@ pub(crate) fn add_twin(app: &mut App, opts: &Options, scene_asset: String) {
     }
 }
 
+/// The headless twin's task pools: a compute thread for every core. Bevy's
+/// default gives the IO and async pools a quarter of the cores each, at
+/// least one, and compute what is left, at least one: on two cores one
+/// compute thread, and a query's `par_iter` then runs on one core. The
+/// headless twin's IO and async pools are idle while a frame's systems
+/// run. (The viewer keeps Bevy's default: its render thread, and with a
+/// software GPU the rendering itself, need the same cores.)
+fn task_pools() -> TaskPoolPlugin {
+    let mut options = TaskPoolOptions::default();
+    options.compute.min_threads = bevy::tasks::available_parallelism();
+    TaskPoolPlugin {
+        task_pool_options: options,
+    }
+}
+
 /// A headless twin: the full ECS at 60 updates a second, no window.
 pub fn headless_app(opts: &Options) -> App {
     let mut app = App::new();
     let scene_asset = register_scene_source(&mut app, &opts.scene);
     app.add_plugins((
-        MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(if opts.unpaced {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(1.0 / 60.0)
-        })),
+        MinimalPlugins
+            .set(ScheduleRunnerPlugin::run_loop(if opts.unpaced {
+                Duration::ZERO
+            } else {
+                Duration::from_secs_f64(1.0 / 60.0)
+            }))
+            .set(task_pools()),
         AssetPlugin {
             file_path: assets_dir(),
             ..default()

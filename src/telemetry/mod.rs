@@ -6,6 +6,7 @@
 //! scene's router, and `apply_samples` drains the bounded channel once per
 //! frame into the sensors' `SensorValue`s.
 
+mod apply;
 pub mod carried;
 pub mod delivery;
 pub mod payload;
@@ -30,25 +31,18 @@ use std::sync::{Arc, Mutex};
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
+pub use apply::AppliedSamples;
+pub(crate) use apply::apply_samples;
 pub use delivery::Delivery;
 pub use payload::Sample;
 pub use topic::Router;
 
 use crate::TwinSet;
 use crate::scene::SceneSpawned;
-use crate::scene::index::SceneIndex;
-use crate::twin::{History, SensorValue};
 
 /// Samples waiting between the ingest thread and the next frame: room for a
 /// frame in which 100,000 sensors each report (about 8 MB, allocated once).
 pub(crate) const CHANNEL_CAPACITY: usize = 1 << 18;
-
-/// Samples taken off the channel at once before any is applied (samples,
-/// 40 bytes each: 160 KB, within a core's L2). Each take is an atomic
-/// exchange, which waits for every store before it; taken in a run, they
-/// do not wait on the window writes of applying, whose cache misses then
-/// overlap (1 at a time was a quarter of a 100,000-sensor frame).
-const DRAIN_BATCH: usize = 4096;
 
 pub(crate) fn plugin(app: &mut App) {
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
@@ -376,72 +370,6 @@ fn start_ingest(
             ));
         }
         TelemetrySource::Channel => {}
-    }
-}
-
-/// The samples applied this frame, kept for whoever inserted it (the
-/// recorder, with `--record`; the latency bench), which takes them after
-/// `apply_samples`.
-#[derive(Resource, Debug, Default)]
-pub struct AppliedSamples(pub Vec<Sample>);
-
-/// Drains every waiting sample into its sensor (and into `AppliedSamples`,
-/// when there is one). Runs once per frame.
-pub(crate) fn apply_samples(
-    channel: Res<SampleChannel>,
-    index: Option<Res<SceneIndex>>,
-    ingest: Res<Ingest>,
-    mut values: Query<(&mut SensorValue, &mut History)>,
-    mut tap: Option<ResMut<AppliedSamples>>,
-    mut pending: ResMut<delivery::PendingAcks>,
-    mut batch: Local<Vec<Sample>>,
-) {
-    let Some(index) = index else { return };
-    // First what was queued for acknowledgement: its samples are all in
-    // the channel already, so this drain applies them.
-    delivery::take_queued(&ingest, &mut pending);
-    let mut applied = 0u64;
-    loop {
-        batch.clear();
-        batch.extend(channel.rx.try_iter().take(DRAIN_BATCH));
-        if batch.is_empty() {
-            break;
-        }
-        for &sample in batch.iter() {
-            let Some(entity) = index.entity(sample.sensor) else {
-                ingest.counters.reject(format!(
-                    "sample for sensor #{} outside the scene's {} sensors",
-                    sample.sensor,
-                    index.len()
-                ));
-                continue;
-            };
-            match values.get_mut(entity) {
-                Ok((value, _)) if value.is_repeat(sample.stamp_ms) => {
-                    ingest.counters.repeated.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok((mut value, mut history)) => {
-                    value.remember(sample.stamp_ms);
-                    value.record(sample.value, sample.time_ms);
-                    history.record(sample.value, sample.time_ms);
-                    if let Some(tap) = tap.as_deref_mut() {
-                        tap.0.push(sample);
-                    }
-                    applied += 1;
-                }
-                // Decoded for a scene that has since been replaced.
-                Err(_) => ingest.counters.reject(format!(
-                    "sample for sensor #{} of a scene that was replaced",
-                    sample.sensor
-                )),
-            }
-        }
-    }
-    if applied > 0 {
-        ingest
-            .counters
-            .applied
-            .fetch_add(applied, Ordering::Relaxed);
     }
 }
 
