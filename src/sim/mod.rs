@@ -304,10 +304,8 @@ impl Sim {
                 st.queue.pop();
                 return true;
             }
-            if wake == Wake::Interrupt {
-                // The interrupted wait is over: entries for it are now stale.
-                p.token += 1;
-            }
+            // An interrupted wait's own entries go stale when the process
+            // begins its next wait (`begin_wait` moves its token on).
             p.woke = Some(wake);
             st.top_is_current = true;
             st.current = Some(pid);

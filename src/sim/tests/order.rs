@@ -59,3 +59,27 @@ fn an_interrupt_goes_before_normal_events_already_queued_for_its_time() {
         ]
     );
 }
+
+/// An interrupted wait is over: its own event, still queued, must not
+/// wake the process in the wait it starts next (SimPy removes the
+/// interrupted process from the event's callbacks).
+#[test]
+fn an_interrupted_wait_s_event_does_not_end_the_next_wait() {
+    let sim = Sim::new();
+    let log = Log::default();
+    let (s, lg) = (sim.clone(), log.clone());
+    let worker = sim.spawn(async move {
+        // Interrupted at 2; the timeout of 10 stays in the queue.
+        assert!(s.timeout(10.0).await.is_err());
+        lg.say(&s, "interrupted");
+        s.timeout(20.0).await.unwrap();
+        lg.say(&s, "rested");
+    });
+    let s = sim.clone();
+    sim.spawn(async move {
+        s.timeout(2.0).await.unwrap();
+        s.interrupt(worker, Cause::Signal(1));
+    });
+    sim.run();
+    assert_eq!(log.lines(), vec![l(2.0, "interrupted"), l(22.0, "rested")]);
+}
