@@ -83,3 +83,33 @@ fn an_interrupted_wait_s_event_does_not_end_the_next_wait() {
     sim.run();
     assert_eq!(log.lines(), vec![l(2.0, "interrupted"), l(22.0, "rested")]);
 }
+
+/// The queue pops the earliest (time, urgent before normal, schedule
+/// order) first, and two entries are equal only when their keys are (the
+/// contract `Ord` asks of `Eq`).
+#[test]
+fn queue_entries_order_by_time_then_urgency_then_schedule() {
+    let entry = |time: f64, priority: u8, seq: u64| Entry {
+        key: Entry::key(time, priority, seq),
+        token: 0,
+        pid: 0,
+        wake: Wake::Event,
+    };
+    let mut heap = std::collections::BinaryHeap::new();
+    for (time, priority, seq) in [
+        (2.5, NORMAL, 0),
+        (1.0, NORMAL, 1),
+        (1.0, URGENT, 2),
+        (1.0, NORMAL, 3),
+        (0.0, NORMAL, 4),
+    ] {
+        heap.push(entry(time, priority, seq));
+    }
+    let popped: Vec<(f64, u64)> = std::iter::from_fn(|| heap.pop())
+        .map(|e| (e.time(), (e.key & u128::from(u64::MAX >> 1)) as u64))
+        .collect();
+    assert_eq!(popped, [(0.0, 4), (1.0, 2), (1.0, 1), (1.0, 3), (2.5, 0)]);
+    let a = entry(1.0, NORMAL, 7);
+    assert!(a == entry(1.0, NORMAL, 7));
+    assert!(a != entry(1.0, NORMAL, 8) && a != entry(1.0, URGENT, 7) && a != entry(2.0, NORMAL, 7));
+}
