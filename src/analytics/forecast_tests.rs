@@ -230,6 +230,39 @@ fn auto_picks_the_curve_for_a_warm_up_and_the_line_for_a_ramp() {
     assert_eq!(choose(&ramp).0, Model::Linear, "{:?}", choose(&ramp).1);
 }
 
+/// `auto` needs 30 samples; it fits the older two thirds and scores each
+/// candidate by its root-mean-square miss on the newer third. Worked by
+/// hand: the first 20 of 30 samples lie on v = 2t + 1, the last 10 are
+/// that line ± 1 in turn, so the line fitted on the 20 misses each of the
+/// 10 by exactly 1: an RMS of 1.
+#[test]
+fn auto_needs_thirty_samples_and_scores_by_root_mean_square() {
+    let line = |n: usize| -> Vec<(f64, f64)> {
+        (0..n)
+            .map(|i| {
+                let t = i as f64;
+                let off = if i < 20 {
+                    0.0
+                } else if i % 2 == 0 {
+                    1.0
+                } else {
+                    -1.0
+                };
+                (t, 2.0 * t + 1.0 + off)
+            })
+            .collect()
+    };
+    assert_eq!(
+        choose(&line(29)),
+        (Model::Linear, [None; 3]),
+        "29 samples: too few to choose"
+    );
+    let (_, errors) = choose(&line(30));
+    let linear = errors[0].expect("the line is fitted on 20 samples");
+    assert!((linear - 1.0).abs() < 1e-9, "RMS miss {linear}, by hand 1");
+    assert_eq!(Auto.name(), "auto");
+}
+
 #[test]
 fn a_bend_is_found_in_a_parabola_and_not_in_a_noisy_line() {
     let parabola: Vec<(f64, f64)> = (0..100)

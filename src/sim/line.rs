@@ -98,7 +98,6 @@ pub struct Line {
     /// `buffers[i]` sits after station `i` (none after the last).
     buffers: Vec<Store<()>>,
     shipped: Rc<Cell<u64>>,
-    start_time: f64,
 }
 
 impl std::fmt::Debug for Line {
@@ -275,7 +274,6 @@ impl Line {
             machines: Vec::new(),
             buffers,
             shipped: Rc::new(Cell::new(0u64)),
-            start_time: 0.0,
         };
         for (si, st) in def.stations.iter().enumerate() {
             for name in &st.machines {

@@ -9,7 +9,8 @@ impl Line {
     /// What the line did from its start until now.
     pub(crate) fn report(&self) -> LineReport {
         let now = self.sim.now();
-        let span = (now - self.start_time).max(f64::MIN_POSITIVE);
+        // The line starts at 0.
+        let span = now.max(f64::MIN_POSITIVE);
         let hours = span / 3600.0;
         // The ideal time per part of the slowest station.
         let bottleneck = self

@@ -46,6 +46,59 @@ fn a_deterministic_line_runs_at_its_bottleneck() {
 }
 
 #[test]
+fn a_station_of_two_machines_paces_the_line_at_half_its_cycle() {
+    // A makes a part every 10 s; B's two machines take 30 s each, so B
+    // ships two parts every 30 s: b1 takes the first at 10 and ships at
+    // 40, 70, …, 1000 (33), b2 the second at 20 and ships at 50, …, 980
+    // (32). The line's ideal time per part is B's 30 s / 2 machines.
+    let def = LineDef {
+        crews: 1,
+        stations: vec![
+            station("a", &["a1"], 10.0, 2),
+            station("b", &["b1", "b2"], 30.0, 2),
+        ],
+    };
+    let line = Line::new(&def, &Start::default(), 1);
+    line.run_until(1000.0);
+    assert_eq!(line.shipped(), 65);
+    let r = line.report();
+    assert!((r.oee - 65.0 * 15.0 / 1000.0).abs() < 1e-9, "{}", r.oee);
+    let b = &r.stations[1];
+    assert!(
+        (b.oee - 65.0 * 30.0 / (1000.0 * 2.0)).abs() < 1e-9,
+        "{}",
+        b.oee
+    );
+    // b1 waited 10 s for its first part, b2 20 s; A keeps ahead after.
+    assert!((b.starved - 30.0 / 2000.0).abs() < 1e-9, "{}", b.starved);
+}
+
+#[test]
+fn a_station_of_two_machines_blocked_behind_a_slow_one() {
+    // At 10 both of A's machines finish a part: B takes one, the buffer
+    // (1) the other. Their next parts, done at 20, have nowhere to go
+    // until B's 1,000 s cycle ends: both are blocked from 20 to 1,000.
+    let def = LineDef {
+        crews: 1,
+        stations: vec![
+            station("a", &["a1", "a2"], 10.0, 1),
+            station("b", &["b1"], 1000.0, 1),
+        ],
+    };
+    let line = Line::new(&def, &Start::default(), 1);
+    line.run_until(1000.0);
+    let r = line.report();
+    let a = &r.stations[0];
+    assert!(
+        (a.blocked - 2.0 * 980.0 / 2000.0).abs() < 1e-9,
+        "{}",
+        a.blocked
+    );
+    assert!((a.starved).abs() < 1e-9, "{}", a.starved);
+    assert!((r.stations[1].starved - 10.0 / 1000.0).abs() < 1e-9);
+}
+
+#[test]
 fn a_machine_down_at_the_start_holds_the_line_until_repaired() {
     let mut a = station("a", &["a1"], 10.0, 5);
     a.repair_s = 600.0;
@@ -66,6 +119,8 @@ fn a_machine_down_at_the_start_holds_the_line_until_repaired() {
     assert_eq!(line.shipped(), 69);
     let r = line.report();
     assert!((r.stations[0].down_min - 5.0).abs() < 1e-9);
+    // Down 300 of the 1,000 s.
+    assert!((r.stations[0].availability - 0.7).abs() < 1e-9);
     assert_eq!(r.stations[0].failures, 1.0);
 }
 
