@@ -286,3 +286,59 @@ fn machines_wear_only_while_they_work() {
         "A works {working:.3} of the time"
     );
 }
+
+#[test]
+fn a_station_s_availability_shares_its_machines_time() {
+    // a1 down for the first 300 s, a2 never: 300 machine-seconds down of
+    // the station's 2 × 1,000.
+    let mut a = station("a", &["a1", "a2"], 10.0, 5);
+    a.repair_s = 600.0;
+    let def = LineDef {
+        crews: 1,
+        stations: vec![a, station("b", &["b1"], 5.0, 1)],
+    };
+    let start = Start {
+        down: vec![("a1".into(), 300.0)],
+        ..Start::default()
+    };
+    let line = Line::new(&def, &start, 1);
+    line.run_until(1000.0);
+    let a = &line.report().stations[0];
+    assert!((a.down_min - 5.0).abs() < 1e-9, "{}", a.down_min);
+    assert!((a.availability - 0.85).abs() < 1e-9, "{}", a.availability);
+}
+
+#[test]
+fn the_mean_of_runs_averages_each_figure_of_the_line_and_its_stations() {
+    let station = |x: f64, queue: Option<f64>| StationReport {
+        name: "s".into(),
+        parts: x,
+        down_min: 2.0 * x,
+        availability: x / 8.0,
+        starved: x / 16.0,
+        blocked: x / 32.0,
+        oee: x / 64.0,
+        failures: 3.0 * x,
+        queue_before: queue,
+    };
+    let report = |x: f64| LineReport {
+        hours: 1.0,
+        shipped: x,
+        per_hour: x,
+        oee: x / 128.0,
+        stations: vec![station(x, None), station(x, Some(x / 2.0))],
+    };
+    let mean = LineReport::mean(&[report(4.0), report(8.0), report(0.0)]);
+    // Each figure is (4 + 8 + 0) / 3 = 4 times its factor (powers of two:
+    // exact in binary).
+    assert_eq!(
+        mean,
+        LineReport {
+            hours: 1.0,
+            shipped: 4.0,
+            per_hour: 4.0,
+            oee: 4.0 / 128.0,
+            stations: vec![station(4.0, None), station(4.0, Some(2.0))],
+        }
+    );
+}
