@@ -182,8 +182,8 @@ struct Common {
     /// twin cannot take, and counts it. The embedded broker uses 0.
     #[arg(long, value_name = "0|1", global = true, value_parser = clap::value_parser!(u8).range(0..=1))]
     qos: Option<u8>,
-    /// The lossless session's client id (default: the scene's name and a
-    /// hash of its path and this host's name).
+    /// The lossless session's client id (default: the scene's name, the
+    /// mode (view or headless) and a hash of its path and this host's name).
     #[arg(long, value_name = "ID", global = true)]
     client_id: Option<String>,
     /// The port the embedded broker tries first.

@@ -3,8 +3,8 @@
 //! A twin is an entity with `Twin` and a `Transform` (so twins can nest, a
 //! line holding its machines). Its sensors are entities of their own, related
 //! by `SensorOf`, each holding its latest `SensorValue`; the scene's
-//! `SceneIndex` maps the router's sensor numbers to those entities so
-//! applying a sample is one lookup.
+//! `SceneIndex` maps the router's sensor numbers to those entities, which
+//! `apply_samples` checks each sensor it walks against.
 
 use bevy::prelude::*;
 

@@ -2,9 +2,9 @@
 //! in its scene entry: the linear trend of the window, Holt's double
 //! exponential smoothing (follows a changing trend faster), the first-order
 //! response (a value settling towards an asymptote: warm-ups, cool-downs,
-//! filling tanks), or `auto`, which picks among them per sensor by
-//! out-of-sample error (see `auto`). A later model only has to implement
-//! `Predictor`.
+//! filling tanks), `auto`, which picks among them per sensor by
+//! out-of-sample error (see `auto`), or your own ONNX model (`onnx`). A
+//! later model only has to implement `Predictor`.
 
 use super::curve::{Curve, Quadratic, Shape, reach_of};
 use super::{Series, fit};

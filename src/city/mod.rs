@@ -6,8 +6,9 @@
 //! Reading (`osm`, `geojson`) gives the same features in longitude and
 //! latitude (`MapFeatures`); `assemble` projects them (`project`), crops,
 //! triangulates the footprints (`footprint`) and lays out the file
-//! (`asset`). All of it is plain Rust without Bevy types; only `import`
-//! touches files, and it writes nothing unless the whole map is good.
+//! (`asset`). All of it but `plugin` (the districts' figures in the ECS)
+//! is plain Rust without Bevy types; only `import` touches files, and it
+//! writes nothing unless the whole map is good.
 
 pub(crate) mod assemble;
 pub(crate) mod asset;

@@ -1,7 +1,9 @@
 //! Telemetry: from MQTT messages to sensor values on the twins.
 //!
-//! The pure parts (`topic`, `payload`) decode and route; the native edge
-//! (`mqtt`, `broker`) owns sockets and threads. This plugin connects them to
+//! The pure parts (`topic`, `payload`, `delivery`'s policy, `carried`, the
+//! browser's MQTT client `ws`) decode, route and keep state; the native
+//! edge (`mqtt`, `broker`, `scout`, `tls`) owns sockets and threads, and
+//! in the browser `browser` drives `ws` from a WebSocket. This plugin connects them to
 //! the ECS: when a scene is spawned it starts the ingest thread for that
 //! scene's router, and `apply_samples` drains the bounded channel once per
 //! frame into the sensors' `SensorValue`s.
@@ -41,7 +43,8 @@ use crate::TwinSet;
 use crate::scene::SceneSpawned;
 
 /// Samples waiting between the ingest thread and the next frame: room for a
-/// frame in which 100,000 sensors each report (about 8 MB, allocated once).
+/// frame in which 100,000 sensors each report (about 12.6 MB with the
+/// channel's own slots, allocated once: BENCHMARKS.md, "City at scale").
 pub(crate) const CHANNEL_CAPACITY: usize = 1 << 18;
 
 pub(crate) fn plugin(app: &mut App) {
