@@ -40,7 +40,12 @@ impl MachineState {
         self as u8 as f64
     }
 
+    /// The state a reading codes, rounded; `None` for any other number
+    /// (NaN among them, which a cast would make 0).
     pub(crate) fn from_code(v: f64) -> Option<MachineState> {
+        if !v.is_finite() {
+            return None;
+        }
         match v.round() as i64 {
             0 => Some(MachineState::Starved),
             1 => Some(MachineState::Working),

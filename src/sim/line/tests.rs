@@ -190,7 +190,14 @@ fn scenarios_parse_and_name_what_the_line_lacks() {
         "slower:pressing:1.25".parse(),
         Ok(Scenario::Slower("pressing".into(), 1.25))
     );
-    for bad in ["crews:0", "slower:x:-1", "explode", "fail:"] {
+    for bad in [
+        "crews:0",
+        "slower:x:-1",
+        "slower:x:0",
+        "slower::2",
+        "explode",
+        "fail:",
+    ] {
         assert!(
             bad.parse::<Scenario>()
                 .unwrap_err()
@@ -341,4 +348,103 @@ fn the_mean_of_runs_averages_each_figure_of_the_line_and_its_stations() {
             stations: vec![station(4.0, None), station(4.0, Some(2.0))],
         }
     );
+}
+
+#[test]
+fn scenarios_print_as_they_are_written() {
+    for text in ["baseline", "fail:p1", "crews:3", "slower:milling:1.5"] {
+        let scenario: Scenario = text.parse().unwrap();
+        assert_eq!(scenario.to_string(), text);
+    }
+}
+
+#[test]
+fn a_scenario_changes_only_what_it_names() {
+    let def = factory();
+    let start = Start {
+        down: vec![("p1".into(), 100.0), ("m2".into(), 50.0)],
+        ..Start::default()
+    };
+    // Failing a machine already down starts its repair again, once.
+    let (_, failed) = Scenario::Fail("p1".into()).apply(&def, &start).unwrap();
+    assert_eq!(
+        failed.down,
+        [("m2".to_string(), 50.0), ("p1".to_string(), 600.0)]
+    );
+    // Slower by 1.5: the mills' 60 s cycle (sd 6 s) becomes 90 s (sd 9 s).
+    let (slow, _) = Scenario::Slower("milling".into(), 1.5)
+        .apply(&def, &start)
+        .unwrap();
+    assert_eq!(slow.stations[0].cycle_s, 90.0);
+    assert!((slow.stations[0].cycle_sd_s - 9.0).abs() < 1e-12);
+    let pressing = |d: &LineDef| (d.stations[1].cycle_s, d.stations[1].cycle_sd_s);
+    assert_eq!(pressing(&slow), pressing(&def));
+}
+
+#[test]
+fn a_what_if_reports_its_horizon_and_speed() {
+    let w = what_if(
+        &factory(),
+        &Start::default(),
+        &Scenario::Crews(2),
+        7200.0,
+        3,
+        1,
+    )
+    .unwrap();
+    assert_eq!(
+        (w.horizon_h, w.runs, w.scenario.as_str()),
+        (2.0, 3, "crews:2")
+    );
+    // Six runs of 7,200 simulated seconds in `elapsed_ms`.
+    let simulated = w.times_real_time * w.elapsed_ms / 1000.0;
+    assert!(
+        (simulated / (6.0 * 7200.0) - 1.0).abs() < 1e-9,
+        "{simulated}"
+    );
+}
+
+#[test]
+fn machine_states_have_the_codes_the_docs_publish() {
+    // docs/scene-format.md: 0 starved, 1 working, 2 blocked, 3 down.
+    let states = [
+        MachineState::Starved,
+        MachineState::Working,
+        MachineState::Blocked,
+        MachineState::Down,
+    ];
+    for (code, state) in states.into_iter().enumerate() {
+        assert_eq!(state.code(), code as f64);
+        assert_eq!(MachineState::from_code(code as f64), Some(state));
+        assert_eq!(MachineState::from_code(code as f64 + 0.4), Some(state));
+    }
+    for other in [-1.0, 4.0, f64::NAN] {
+        assert_eq!(MachineState::from_code(other), None, "{other}");
+    }
+}
+
+#[test]
+fn cycle_times_vary_around_their_mean_and_stay_positive() {
+    let mut rng = Rng::new(3);
+    let draws: Vec<f64> = (0..20_000).map(|_| cycle(&mut rng, 10.0, 2.0)).collect();
+    let n = draws.len() as f64;
+    let mean = draws.iter().sum::<f64>() / n;
+    let sd = (draws.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    // Standard errors: 2 / √20,000 = 0.014 for the mean, 0.01 for the sd;
+    // a cut at 0 is 5 sd away and moves neither.
+    assert!((mean - 10.0).abs() < 0.06, "mean {mean}");
+    assert!((sd - 2.0).abs() < 0.05, "sd {sd}");
+    // Half the normal's mass is below its mean of 0.5: all redrawn.
+    assert!((0..1_000).all(|_| cycle(&mut rng, 0.5, 1.0) > 0.0));
+    assert_eq!(cycle(&mut rng, 7.0, 0.0), 7.0);
+}
+
+#[test]
+fn a_line_s_debug_names_its_clock_output_and_states() {
+    let line = Line::new(&factory(), &Start::default(), 1);
+    line.run_until(30.0);
+    let text = format!("{line:?}");
+    for part in ["now: 30.0", "shipped: 0", "(\"m1\", Working)"] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
 }
