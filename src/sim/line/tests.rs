@@ -98,9 +98,10 @@ fn a_station_of_two_machines_blocked_behind_a_slow_one() {
     assert!((r.stations[1].starved - 10.0 / 1000.0).abs() < 1e-9);
 }
 
-#[test]
-fn a_machine_down_at_the_start_holds_the_line_until_repaired() {
-    let mut a = station("a", &["a1"], 10.0, 5);
+/// Station a (`machines`, 10 s a part, repairs of 600 s) feeding b (5 s),
+/// with a1 down for the first 300 s.
+fn a1_down_for_300_s(machines: &[&str]) -> (LineDef, Start) {
+    let mut a = station("a", machines, 10.0, 5);
     a.repair_s = 600.0;
     let def = LineDef {
         crews: 1,
@@ -110,6 +111,12 @@ fn a_machine_down_at_the_start_holds_the_line_until_repaired() {
         down: vec![("a1".into(), 300.0)],
         ..Start::default()
     };
+    (def, start)
+}
+
+#[test]
+fn a_machine_down_at_the_start_holds_the_line_until_repaired() {
+    let (def, start) = a1_down_for_300_s(&["a1"]);
     let line = Line::new(&def, &start, 1);
     line.run_until(299.0);
     assert_eq!(line.state_of("a1"), Some(MachineState::Down));
@@ -298,16 +305,7 @@ fn machines_wear_only_while_they_work() {
 fn a_station_s_availability_shares_its_machines_time() {
     // a1 down for the first 300 s, a2 never: 300 machine-seconds down of
     // the station's 2 × 1,000.
-    let mut a = station("a", &["a1", "a2"], 10.0, 5);
-    a.repair_s = 600.0;
-    let def = LineDef {
-        crews: 1,
-        stations: vec![a, station("b", &["b1"], 5.0, 1)],
-    };
-    let start = Start {
-        down: vec![("a1".into(), 300.0)],
-        ..Start::default()
-    };
+    let (def, start) = a1_down_for_300_s(&["a1", "a2"]);
     let line = Line::new(&def, &start, 1);
     line.run_until(1000.0);
     let a = &line.report().stations[0];
