@@ -3,10 +3,10 @@
 //! The pure parts (`topic`, `payload`, `delivery`'s policy, `carried`, the
 //! browser's MQTT client `ws`) decode, route and keep state; the native
 //! edge (`mqtt`, `broker`, `scout`, `tls`) owns sockets and threads, and
-//! in the browser `browser` drives `ws` from a WebSocket. This plugin connects them to
-//! the ECS: when a scene is spawned it starts the ingest thread for that
-//! scene's router, and `apply_samples` drains the bounded channel once per
-//! frame into the sensors' `SensorValue`s.
+//! in the browser `browser` drives `ws` from a WebSocket. This plugin
+//! connects them to the ECS: when a scene is spawned it starts the ingest
+//! thread for that scene's router, and `apply_samples` drains the bounded
+//! channel once per frame into the sensors' `SensorValue`s.
 
 mod apply;
 pub mod carried;

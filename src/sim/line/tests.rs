@@ -315,7 +315,7 @@ fn a_station_s_availability_shares_its_machines_time() {
 
 #[test]
 fn the_mean_of_runs_averages_each_figure_of_the_line_and_its_stations() {
-    let station = |x: f64, queue: Option<f64>| StationReport {
+    let station_report = |x: f64, queue: Option<f64>| StationReport {
         name: "s".into(),
         parts: x,
         down_min: 2.0 * x,
@@ -331,7 +331,7 @@ fn the_mean_of_runs_averages_each_figure_of_the_line_and_its_stations() {
         shipped: x,
         per_hour: x,
         oee: x / 128.0,
-        stations: vec![station(x, None), station(x, Some(x / 2.0))],
+        stations: vec![station_report(x, None), station_report(x, Some(x / 2.0))],
     };
     let mean = LineReport::mean(&[report(4.0), report(8.0), report(0.0)]);
     // Each figure is (4 + 8 + 0) / 3 = 4 times its factor (powers of two:
@@ -343,7 +343,7 @@ fn the_mean_of_runs_averages_each_figure_of_the_line_and_its_stations() {
             shipped: 4.0,
             per_hour: 4.0,
             oee: 4.0 / 128.0,
-            stations: vec![station(4.0, None), station(4.0, Some(2.0))],
+            stations: vec![station_report(4.0, None), station_report(4.0, Some(2.0))],
         }
     );
 }
