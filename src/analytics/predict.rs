@@ -319,6 +319,88 @@ mod tests {
     }
 
     #[test]
+    fn holt_s_spread_comes_from_its_one_step_errors_from_the_third_sample_on() {
+        // The samples of the recurrence test above, alpha 0.5, beta 0.4.
+        // The second sample only starts the trend (no forecast was made
+        // for it); from the third on, each one-step error e enters a
+        // running mean of squares, var += 0.01 (e^2 - var), and each step
+        // dt one of steps, by hand:
+        // t=2: forecast 12 + 2 = 14, e = -3: var 9, step 1;
+        // t=3: forecast 12.5 + 1.4 = 13.9, e = 1.1: var 9 + 0.01 (1.21 - 9)
+        //   = 8.9221, step 1;
+        // t=5: forecast 14.45 + 2 * 1.62 = 17.69, e = -3.69:
+        //   var 8.9221 + 0.01 (13.6161 - 8.9221) = 8.96904, step 1.01.
+        let samples = [
+            (0.0, 10.0),
+            (1.0, 12.0),
+            (2.0, 11.0),
+            (3.0, 15.0),
+            (5.0, 14.0),
+        ];
+        let h = Holt::over(0.5, 0.4, &samples);
+        let curve = h.curve_with(None, 60.0).unwrap();
+        let Shape::Holt {
+            sigma,
+            alpha,
+            beta,
+            step_s,
+            ..
+        } = curve.shape
+        else {
+            panic!("not Holt's shape: {:?}", curve.shape);
+        };
+        assert!((sigma - 8.96904f64.sqrt()).abs() < 1e-12, "sigma {sigma}");
+        assert!((step_s - 1.01).abs() < 1e-12, "step {step_s}");
+        assert_eq!((alpha, beta), (0.5, 0.5 * 0.4), "ETS's beta is alpha beta");
+        assert_eq!(curve.model, "holt");
+        assert_eq!(curve.reach_s, 60.0);
+        // The same model fitted on the samples alone (as backtests and
+        // `auto` ask it): the recurrence's last step, 15.845 and 1.251.
+        let fitted = Holt::new(0.5, 0.4).curve_of(&samples).unwrap();
+        assert_eq!(fitted.time, 5.0);
+        assert!((fitted.mean(5.0) - 15.845).abs() < 1e-9);
+        assert!((fitted.slope() - 1.251).abs() < 1e-9);
+        assert!((fitted.sd(5.0) - curve.sd(5.0)).abs() < 1e-12);
+        // Two samples make a line but no error yet: no spread.
+        let two = Holt::over(0.5, 0.4, &samples[..2]).curve_with(None, 1.0);
+        let Some(Shape::Holt { sigma, .. }) = two.map(|c| c.shape) else {
+            panic!("two samples make a Holt line");
+        };
+        assert_eq!(sigma, 0.0);
+    }
+
+    #[test]
+    fn holt_takes_a_sample_at_the_same_time_into_its_level_only() {
+        // alpha 0.5, beta 0.4, by hand. From (10, 10) and (12, 14) the line
+        // is level 14, trend (14 - 10) / 2 = 2; a second reading at 12 s,
+        // 16, moves the level to 0.5 * 16 + 0.5 * 14 = 15 and leaves the
+        // trend (no time passed to divide by).
+        let h = Holt::over(0.5, 0.4, &[(10.0, 10.0), (12.0, 14.0), (12.0, 16.0)]);
+        let c = h.curve_with(None, 1.0).unwrap();
+        assert_eq!((c.time, c.mean(12.0), c.slope()), (12.0, 15.0, 2.0));
+        // Two readings at the start, at the same time: level 0.5 * 12 + 0.5
+        // * 10 = 11, no trend yet; then (12, 14), dt 2: level 0.5 * 14 +
+        // 0.5 * 11 = 12.5, trend 0.4 * 1.5 / 2 + 0.6 * 0 = 0.3.
+        let h = Holt::over(0.5, 0.4, &[(10.0, 10.0), (10.0, 12.0)]);
+        let c = h.curve_with(None, 1.0).unwrap();
+        assert_eq!((c.time, c.mean(10.0), c.slope()), (10.0, 11.0, 0.0));
+        let h = Holt::over(0.5, 0.4, &[(10.0, 10.0), (10.0, 12.0), (12.0, 14.0)]);
+        let c = h.curve_with(None, 1.0).unwrap();
+        assert_eq!(c.time, 12.0);
+        assert!((c.mean(12.0) - 12.5).abs() < 1e-12, "{}", c.mean(12.0));
+        assert!((c.slope() - 0.3).abs() < 1e-12, "{}", c.slope());
+    }
+
+    #[test]
+    fn each_predictor_names_itself_as_backtest_s_models_are_named() {
+        let line: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 2.0 * i as f64)).collect();
+        assert_eq!(LinearTrend.curve_of(&line).unwrap().model, "linear");
+        assert_eq!(LinearTrend.name(), "linear");
+        assert_eq!(Holt::new(0.5, 0.5).name(), "holt");
+        assert_eq!(FirstOrder.name(), "first-order");
+    }
+
+    #[test]
     fn one_sample_projects_nothing() {
         let mut s = Series::new(SeriesConfig::default());
         let mut h = Holt::new(0.5, 0.5);
