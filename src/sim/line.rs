@@ -221,10 +221,10 @@ async fn work_part(s: &Sim, m: &Machine, crews: &Resource, job: &mut Job, mut li
                 life -= step;
                 life <= 0.0 && done_in > 0.0
             }
+            // Broken from outside: what was left of the life no longer
+            // matters (a repaired machine starts a new one).
             Err(_) => {
-                let worked = s.now() - began;
-                done_in -= worked;
-                life -= worked;
+                done_in -= s.now() - began;
                 true
             }
         };
@@ -300,7 +300,7 @@ impl Line {
         seed: u64,
     ) {
         let st = &self.def.stations[station];
-        let i = self.machines.len() as u64;
+        let (rng, wear) = Rng::pair(seed, self.machines.len() as u64);
         let m = Rc::new(Machine {
             name: name.to_string(),
             station,
@@ -320,8 +320,8 @@ impl Line {
             repair_s: st.repair_s,
             mtbf_s: st.mtbf_s,
             down_for: start.down.iter().find(|(d, _)| d == name).map(|d| d.1),
-            rng: Rng::stream(seed, 2 * i),
-            wear: Rng::stream(seed, 2 * i + 1),
+            rng,
+            wear,
         };
         let pid = self
             .sim

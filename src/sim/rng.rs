@@ -25,6 +25,14 @@ impl Rng {
         Rng::new(mix.next_u64())
     }
 
+    /// Process `n`'s two streams of the run seeded `seed` (its work and its
+    /// breakdowns, in the machine models): every process draws from streams
+    /// of its own.
+    pub(crate) fn pair(seed: u64, n: u64) -> (Rng, Rng) {
+        let (a, b) = pair_numbers(n);
+        (Rng::stream(seed, a), Rng::stream(seed, b))
+    }
+
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
@@ -65,5 +73,22 @@ impl Rng {
     /// Exponential with this mean (Python's `random.expovariate(1 / mean)`).
     pub(crate) fn exponential(&mut self, mean: f64) -> f64 {
         -mean * (1.0 - self.uniform()).ln()
+    }
+}
+
+/// The stream numbers of process `n`'s pair.
+fn pair_numbers(n: u64) -> (u64, u64) {
+    (2 * n, 2 * n + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_two_processes_share_a_random_stream() {
+        let mut seen = std::collections::BTreeSet::new();
+        for n in 0..1000 {
+            let (work, breakdowns) = super::pair_numbers(n);
+            assert!(seen.insert(work) && seen.insert(breakdowns), "process {n}");
+        }
     }
 }

@@ -446,3 +446,61 @@ fn a_line_s_debug_names_its_clock_output_and_states() {
         assert!(text.contains(part), "{part} in {text}");
     }
 }
+
+/// One machine making a part every 10 s, repairs of 100 s.
+fn one_machine_repaired_in_100_s(start: &Start) -> Line {
+    let mut a = station("a", &["a1"], 10.0, 1);
+    a.repair_s = 100.0;
+    let def = LineDef {
+        crews: 1,
+        stations: vec![a],
+    };
+    Line::new(&def, start, 1)
+}
+
+#[test]
+fn a_part_broken_off_by_a_failure_is_finished_after_the_repair() {
+    // Made to fail at 14 s, 4 s into its second part (begun at 10 s): down
+    // from 14 to 114 s, then the part's remaining 6 s: shipped at 120 s,
+    // not sooner (the part forgotten) or later (begun again).
+    let start = Start {
+        failing_in: vec![("a1".into(), 14.0)],
+        ..Start::default()
+    };
+    let line = one_machine_repaired_in_100_s(&start);
+    line.run_until(13.0);
+    assert_eq!(line.shipped(), 1, "the first part, at 10 s");
+    line.run_until(113.0);
+    assert_eq!(line.state_of("a1"), Some(MachineState::Down));
+    assert_eq!(line.shipped(), 1);
+    line.run_until(119.0);
+    assert_eq!(line.state_of("a1"), Some(MachineState::Working));
+    assert_eq!(line.shipped(), 1, "6 s of the part were left at 114 s");
+    line.run_until(121.0);
+    assert_eq!(line.shipped(), 2);
+    line.run_until(1005.0);
+    // Then a part every 10 s: 130, 140, …, 1,000.
+    assert_eq!(line.shipped(), 2 + 88);
+    assert_eq!(line.made_by("a1"), Some(90));
+    assert_eq!(line.report().stations[0].failures, 1.0);
+}
+
+#[test]
+fn failing_a_machine_breaks_it_once_and_names_only_machines_of_the_line() {
+    // As above, failed by hand at 14 s; failed again while down at 50 s,
+    // which does not cut its repair short or start another.
+    let line = one_machine_repaired_in_100_s(&Start::default());
+    line.run_until(14.0);
+    assert!(line.fail("a1"));
+    assert!(!line.fail("zz"), "no such machine");
+    line.run_until(15.0);
+    assert_eq!(line.state_of("a1"), Some(MachineState::Down));
+    line.run_until(50.0);
+    assert!(line.fail("a1"));
+    line.run_until(113.0);
+    assert_eq!(line.state_of("a1"), Some(MachineState::Down));
+    assert_eq!((line.made_by("a1"), line.made_by("zz")), (Some(1), None));
+    line.run_until(121.0);
+    assert_eq!((line.shipped(), line.made_by("a1")), (2, Some(2)));
+    assert_eq!(line.report().stations[0].failures, 1.0);
+}
