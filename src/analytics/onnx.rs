@@ -232,6 +232,8 @@ mod tests {
         assert_eq!(input[0], 70.75, "the sample at 141.5 s");
         assert_eq!(input[29], 99.75, "the latest");
         assert_eq!(learned.input(&samples, 50.0), None, "not enough history");
+        // Just enough: the window ending at 58 s starts at the first sample.
+        assert_eq!(learned.input(&samples, 58.0).map(|i| i[0]), Some(0.0));
         // The curve runs from the latest value to the model's prediction.
         let predicted = learned.model.run(&input).unwrap() as f64;
         let curve = learned.curve_of(&samples).unwrap();
@@ -257,5 +259,25 @@ mod tests {
             "{} vs {rmse}",
             curve.sd(259.5)
         );
+    }
+
+    #[test]
+    fn a_curve_needs_three_hindsight_runs_a_step_apart() {
+        // The ramp above; hindsight windows end between 58 s (the first
+        // with 30 values 2 s apart) and 199.5 s less the horizon, one every
+        // 2 s at most. A horizon of 136.5 s leaves 58 to 63 s: room for
+        // three runs (58, 60, 62); 137.6 s leaves 58 to 61.9 s: two, too
+        // few to know the model's error.
+        let samples: Vec<(f64, f64)> = (0..400)
+            .map(|i| (i as f64 * 0.5, i as f64 * 0.25))
+            .collect();
+        let model = Arc::new(OnnxModel::load(SHIPPED, 30).unwrap());
+        let with = |horizon_s| Learned {
+            model: model.clone(),
+            step_s: 2.0,
+            horizon_s,
+        };
+        assert!(with(136.5).curve_of(&samples).is_some());
+        assert_eq!(with(137.6).curve_of(&samples), None);
     }
 }
