@@ -207,7 +207,60 @@ pub fn z_for(p: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::first_at_or_above;
+    use super::super::curve::{Curve, Shape};
+    use super::{CountdownRule, countdown, first_at_or_above, z_for};
+
+    /// From 10 at 1,000 s rising 1 a second, with a hindsight error growing
+    /// as the root of the time ahead: z_0.9 times its sd at s seconds ahead
+    /// is 2 sqrt(s) (an error of 2 sqrt(100) / z at 100 s).
+    fn rising() -> Curve {
+        Curve {
+            time: 1000.0,
+            model: "onnx",
+            reach_s: 1000.0,
+            shape: Shape::Learned {
+                value: 10.0,
+                slope: 1.0,
+                rmse: 20.0 / z_for(0.9),
+                horizon_s: 100.0,
+            },
+            bend: None,
+        }
+    }
+
+    #[test]
+    fn a_countdown_runs_from_now_between_its_band_s_crossings() {
+        // The limit 58: the curve reaches it 48 s on, the upper bound when
+        // s + 2 sqrt(s) = 48 (sqrt(s) = 6: 36 s), the lower one when
+        // s - 2 sqrt(s) = 48 (sqrt(s) = 8: 64 s). Asked 10 s after the
+        // curve's time, the countdown is 38 s, from 26 to 54 s.
+        let rule = |horizon_s| CountdownRule {
+            confidence: 0.9,
+            horizon_s,
+        };
+        let c = countdown(&rising(), 58.0, 1010.0, &rule(1800.0)).unwrap();
+        for (got, want) in [(c.expected_s, 38.0), (c.low_s, 26.0), (c.high_s, 54.0)] {
+            assert!((got - want).abs() < 1e-6, "{c:?}");
+        }
+        // Only as far as the rule's horizon looks from now: 54 s is past
+        // 50 s, within 60 s.
+        assert_eq!(countdown(&rising(), 58.0, 1010.0, &rule(50.0)), None);
+        assert!(countdown(&rising(), 58.0, 1010.0, &rule(60.0)).is_some());
+    }
+
+    #[test]
+    fn the_normal_quantile_holds_deep_in_both_tails() {
+        // Python's statistics.NormalDist().inv_cdf, for p beyond the
+        // published values' 0.001 and 0.999.
+        for (p, z) in [
+            (1e-6, -4.753424308822899),
+            (0.999999, 4.753424308817089),
+            (0.02, -2.0537489106318225),
+            (0.98, 2.053748910631822),
+        ] {
+            assert!((z_for(p) - z).abs() < 1e-8, "{p}: {} vs {z}", z_for(p));
+        }
+    }
 
     #[test]
     fn the_crossing_is_found_between_scan_steps() {
