@@ -260,6 +260,13 @@ mod tests {
         ] {
             assert!((z_for(p) - z).abs() < 1e-8, "{p}: {} vs {z}", z_for(p));
         }
+        // Certainty (a rule's confidence of 1) is held just short of it:
+        // a finite z, that of 1 - 1e-12 (about 7.03).
+        let (top, bottom) = (z_for(1.0), z_for(0.0));
+        assert_eq!(top, z_for(1.0 - 1e-12));
+        assert_eq!(bottom, z_for(1e-12));
+        assert!((7.0..7.1).contains(&top), "{top}");
+        assert!((-7.1..-7.0).contains(&bottom), "{bottom}");
     }
 
     #[test]
