@@ -264,10 +264,10 @@ mod tests {
     #[test]
     fn a_curve_needs_three_hindsight_runs_a_step_apart() {
         // The ramp above; hindsight windows end between 58 s (the first
-        // with 30 values 2 s apart) and 199.5 s less the horizon, one every
-        // 2 s at most. A horizon of 136.5 s leaves 58 to 63 s: room for
-        // three runs (58, 60, 62); 137.6 s leaves 58 to 61.9 s: two, too
-        // few to know the model's error.
+        // with 30 values 2 s apart) and 199.5 s less the horizon, at most
+        // one a step (2 s) of that span and one more. A horizon of 136.5 s
+        // leaves 58 to 63 s, two whole steps: three runs; 137.6 s leaves 58
+        // to 61.9 s, one step: two runs, too few to know the model's error.
         let samples: Vec<(f64, f64)> = (0..400)
             .map(|i| (i as f64 * 0.5, i as f64 * 0.25))
             .collect();
