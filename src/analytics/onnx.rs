@@ -205,6 +205,13 @@ mod tests {
 
     const SHIPPED: &[u8] = include_bytes!("../../assets/models/press_temperature.onnx");
 
+    /// Two samples a second of a ramp, 0.5 per second, for 200 s.
+    fn ramp() -> Vec<(f64, f64)> {
+        (0..400)
+            .map(|i| (i as f64 * 0.5, i as f64 * 0.25))
+            .collect()
+    }
+
     #[test]
     fn what_is_not_a_model_or_takes_other_inputs_is_refused_with_why() {
         let e = OnnxModel::load(b"definitely not protobuf", 30).unwrap_err();
@@ -217,10 +224,7 @@ mod tests {
 
     #[test]
     fn the_input_is_the_latest_sample_at_or_before_each_step_and_the_error_is_hindsight() {
-        // Two samples a second of a ramp, 0.5 per second, for 200 s.
-        let samples: Vec<(f64, f64)> = (0..400)
-            .map(|i| (i as f64 * 0.5, i as f64 * 0.25))
-            .collect();
+        let samples = ramp();
         let learned = Learned {
             model: Arc::new(OnnxModel::load(SHIPPED, 30).unwrap()),
             step_s: 2.0,
@@ -268,9 +272,7 @@ mod tests {
         // one a step (2 s) of that span and one more. A horizon of 136.5 s
         // leaves 58 to 63 s, two whole steps: three runs; 137.6 s leaves 58
         // to 61.9 s, one step: two runs, too few to know the model's error.
-        let samples: Vec<(f64, f64)> = (0..400)
-            .map(|i| (i as f64 * 0.5, i as f64 * 0.25))
-            .collect();
+        let samples = ramp();
         let model = Arc::new(OnnxModel::load(SHIPPED, 30).unwrap());
         let with = |horizon_s| Learned {
             model: model.clone(),

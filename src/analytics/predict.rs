@@ -273,10 +273,18 @@ mod tests {
         );
     }
 
+    /// Noisy samples at uneven times, (t, v), for Holt worked by hand.
+    const NOISY: [(f64, f64); 5] = [
+        (0.0, 10.0),
+        (1.0, 12.0),
+        (2.0, 11.0),
+        (3.0, 15.0),
+        (5.0, 14.0),
+    ];
+
     #[test]
     fn holt_follows_its_recurrence_step_by_step_on_noisy_uneven_samples() {
-        // alpha 0.5, beta 0.4; samples (t, v): (0, 10) (1, 12) (2, 11)
-        // (3, 15) (5, 14). Worked by hand from the recurrence
+        // alpha 0.5, beta 0.4; the samples `NOISY`. Worked by hand from the recurrence
         //   level' = a v + (1 - a)(level + trend dt)
         //   trend' = b (level' - level) / dt + (1 - b) trend:
         // start from the line through the first two: level 12, trend 2;
@@ -286,19 +294,10 @@ mod tests {
         //   trend 0.4*1.395/2 + 0.6*1.62 = 1.251.
         let mut s = Series::new(SeriesConfig::default());
         let mut h = Holt::new(0.5, 0.4);
-        let steps = [
-            (1.0, 12.0, 2.0),
-            (2.0, 12.5, 1.4),
-            (3.0, 14.45, 1.62),
-            (5.0, 15.845, 1.251),
-        ];
-        feed(&mut h, &mut s, std::iter::once((0.0, 10.0)));
-        for (t, level, trend) in steps {
-            let v = [(1.0, 12.0), (2.0, 11.0), (3.0, 15.0), (5.0, 14.0)]
-                .iter()
-                .find(|p| p.0 == t)
-                .unwrap()
-                .1;
+        // (level, trend) after each sample from the second on.
+        let steps = [(12.0, 2.0), (12.5, 1.4), (14.45, 1.62), (15.845, 1.251)];
+        feed(&mut h, &mut s, std::iter::once(NOISY[0]));
+        for (&(t, v), (level, trend)) in NOISY[1..].iter().zip(steps) {
             feed(&mut h, &mut s, std::iter::once((t, v)));
             let p = h.curve(&s).unwrap();
             assert_eq!(p.time, t);
@@ -320,23 +319,17 @@ mod tests {
 
     #[test]
     fn holt_s_spread_comes_from_its_one_step_errors_from_the_third_sample_on() {
-        // The samples of the recurrence test above, alpha 0.5, beta 0.4.
+        // `NOISY`, as in the recurrence test above, alpha 0.5, beta 0.4.
         // The second sample only starts the trend (no forecast was made
         // for it); from the third on, each one-step error e enters a
         // running mean of squares, var += 0.01 (e^2 - var), and each step
-        // dt one of steps, by hand:
+        // dt a running mean of steps the same way, by hand:
         // t=2: forecast 12 + 2 = 14, e = -3: var 9, step 1;
         // t=3: forecast 12.5 + 1.4 = 13.9, e = 1.1: var 9 + 0.01 (1.21 - 9)
         //   = 8.9221, step 1;
         // t=5: forecast 14.45 + 2 * 1.62 = 17.69, e = -3.69:
         //   var 8.9221 + 0.01 (13.6161 - 8.9221) = 8.96904, step 1.01.
-        let samples = [
-            (0.0, 10.0),
-            (1.0, 12.0),
-            (2.0, 11.0),
-            (3.0, 15.0),
-            (5.0, 14.0),
-        ];
+        let samples = NOISY;
         let h = Holt::over(0.5, 0.4, &samples);
         let curve = h.curve_with(None, 60.0).unwrap();
         let Shape::Holt {
